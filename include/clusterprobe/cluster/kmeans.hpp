@@ -1,0 +1,32 @@
+#pragma once
+// k-means (Lloyd) with k-means++ seeding and restarts; the best inertia is kept.
+#include <cstdint>
+#include <vector>
+
+#include "clusterprobe/common/matrix.hpp"
+
+namespace cp {
+
+struct KMeansParams {
+  int k = 2;                ///< clusters (1 <= k <= rows)
+  int restarts = 10;        ///< independent k-means++ seedings, best inertia kept
+  int max_iter = 100;       ///< Lloyd iterations per restart
+  double tol = 1.0e-4;      ///< stop when the relative inertia decrease is below tol
+  std::uint64_t seed = 1234;
+};
+
+struct KMeansResult {
+  RowMatrixXf centroids;          ///< k x dim
+  std::vector<std::int32_t> labels;  ///< cluster of each row, in [0, k)
+  double inertia = 0;             ///< sum of squared distances to the assigned centroid
+  int iterations = 0;             ///< Lloyd iterations of the kept restart
+};
+
+/// Local. Clusters the rows of X. Empty clusters are re-seeded with the point
+/// farthest from its centroid. Throws InternalError if k is out of range.
+KMeansResult kmeans(const RowMatrixXf& X, const KMeansParams& params);
+
+/// Local. Index of the nearest centroid for each row of X.
+std::vector<std::int32_t> assign_nearest(const RowMatrixXf& X, const RowMatrixXf& centroids);
+
+}  // namespace cp

@@ -1,0 +1,40 @@
+#pragma once
+// Thin MPI helpers. Communicators we own get MPI_ERRORS_RETURN, and every
+// call's code is checked so a failure becomes an IoError naming the call.
+#include <mpi.h>
+
+#include <string>
+#include <vector>
+
+namespace cp {
+
+/// Initialises MPI (threads funneled) on construction, finalises on destruction.
+/// Works without mpirun too (singleton MPI_Init).
+class MpiEnvironment {
+ public:
+  MpiEnvironment(int* argc, char*** argv);
+  ~MpiEnvironment();
+  MpiEnvironment(const MpiEnvironment&) = delete;
+  MpiEnvironment& operator=(const MpiEnvironment&) = delete;
+};
+
+int comm_rank(MPI_Comm comm);
+int comm_size(MPI_Comm comm);
+
+/// Throws IoError("<what>: <MPI error string>") when code != MPI_SUCCESS.
+void check_mpi(int code, const char* what);
+
+/// Collective over comm. Every rank's bytes, on `root` (empty vector elsewhere).
+std::vector<std::string> gather_bytes(const std::string& local, MPI_Comm comm, int root = 0);
+
+/// Collective over comm. `root`'s bytes on every rank.
+std::string broadcast_bytes(const std::string& bytes, MPI_Comm comm, int root = 0);
+
+/// Collective over comm. True on every rank if `flag` is true on any rank.
+bool any_of(bool flag, MPI_Comm comm);
+
+/// Collective over comm. Rank 0's error message, if any rank failed: lets all
+/// ranks raise the same error together instead of deadlocking.
+std::string first_error(const std::string& local_error, MPI_Comm comm);
+
+}  // namespace cp

@@ -1,0 +1,110 @@
+#pragma once
+// The study file: what a study trains, extracts and clusters.
+//
+// A study file is YAML (see configs/quickstart.yaml and DESIGN.md). Loading is
+// Local and does no MPI work, so every rank can validate the same file and all
+// ranks fail together, before the first collective call.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cp {
+
+struct TrainConfig {
+  int epochs = 5;                 ///< passes over the training split (>= 0)
+  int batch_size = 128;           ///< global batch size (>= 1)
+  std::string optimizer = "sgd";  ///< sgd (momentum, Nesterov off)
+  double lr = 0.05;               ///< initial learning rate (> 0)
+  double momentum = 0.9;          ///< [0, 1)
+  double weight_decay = 5.0e-4;   ///< L2 penalty (>= 0)
+  std::string schedule = "cosine";  ///< cosine | step | constant
+  int step_size = 1;              ///< epochs between decays (schedule: step)
+  double gamma = 0.1;             ///< decay factor (schedule: step)
+  std::int64_t max_samples = 0;   ///< training samples used, 0 = all (a class-stratified prefix)
+  int threads = 0;                ///< torch threads per rank, 0 = cores / ranks on the node
+};
+
+struct ExtractConfig {
+  std::string split = "test";                 ///< test | train: the probe set
+  std::vector<std::string> layers{"all"};     ///< probe point names, or "all"
+  std::int64_t max_samples = 0;               ///< probe samples, 0 = all (class-stratified)
+  std::string spatial = "mean";               ///< conv maps: mean | max (global pooling) | flatten
+};
+
+struct ClusterConfig {
+  std::vector<std::string> methods{"kmeans"};  ///< kmeans
+  int restarts = 10;               ///< k-means++ restarts, best inertia kept (>= 1)
+  int max_iter = 100;              ///< Lloyd iterations per restart (>= 1)
+  double tol = 1.0e-4;             ///< relative inertia change that stops Lloyd
+  std::vector<std::string> preprocess{};  ///< applied in order: center | l2
+};
+
+struct ParallelConfig {
+  int ranks_per_run = 1;           ///< ranks that train one run together (1 for now)
+  std::string backend = "auto";    ///< auto | mpi | nccl
+};
+
+struct DataConfig {
+  std::string fmnist_dir = "/usr/share/datasets/fashion-mnist";  ///< IDX .gz files
+  std::string hierarchy_dir;       ///< where <name>.yaml hierarchies live; empty = built-in configs/hierarchies
+  // Synthetic hierarchical Gaussian mixture (dataset "synthetic/<name>").
+  int synthetic_coarse = 3;        ///< superclasses
+  int synthetic_fine = 3;          ///< subclasses per superclass
+  int synthetic_dim = 32;          ///< feature dimension
+  int synthetic_train_per_fine = 200;
+  int synthetic_test_per_fine = 100;
+  double synthetic_separation = 8.0;  ///< distance scale between subclass means (noise sd 1)
+};
+
+/// The grid axes; the runs are their cartesian product.
+struct GridConfig {
+  std::vector<std::string> dataset;        ///< fmnist/<hierarchy> | synthetic/gmm
+  std::vector<std::string> architecture;   ///< mlp | cnn
+  std::vector<std::string> normalization;  ///< batch | layer | group | none
+  std::vector<std::string> pretraining{"none"};  ///< none (only, for now)
+  std::vector<int> seed{0};
+};
+
+struct StudyConfig {
+  std::string study;            ///< study name
+  std::string output;           ///< output directory (relative to the working directory)
+  std::string source_path;      ///< the study file it was loaded from
+  GridConfig grid;
+  TrainConfig train;
+  ExtractConfig extract;
+  ClusterConfig cluster;
+  std::vector<std::string> metrics{"ami", "ari", "nmi", "accuracy"};
+  ParallelConfig parallel;
+  DataConfig data;
+  std::string resolved_yaml;    ///< the whole resolved configuration, as YAML text
+};
+
+/// One point of the grid with everything needed to train it.
+struct RunSpec {
+  std::string id;               ///< stable content hash of `resolved_yaml` (16 hex digits)
+  std::string dataset, architecture, normalization, pretraining;
+  int seed = 0;
+  TrainConfig train;
+  ExtractConfig extract;
+  DataConfig data;
+  std::string resolved_yaml;    ///< the run's resolved configuration as YAML text
+  double cost = 0;              ///< rough relative cost estimate, for scheduling
+};
+
+/// Local. Loads and validates a study file, then applies `key=value` overrides
+/// (dotted keys, e.g. `train.epochs=1`, `grid.seed=[0,1]`). Throws ConfigError
+/// naming the file, line and key for unknown keys, wrong types, empty axes,
+/// impossible values and unknown dataset/architecture/normalization names.
+StudyConfig load_study(const std::string& path, const std::vector<std::string>& overrides = {});
+
+/// Local. Same, from YAML text; `origin` names the text in error messages.
+StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
+                        const std::vector<std::string>& overrides = {});
+
+/// Local. The runs of the grid, in a stable order (grid order, last axis fastest).
+std::vector<RunSpec> expand_grid(const StudyConfig& study);
+
+/// Local. 64-bit FNV-1a of `text` as 16 lower-case hex digits.
+std::string content_hash(const std::string& text);
+
+}  // namespace cp

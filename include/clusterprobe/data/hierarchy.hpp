@@ -1,0 +1,33 @@
+#pragma once
+// A two-level label hierarchy: superclasses made of fine classes (subclasses).
+#include <string>
+#include <vector>
+
+namespace cp {
+
+struct Hierarchy {
+  std::string name;
+  std::vector<std::string> fine_names;        ///< all fine classes of the dataset, by fine label
+  std::vector<std::string> coarse_names;      ///< superclass names, by coarse label
+  std::vector<std::vector<int>> subclasses;   ///< coarse label -> its fine labels (sorted)
+  std::vector<int> fine_to_coarse;            ///< fine label -> coarse label, -1 if unused
+
+  int num_coarse() const { return static_cast<int>(coarse_names.size()); }
+  int num_fine() const { return static_cast<int>(fine_names.size()); }
+  /// Fine classes that belong to some superclass.
+  int num_used_fine() const;
+};
+
+/// Local. Loads a hierarchy file:
+///   name: pairs-similar
+///   classes: [T-shirt/top, Trouser, ...]      # fine names, by label
+///   superclasses:                             # ordered map: name -> fine classes
+///     tops: [T-shirt/top, Shirt]              # by name or by label
+/// Throws InputError naming file, line and key when a class is unknown, used
+/// twice, or a superclass is empty.
+Hierarchy load_hierarchy(const std::string& path);
+
+/// Local. Same from YAML text; `origin` names it in error messages.
+Hierarchy parse_hierarchy(const std::string& yaml_text, const std::string& origin);
+
+}  // namespace cp

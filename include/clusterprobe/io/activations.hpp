@@ -1,0 +1,98 @@
+#pragma once
+// runs/<id>/activations.h5: the contract with offline analysis (DESIGN.md).
+//
+//   /            attrs: run_id, config (YAML), version, complete (0/1), + extras
+//   /labels/fine, /labels/coarse   int32 [N]
+//   /labels/index                  int64 [N]
+//   /labels/predicted_coarse       int32 [N] (optional)
+//   /epoch_<e>/<layer>             float32 [N, D]
+//
+// The writer works on `<path>.tmp` and renames it to `<path>` in commit(), so a
+// crash never leaves a file at `<path>`, and the tmp file says complete=0.
+#include <mpi.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "clusterprobe/common/matrix.hpp"
+
+namespace cp {
+
+struct ActivationMeta {
+  std::string run_id;
+  std::string config_yaml;
+  std::vector<std::pair<std::string, std::string>> string_attrs;  ///< extra root attributes
+  std::vector<std::pair<std::string, double>> number_attrs;       ///< e.g. coarse_test_accuracy
+};
+
+class ActivationWriter {
+ public:
+  /// Collective over comm. Creates `<final_path>.tmp` with the MPI-IO driver
+  /// (truncating a stale one) for `total_rows` probe samples.
+  ActivationWriter(const std::string& final_path, MPI_Comm comm, const ActivationMeta& meta,
+                   std::int64_t total_rows);
+  ~ActivationWriter();  ///< closes without committing: the tmp file stays complete=0
+  ActivationWriter(const ActivationWriter&) = delete;
+  ActivationWriter& operator=(const ActivationWriter&) = delete;
+
+  /// Collective. This rank's rows [row_offset, row_offset + n) of the labels.
+  void write_labels(std::int64_t row_offset, std::int64_t n, const std::int32_t* fine,
+                    const std::int32_t* coarse, const std::int64_t* index);
+  /// Collective. This rank's rows of /labels/predicted_coarse.
+  void write_predicted_coarse(std::int64_t row_offset, std::int64_t n, const std::int32_t* pred);
+  /// Collective. This rank's rows of /epoch_<epoch>/<layer>, `dim` floats per row.
+  /// Every rank passes the same epoch, layer and dim (n may be 0).
+  void write_layer(int epoch, const std::string& layer, std::int64_t dim, std::int64_t row_offset,
+                   std::int64_t n, const float* rows);
+  /// Collective. A numeric root attribute (same value on every rank).
+  void set_number_attr(const std::string& name, double value);
+  /// Collective. Sets complete=1, closes, and renames to the final path.
+  void commit();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// One stored matrix: /epoch_<epoch>/<layer>.
+struct LayerKey {
+  int epoch = 0;
+  std::string layer;
+  std::int64_t rows = 0, dim = 0;
+};
+
+/// Local (serial HDF5). Reads a file that follows the schema; only
+/// /labels/fine, /labels/coarse and one /epoch_<e>/<layer> are required.
+class ActivationFile {
+ public:
+  /// Throws InputError naming the file and the missing or malformed object.
+  explicit ActivationFile(const std::string& path);
+  ~ActivationFile();
+  ActivationFile(const ActivationFile&) = delete;
+  ActivationFile& operator=(const ActivationFile&) = delete;
+
+  const std::string& path() const;
+  const std::vector<std::int32_t>& fine() const;
+  const std::vector<std::int32_t>& coarse() const;
+  const std::vector<std::int64_t>& index() const;  ///< 0..N-1 when absent
+  const std::optional<std::vector<std::int32_t>>& predicted_coarse() const;
+  /// All stored matrices, sorted by epoch then layer name.
+  const std::vector<LayerKey>& layers() const;
+  std::int64_t rows() const;
+  /// Root attributes (empty / nullopt when absent).
+  std::string string_attr(const std::string& name) const;
+  std::optional<double> number_attr(const std::string& name) const;
+  bool complete() const;  ///< complete attribute == 1
+  /// The whole matrix (float32, rows x dim).
+  RowMatrixXf read(const LayerKey& key) const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cp

@@ -1,0 +1,25 @@
+#pragma once
+// <out>/metrics.h5 and <out>/metrics.csv.
+//   /metrics/{run_id, layer, scope, method, metric} strings [M]
+//   /metrics/epoch int32 [M], /metrics/value float64 [M]
+//   /assignments/<n>  int32 [rows] cluster ids, attrs run_id, layer, epoch,
+//                     scope, method; /assignments/<n>_rows int64 [rows]
+//   metrics.csv: run_id,layer,epoch,scope,method,metric,value (%.17g values)
+#include <string>
+#include <vector>
+
+#include "clusterprobe/metrics/record.hpp"
+
+namespace cp {
+
+/// Local (call on one rank). Writes both files under tmp names, then renames.
+void write_metrics(const std::string& out_dir, const RecordBatch& batch,
+                   const std::string& config_yaml);
+
+/// Local. Reads /metrics back (for the report and tests).
+std::vector<MetricRecord> read_metrics(const std::string& h5_path);
+
+/// Local. Reads every /assignments entry back.
+std::vector<AssignmentRecord> read_assignments(const std::string& h5_path);
+
+}  // namespace cp

@@ -1,0 +1,27 @@
+#pragma once
+// <out>/study.h5: external links to every run file and a /runs table.
+//   /runs/{id, dataset, architecture, normalization, pretraining, status, message, file}  strings [R]
+//   /runs/seed int32 [R], /runs/coarse_test_accuracy float64 [R] (NaN when unknown)
+//   /files/<id> -> external link to runs/<id>/activations.h5:/   (complete runs only)
+#include <string>
+#include <vector>
+
+namespace cp {
+
+struct RunStatus {
+  std::string id, dataset, architecture, normalization, pretraining;
+  int seed = 0;
+  std::string status;   ///< complete | failed | pending
+  std::string message;  ///< reason of a failure
+  std::string file;     ///< activations file, relative to the study directory
+  double coarse_test_accuracy = 0;  ///< NaN when unknown
+};
+
+/// Local (call on one rank). Writes study.h5 under a tmp name, then renames.
+void write_study_index(const std::string& path, const std::vector<RunStatus>& runs,
+                       const std::string& study_name, const std::string& config_yaml);
+
+/// Local. Throws InputError if the file is missing or malformed.
+std::vector<RunStatus> read_study_index(const std::string& path);
+
+}  // namespace cp

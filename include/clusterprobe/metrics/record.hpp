@@ -1,0 +1,57 @@
+#pragma once
+// Results of the cluster stage: one metric value, or one clustering.
+// Both travel between ranks as Boost.Serialization archives.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cp {
+
+/// One row of metrics.h5's /metrics table and of metrics.csv.
+struct MetricRecord {
+  std::string run_id;
+  std::string layer;
+  std::int32_t epoch = 0;
+  std::string scope;    ///< superclass id ("0", "1", ...), "global", or "mean"
+  std::string method;   ///< kmeans
+  std::string metric;   ///< ami | ari | nmi | accuracy | e2e_accuracy | inertia ...
+  double value = 0;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & run_id & layer & epoch & scope & method & metric & value;
+  }
+};
+
+/// The cluster id of each clustered row, so anyone can recompute a metric.
+struct AssignmentRecord {
+  std::string run_id;
+  std::string layer;
+  std::int32_t epoch = 0;
+  std::string scope;
+  std::string method;
+  std::vector<std::int64_t> rows;    ///< row numbers in the activations file
+  std::vector<std::int32_t> labels;  ///< cluster id per row
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & run_id & layer & epoch & scope & method & rows & labels;
+  }
+};
+
+struct RecordBatch {
+  std::vector<MetricRecord> metrics;
+  std::vector<AssignmentRecord> assignments;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & metrics & assignments;
+  }
+  void append(RecordBatch&& other);
+};
+
+/// Local. Binary Boost.Serialization archive of a batch, and back.
+std::string serialize_batch(const RecordBatch& batch);
+RecordBatch deserialize_batch(const std::string& bytes);
+
+}  // namespace cp
