@@ -24,6 +24,10 @@ struct KMeansResult {
 
 /// Local. Clusters the rows of X. Empty clusters are re-seeded with the point
 /// farthest from its centroid. Throws InternalError if k is out of range.
+/// Seeding is greedy k-means++ (2 + log k candidates per centre, as sklearn).
+/// Restart r draws from its own stream derived from (seed, r), so the first
+/// restart is the same whatever `restarts` is, and the result does not depend
+/// on the number of OpenMP threads. `labels` equal assign_nearest(X, centroids).
 KMeansResult kmeans(const RowMatrixXf& X, const KMeansParams& params);
 
 /// Local. Index of the nearest centroid for each row of X.

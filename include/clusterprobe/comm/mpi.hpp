@@ -9,7 +9,9 @@
 namespace cp {
 
 /// Initialises MPI (threads funneled) on construction, finalises on destruction.
-/// Works without mpirun too (singleton MPI_Init).
+/// Works without mpirun too (singleton MPI_Init). Sets MPI_ERRORS_RETURN on
+/// MPI_COMM_WORLD and MPI_COMM_SELF. If MPI is already initialised (a test
+/// harness), it only sets the error handlers and leaves finalising to its owner.
 class MpiEnvironment {
  public:
   MpiEnvironment(int* argc, char*** argv);
@@ -18,23 +20,26 @@ class MpiEnvironment {
   MpiEnvironment& operator=(const MpiEnvironment&) = delete;
 };
 
+/// Local. Rank and size of comm (IoError on failure).
 int comm_rank(MPI_Comm comm);
 int comm_size(MPI_Comm comm);
 
-/// Throws IoError("<what>: <MPI error string>") when code != MPI_SUCCESS.
+/// Local. Throws IoError("<what>: <MPI error string>") when code != MPI_SUCCESS.
 void check_mpi(int code, const char* what);
 
 /// Collective over comm. Every rank's bytes, on `root` (empty vector elsewhere).
+/// Throws IoError on every rank if the total exceeds INT_MAX bytes.
 std::vector<std::string> gather_bytes(const std::string& local, MPI_Comm comm, int root = 0);
 
-/// Collective over comm. `root`'s bytes on every rank.
+/// Collective over comm. `root`'s bytes on every rank (any size).
 std::string broadcast_bytes(const std::string& bytes, MPI_Comm comm, int root = 0);
 
 /// Collective over comm. True on every rank if `flag` is true on any rank.
 bool any_of(bool flag, MPI_Comm comm);
 
-/// Collective over comm. Rank 0's error message, if any rank failed: lets all
-/// ranks raise the same error together instead of deadlocking.
+/// Collective over comm. The message of the lowest rank whose `local_error` is
+/// non-empty, identical on every rank; empty if no rank failed. Lets all ranks
+/// raise the same error together instead of deadlocking.
 std::string first_error(const std::string& local_error, MPI_Comm comm);
 
 }  // namespace cp

@@ -54,6 +54,7 @@ struct DataConfig {
   int synthetic_train_per_fine = 200;
   int synthetic_test_per_fine = 100;
   double synthetic_separation = 8.0;  ///< distance scale between subclass means (noise sd 1)
+  int synthetic_seed = 0;          ///< seed of the mixture's centres and samples (>= 0)
 };
 
 /// The grid axes; the runs are their cartesian product.
@@ -80,6 +81,7 @@ struct StudyConfig {
 };
 
 /// One point of the grid with everything needed to train it.
+/// `extract.layers` is resolved to the architecture's probe point names (never "all").
 struct RunSpec {
   std::string id;               ///< stable content hash of `resolved_yaml` (16 hex digits)
   std::string dataset, architecture, normalization, pretraining;
@@ -87,7 +89,9 @@ struct RunSpec {
   TrainConfig train;
   ExtractConfig extract;
   DataConfig data;
-  std::string resolved_yaml;    ///< the run's resolved configuration as YAML text
+  /// The fields that determine the run's results, as YAML text in a fixed order
+  /// (train.threads and unused schedule/data fields are left out, so they do not change the id).
+  std::string resolved_yaml;
   double cost = 0;              ///< rough relative cost estimate, for scheduling
 };
 

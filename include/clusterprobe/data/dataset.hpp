@@ -32,6 +32,12 @@ struct Dataset {
 /// for missing or corrupt files.
 Dataset load_dataset(const std::string& spec, const DataConfig& cfg);
 
+/// Local. Checks that `spec` names a loadable dataset without reading its
+/// samples: "synthetic/gmm", or "fmnist/<hierarchy>" whose hierarchy file exists
+/// and is valid. Throws ConfigError for an unknown spec or hierarchy name, and
+/// InputError (naming the hierarchy file) for an invalid hierarchy file.
+void check_dataset_spec(const std::string& spec, const DataConfig& cfg);
+
 /// Local. A class-stratified subset of at most `max_samples` rows (0 = all),
 /// deterministic for a given seed; keeps the original order of rows.
 Split subsample(const Split& split, std::int64_t sample_size, std::int64_t max_samples,

@@ -32,25 +32,36 @@ struct ActivationMeta {
 class ActivationWriter {
  public:
   /// Collective over comm. Creates `<final_path>.tmp` with the MPI-IO driver
-  /// (truncating a stale one) for `total_rows` probe samples.
+  /// (truncating a stale one) for `total_rows` probe samples. Rank 0 creates
+  /// missing parent directories. Argument errors (here and in every write) are
+  /// agreed on first, so all ranks throw the same exception together.
   ActivationWriter(const std::string& final_path, MPI_Comm comm, const ActivationMeta& meta,
                    std::int64_t total_rows);
-  ~ActivationWriter();  ///< closes without committing: the tmp file stays complete=0
+  /// Collective (closing a parallel file is). Without commit() it closes
+  /// quietly, never throws, and the tmp file stays complete=0; reach it on
+  /// every rank (e.g. all ranks unwinding after a first_error agreement).
+  ~ActivationWriter();
   ActivationWriter(const ActivationWriter&) = delete;
   ActivationWriter& operator=(const ActivationWriter&) = delete;
 
   /// Collective. This rank's rows [row_offset, row_offset + n) of the labels.
+  /// May be called repeatedly (batches). `index` may be null: rows are then
+  /// numbered row_offset, row_offset + 1, ... Pointers may be null where n == 0.
   void write_labels(std::int64_t row_offset, std::int64_t n, const std::int32_t* fine,
                     const std::int32_t* coarse, const std::int64_t* index);
   /// Collective. This rank's rows of /labels/predicted_coarse.
   void write_predicted_coarse(std::int64_t row_offset, std::int64_t n, const std::int32_t* pred);
   /// Collective. This rank's rows of /epoch_<epoch>/<layer>, `dim` floats per row.
-  /// Every rank passes the same epoch, layer and dim (n may be 0).
+  /// Every rank passes the same epoch, layer and dim (n may be 0). May be called
+  /// repeatedly for the same layer with other rows (batched extraction). Stored
+  /// uncompressed and contiguous; rows go through H5FD_MPIO_COLLECTIVE transfers.
   void write_layer(int epoch, const std::string& layer, std::int64_t dim, std::int64_t row_offset,
                    std::int64_t n, const float* rows);
-  /// Collective. A numeric root attribute (same value on every rank).
+  /// Collective. A numeric root attribute (same value on every rank); replaces
+  /// an existing one. run_id, config, version and complete are reserved.
   void set_number_attr(const std::string& name, double value);
-  /// Collective. Sets complete=1, closes, and renames to the final path.
+  /// Collective. Sets complete=1, flushes, closes, and rank 0 renames to the
+  /// final path; returns on every rank only after the rename.
   void commit();
 
  private:

@@ -1,0 +1,24 @@
+#pragma once
+// A small text table that renders as aligned terminal text or as Markdown.
+#include <string>
+#include <vector>
+
+namespace cp {
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void add_row(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  std::string text() const;      ///< aligned columns, a rule under the header
+  std::string markdown() const;  ///< a GitHub-flavoured Markdown table
+  bool empty() const { return rows_.empty(); }
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+/// "0.8123", or "-" for NaN (a value that does not exist).
+std::string fixed(double value, int digits = 4);
+
+}  // namespace cp

@@ -1,0 +1,236 @@
+// Reading and validating a study file: defaults come from the structs in
+// study.hpp, every key present in the file is type- and range-checked here.
+#include <algorithm>
+#include <fstream>
+#include <limits>
+#include <sstream>
+
+#include "clusterprobe/common/error.hpp"
+#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/data/dataset.hpp"
+#include "clusterprobe/models/registry.hpp"
+#include "resolved.hpp"
+#include "yaml_reader.hpp"
+
+namespace cp {
+namespace {
+
+using yamlr::IntRange;
+using yamlr::ListRule;
+using yamlr::Map;
+using yamlr::RealRange;
+
+const std::vector<std::string> kMetrics{"ami", "ari", "nmi", "accuracy"};
+const std::vector<std::string> kMethods{"kmeans"};
+const std::vector<std::string> kPreprocess{"center", "l2"};
+const std::vector<std::string> kPretraining{"none"};
+
+constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
+
+void read_nonempty(const Map& m, const std::string& key, std::string& out) {
+  m.require(key);
+  m.get(key, out);
+  if (out.empty()) m.fail(key, "must not be empty");
+}
+
+void read_data(const Map& top, DataConfig& d) {
+  const Map m = top.map("data", {"fmnist_dir", "hierarchy_dir", "synthetic"});
+  m.get("fmnist_dir", d.fmnist_dir);
+  m.get("hierarchy_dir", d.hierarchy_dir);
+  const Map syn = m.map("synthetic", {"coarse", "fine", "dim", "train_per_fine", "test_per_fine",
+                                      "separation", "seed"});
+  const auto positive = IntRange::at_least(1);
+  syn.get("coarse", d.synthetic_coarse, positive);
+  syn.get("fine", d.synthetic_fine, positive);
+  syn.get("dim", d.synthetic_dim, positive);
+  syn.get("train_per_fine", d.synthetic_train_per_fine, positive);
+  syn.get("test_per_fine", d.synthetic_test_per_fine, positive);
+  syn.get("separation", d.synthetic_separation, RealRange::above(0));
+  syn.get("seed", d.synthetic_seed, IntRange::at_least(0));
+}
+
+void read_grid(const Map& top, const DataConfig& data, GridConfig& g) {
+  top.require("grid");
+  const Map m =
+      top.map("grid", {"dataset", "architecture", "normalization", "pretraining", "seed"});
+  for (const char* axis : {"dataset", "architecture", "normalization"}) m.require(axis);
+
+  std::vector<YAML::Node> nodes;
+  m.get_list("dataset", g.dataset, ListRule{}, &nodes);
+  for (std::size_t i = 0; i < g.dataset.size(); ++i) {
+    // The data module owns the names; its message becomes the problem here.
+    try {
+      check_dataset_spec(g.dataset[i], data);
+    } catch (const ConfigError& e) {
+      m.fail_item("dataset", nodes[i], e.what());
+    } catch (const InputError& e) {
+      m.fail_item("dataset", nodes[i], std::string("invalid hierarchy file: ") + e.what());
+    }
+  }
+  m.get_list("architecture", g.architecture, ListRule{true, false, &known_architectures()});
+  m.get_list("normalization", g.normalization, ListRule{true, false, &known_normalizations()});
+  m.get_list("pretraining", g.pretraining, ListRule{true, false, &kPretraining});
+  m.get_int_list("seed", g.seed, IntRange::at_least(0), ListRule{});
+}
+
+void read_train(const Map& top, TrainConfig& t) {
+  const Map m =
+      top.map("train", {"epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay",
+                        "schedule", "step_size", "gamma", "max_samples", "threads"});
+  m.get("epochs", t.epochs, IntRange::at_least(0));
+  m.get("batch_size", t.batch_size, IntRange::at_least(1));
+  m.get_choice("optimizer", t.optimizer, {"sgd"});
+  m.get("lr", t.lr, RealRange::above(0));
+  m.get("momentum", t.momentum, RealRange::half_open(0, 1));
+  m.get("weight_decay", t.weight_decay, RealRange::at_least(0));
+  m.get_choice("schedule", t.schedule, {"cosine", "step", "constant"});
+  m.get("step_size", t.step_size, IntRange::at_least(1));
+  m.get("gamma", t.gamma, RealRange{0, true, 1, false});  // a decay, so at most 1
+  m.get("max_samples", t.max_samples, IntRange::at_least(0, kInt64Max));
+  m.get("threads", t.threads, IntRange::at_least(0));
+}
+
+void read_extract(const Map& top, const GridConfig& grid, ExtractConfig& e) {
+  const Map m = top.map("extract", {"split", "layers", "max_samples", "spatial"});
+  m.get_choice("split", e.split, {"test", "train"});
+  std::vector<YAML::Node> nodes;
+  m.get_list("layers", e.layers, ListRule{}, &nodes);
+  for (std::size_t i = 0; i < e.layers.size(); ++i) {
+    const std::string& layer = e.layers[i];
+    if (layer == "all") {
+      if (e.layers.size() > 1)
+        m.fail_item("layers", nodes[i], "'all' cannot be combined with layer names");
+      continue;
+    }
+    // Every run extracts the same layers, so each must exist in every architecture.
+    for (const auto& arch : grid.architecture) {
+      const auto& probes = probe_points(arch);
+      if (std::find(probes.begin(), probes.end(), layer) == probes.end()) {
+        m.fail_item("layers", nodes[i],
+                    "'" + layer + "' is not a probe point of architecture '" + arch +
+                        "' (its probe points: " + yamlr::join(probes) + ")");
+      }
+    }
+  }
+  m.get("max_samples", e.max_samples, IntRange::at_least(0, kInt64Max));
+  m.get_choice("spatial", e.spatial, {"mean", "max", "flatten"});
+}
+
+void read_cluster(const Map& top, ClusterConfig& c) {
+  const Map m = top.map("cluster", {"methods", "restarts", "max_iter", "tol", "preprocess"});
+  m.get_list("methods", c.methods, ListRule{true, false, &kMethods});
+  m.get("restarts", c.restarts, IntRange::at_least(1));
+  m.get("max_iter", c.max_iter, IntRange::at_least(1));
+  m.get("tol", c.tol, RealRange::at_least(0));
+  m.get_list("preprocess", c.preprocess, ListRule{true, true, &kPreprocess});
+}
+
+void read_parallel(const Map& top, ParallelConfig& p) {
+  const Map m = top.map("parallel", {"ranks_per_run", "backend"});
+  m.get("ranks_per_run", p.ranks_per_run);
+  if (p.ranks_per_run != 1) m.fail("ranks_per_run", "only 1 is supported in this version");
+  m.get_choice("backend", p.backend, {"auto", "mpi", "nccl"});
+}
+
+StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
+  const Map top(
+      o, root, "",
+      {"study", "output", "grid", "train", "extract", "cluster", "metrics", "parallel", "data"});
+  StudyConfig s;
+  read_nonempty(top, "study", s.study);
+  read_nonempty(top, "output", s.output);
+  read_data(top, s.data);  // before the grid: dataset names resolve against it
+  read_grid(top, s.data, s.grid);
+  read_train(top, s.train);
+  read_extract(top, s.grid, s.extract);
+  read_cluster(top, s.cluster);
+  top.get_list("metrics", s.metrics, ListRule{true, false, &kMetrics});
+  read_parallel(top, s.parallel);
+  return s;
+}
+
+std::vector<std::string> split_key(const std::string& key) {
+  std::vector<std::string> parts;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t dot = key.find('.', start);
+    parts.push_back(key.substr(start, dot - start));
+    if (dot == std::string::npos) return parts;
+    start = dot + 1;
+  }
+}
+
+std::string trim(const std::string& s) {
+  const auto b = s.find_first_not_of(" \t");
+  if (b == std::string::npos) return {};
+  return s.substr(b, s.find_last_not_of(" \t") - b + 1);
+}
+
+// Sets one dotted key on the raw tree. Intermediate mappings are created, and
+// an unknown key is left for the validation to reject with the usual message.
+void apply_override(YAML::Node& root, const std::string& text, yamlr::Origins& o) {
+  const std::string loc = "override '" + text + "'";
+  const auto eq = text.find('=');
+  if (eq == std::string::npos)
+    o.fail_at(loc, "(override)", "expected key=value, e.g. train.epochs=1");
+  const std::string key = trim(text.substr(0, eq));
+  const std::vector<std::string> parts = split_key(key);
+  for (const auto& p : parts) {
+    if (p.empty())
+      o.fail_at(loc, key.empty() ? "(override)" : key, "expected a dotted key, e.g. train.epochs");
+  }
+  YAML::Node value;
+  try {
+    value = YAML::Load(text.substr(eq + 1));
+  } catch (const YAML::Exception& e) {
+    o.fail_at(loc, key, "invalid YAML value: " + e.msg);
+  }
+
+  if (!root.IsDefined() || root.IsNull()) root.reset(YAML::Node(YAML::NodeType::Map));
+  // Node assignment would rebind the shared tree; walking must use reset().
+  YAML::Node cur = root;
+  std::string path;
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (!cur.IsMap() && !cur.IsNull()) {
+      o.fail_at(loc, path.empty() ? "(top level)" : path,
+                "is " + yamlr::describe(cur) + ", not a mapping; cannot set '" + parts[i] + "'");
+    }
+    path += (path.empty() ? "" : ".") + parts[i];
+    if (i + 1 == parts.size()) {
+      cur[parts[i]] = value;
+      o.set_by_override(path, text);
+      break;
+    }
+    YAML::Node child = cur[parts[i]];
+    if (!child.IsDefined()) {
+      cur[parts[i]] = YAML::Node(YAML::NodeType::Map);
+      child.reset(cur[parts[i]]);
+      o.set_by_override(path, text);  // created here, so errors below it blame the override
+    }
+    cur.reset(child);
+  }
+}
+
+}  // namespace
+
+StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
+                        const std::vector<std::string>& overrides) {
+  yamlr::Origins o(origin, yamlr::Blame::config);
+  YAML::Node root = yamlr::load_document(yaml_text, o);
+  for (const auto& ov : overrides) apply_override(root, ov, o);
+  StudyConfig s = read_study(root, o);
+  s.source_path = origin;
+  s.resolved_yaml = detail::resolved_study_yaml(s);
+  return s;
+}
+
+StudyConfig load_study(const std::string& path, const std::vector<std::string>& overrides) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError(path + ": cannot open study file");
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) throw ConfigError(path + ": cannot read study file");
+  return parse_study(text.str(), path, overrides);
+}
+
+}  // namespace cp

@@ -1,0 +1,82 @@
+// Fashion-MNIST from the IDX files (Debian's dataset-fashion-mnist layout).
+#include <array>
+#include <filesystem>
+
+#include "clusterprobe/common/error.hpp"
+#include "clusterprobe/data/idx.hpp"
+#include "loaders.hpp"
+
+namespace cp::detail {
+namespace {
+
+constexpr int kSide = 28;
+// Mean and standard deviation of the training pixels (scaled to [0, 1]).
+constexpr float kMean = 0.2860f;
+constexpr float kStd = 0.3530f;
+
+std::string shape_text(const std::vector<std::int64_t>& dims) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < dims.size(); ++i) s += (i ? ", " : "") + std::to_string(dims[i]);
+  return s + "]";
+}
+
+Split load_split(const std::string& images_path, const std::string& labels_path,
+                 const Hierarchy& h) {
+  const IdxArray images = read_idx(images_path);
+  const IdxArray labels = read_idx(labels_path);
+  if (images.dims.size() != 3 || images.dims[1] != kSide || images.dims[2] != kSide) {
+    throw InputError(images_path + ": expected images of shape [N, 28, 28], got " +
+                     shape_text(images.dims));
+  }
+  if (labels.dims.size() != 1) {
+    throw InputError(labels_path + ": expected a 1-dimensional label array, got " +
+                     shape_text(labels.dims));
+  }
+  if (labels.dims[0] != images.dims[0]) {
+    throw InputError(labels_path + ": " + std::to_string(labels.dims[0]) + " labels for " +
+                     std::to_string(images.dims[0]) + " images in " + images_path);
+  }
+
+  std::array<float, 256> pixel;
+  for (int v = 0; v < 256; ++v) pixel[v] = (static_cast<float>(v) / 255.0f - kMean) / kStd;
+
+  const std::int64_t n = images.dims[0];
+  const std::int64_t size = kSide * kSide;
+  Split s;
+  s.x.reserve(static_cast<std::size_t>(n * size));
+  for (std::int64_t r = 0; r < n; ++r) {
+    const int fine = labels.data[r];
+    if (fine >= h.num_fine()) {
+      throw InputError(labels_path + ": label " + std::to_string(fine) + " at row " +
+                       std::to_string(r) + " is outside the " + std::to_string(h.num_fine()) +
+                       " classes of hierarchy '" + h.name + "'");
+    }
+    const int coarse = h.fine_to_coarse[fine];
+    if (coarse < 0) continue;  // a class the hierarchy leaves out
+    const std::uint8_t* src = images.data.data() + r * size;
+    for (std::int64_t k = 0; k < size; ++k) s.x.push_back(pixel[src[k]]);
+    s.fine.push_back(fine);
+    s.coarse.push_back(coarse);
+    s.index.push_back(r);
+  }
+  return s;
+}
+
+}  // namespace
+
+Dataset load_fmnist(const std::string& spec, const std::string& hierarchy_name,
+                    const DataConfig& cfg) {
+  Dataset ds;
+  ds.spec = spec;
+  ds.hierarchy = load_hierarchy(hierarchy_path(hierarchy_name, cfg));
+  ds.sample_shape = {1, kSide, kSide};
+  const std::filesystem::path dir(cfg.fmnist_dir);
+  auto file = [&](const char* name) { return (dir / name).string(); };
+  ds.train = load_split(file("train-images-idx3-ubyte.gz"), file("train-labels-idx1-ubyte.gz"),
+                        ds.hierarchy);
+  ds.test = load_split(file("t10k-images-idx3-ubyte.gz"), file("t10k-labels-idx1-ubyte.gz"),
+                       ds.hierarchy);
+  return ds;
+}
+
+}  // namespace cp::detail

@@ -1,0 +1,177 @@
+// ActivationFile: serial reader of activations.h5 and of look-alikes written
+// by other tools (h5py, PyTorch hooks). Only the schema's required parts are
+// required; types are converted (any integer labels, float32/float64 rows),
+// and everything is validated up front so the cluster stage never meets a
+// half-valid file.
+#include <algorithm>
+#include <climits>
+#include <map>
+#include <numeric>
+
+#include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/activations.hpp"
+#include "h5_util.hpp"
+
+namespace cp {
+namespace {
+
+std::vector<std::int32_t> narrow_labels(const h5::Ctx& ctx, const std::string& path,
+                                        const std::vector<std::int64_t>& wide) {
+  std::vector<std::int32_t> out(wide.size());
+  for (size_t i = 0; i < wide.size(); ++i) {
+    if (wide[i] < INT32_MIN || wide[i] > INT32_MAX)
+      ctx.fail(path, "value " + std::to_string(wide[i]) + " at row " + std::to_string(i) +
+                         " does not fit int32");
+    out[i] = static_cast<std::int32_t>(wide[i]);
+  }
+  return out;
+}
+
+// "epoch_12" -> 12; nullopt for anything else after the prefix.
+std::optional<int> parse_epoch(const std::string& name) {
+  const std::string digits = name.substr(6);
+  if (digits.empty() || digits.size() > 9 ||
+      !std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  return std::stoi(digits);
+}
+
+std::string layer_path(int epoch, const std::string& layer) {
+  return "/epoch_" + std::to_string(epoch) + "/" + layer;
+}
+
+}  // namespace
+
+struct ActivationFile::Impl {
+  std::string path;
+  h5::Ctx ctx;
+  h5::Id file;
+  std::vector<std::int32_t> fine, coarse;
+  std::vector<std::int64_t> index;
+  std::optional<std::vector<std::int32_t>> predicted;
+  std::vector<LayerKey> layers;
+  std::map<std::string, std::string> text_attrs;
+  std::map<std::string, double> number_attrs;
+
+  explicit Impl(const std::string& p) : path(p), ctx(p, h5::Blame::input) {}
+
+  /// Reads an integer label column of N rows (N = -1: this one defines N).
+  std::vector<std::int64_t> read_column(const std::string& obj, std::int64_t n) {
+    std::vector<std::int64_t> wide = h5::read_integers(ctx, file, obj);
+    if (n >= 0 && static_cast<std::int64_t>(wide.size()) != n)
+      ctx.fail(obj, "rows " + std::to_string(wide.size()) + " != labels " + std::to_string(n));
+    return wide;
+  }
+
+  void require(const std::string& obj) {
+    if (!h5::exists(ctx, file, obj)) ctx.fail(obj, "missing");
+  }
+
+  void read_labels() {
+    require("/labels/fine");
+    require("/labels/coarse");
+    fine = narrow_labels(ctx, "/labels/fine", read_column("/labels/fine", -1));
+    const auto n = static_cast<std::int64_t>(fine.size());
+    coarse = narrow_labels(ctx, "/labels/coarse", read_column("/labels/coarse", n));
+    if (h5::exists(ctx, file, "/labels/index")) {
+      index = read_column("/labels/index", n);
+    } else {
+      index.resize(fine.size());
+      std::iota(index.begin(), index.end(), std::int64_t{0});
+    }
+    if (h5::exists(ctx, file, "/labels/predicted_coarse"))
+      predicted = narrow_labels(ctx, "/labels/predicted_coarse",
+                                read_column("/labels/predicted_coarse", n));
+  }
+
+  void find_layers() {
+    const auto n = static_cast<std::int64_t>(fine.size());
+    for (const std::string& name : h5::link_names(ctx, file, "/")) {
+      if (name.rfind("epoch_", 0) != 0) continue;  // other tools' extras are not ours to judge
+      const std::string group = "/" + name;
+      const std::optional<int> epoch = parse_epoch(name);
+      if (!epoch) ctx.fail(group, "expected /epoch_<non-negative integer>");
+      if (!h5::exists(ctx, file, group)) ctx.fail(group, "dangling link");
+      if (h5::object_type(ctx, file, group) != H5I_GROUP) ctx.fail(group, "expected a group");
+      for (const std::string& layer : h5::link_names(ctx, file, group)) {
+        const std::string obj = group + "/" + layer;
+        if (!h5::exists(ctx, file, obj)) ctx.fail(obj, "dangling link");
+        if (h5::object_type(ctx, file, obj) != H5I_DATASET)
+          ctx.fail(obj, "expected a 2-D float dataset, found a group");
+        h5::Id dset = h5::open_dataset(ctx, file, obj);
+        const h5::Shape shape = h5::shape_of(ctx, dset, obj);
+        if (shape.cls != H5T_FLOAT || shape.dims.size() != 2)
+          ctx.fail(obj, "expected a 2-D float dataset, found " + std::to_string(shape.dims.size()) +
+                            "-D " + h5::class_name(shape.cls));
+        const auto rows = static_cast<std::int64_t>(shape.dims[0]);
+        const auto dim = static_cast<std::int64_t>(shape.dims[1]);
+        if (rows != n) ctx.fail(obj, "rows " + std::to_string(rows) + " != labels " + std::to_string(n));
+        if (dim == 0) ctx.fail(obj, "0 columns");
+        layers.push_back(LayerKey{*epoch, layer, rows, dim});
+      }
+    }
+    if (layers.empty()) ctx.fail("/epoch_<e>/<layer>", "missing (no activation matrix)");
+    std::sort(layers.begin(), layers.end(), [](const LayerKey& a, const LayerKey& b) {
+      return a.epoch != b.epoch ? a.epoch < b.epoch : a.layer < b.layer;
+    });
+  }
+
+  void read_root_attrs() {
+    for (const std::string& name : h5::attr_names(ctx, file, "/")) {
+      const std::optional<h5::AttrValue> value = h5::read_attr(ctx, file, "/", name);
+      if (!value) continue;
+      if (value->text) text_attrs[name] = *value->text;
+      if (value->number) number_attrs[name] = *value->number;
+    }
+  }
+};
+
+ActivationFile::ActivationFile(const std::string& path) : impl_(std::make_unique<Impl>(path)) {
+  Impl& f = *impl_;
+  h5::require_file(f.ctx);
+  f.file = h5::open_file_readonly(f.ctx);
+  f.read_labels();
+  f.find_layers();
+  f.read_root_attrs();
+}
+
+ActivationFile::~ActivationFile() = default;
+
+const std::string& ActivationFile::path() const { return impl_->path; }
+const std::vector<std::int32_t>& ActivationFile::fine() const { return impl_->fine; }
+const std::vector<std::int32_t>& ActivationFile::coarse() const { return impl_->coarse; }
+const std::vector<std::int64_t>& ActivationFile::index() const { return impl_->index; }
+const std::optional<std::vector<std::int32_t>>& ActivationFile::predicted_coarse() const {
+  return impl_->predicted;
+}
+const std::vector<LayerKey>& ActivationFile::layers() const { return impl_->layers; }
+std::int64_t ActivationFile::rows() const { return static_cast<std::int64_t>(impl_->fine.size()); }
+
+std::string ActivationFile::string_attr(const std::string& name) const {
+  const auto it = impl_->text_attrs.find(name);
+  return it == impl_->text_attrs.end() ? std::string() : it->second;
+}
+
+std::optional<double> ActivationFile::number_attr(const std::string& name) const {
+  const auto it = impl_->number_attrs.find(name);
+  if (it == impl_->number_attrs.end()) return std::nullopt;
+  return it->second;
+}
+
+bool ActivationFile::complete() const { return number_attr("complete") == 1.0; }
+
+RowMatrixXf ActivationFile::read(const LayerKey& key) const {
+  const Impl& f = *impl_;
+  const std::string obj = layer_path(key.epoch, key.layer);
+  const auto it = std::find_if(f.layers.begin(), f.layers.end(), [&](const LayerKey& k) {
+    return k.epoch == key.epoch && k.layer == key.layer;
+  });
+  if (it == f.layers.end()) f.ctx.fail(obj, "no such layer");
+  RowMatrixXf m(it->rows, it->dim);
+  h5::Id dset = h5::open_dataset(f.ctx, f.file, obj);
+  // HDF5 converts float64 (h5py's default) to float32 while reading.
+  h5::read_all(f.ctx, dset, obj, H5T_NATIVE_FLOAT, m.data());
+  return m;
+}
+
+}  // namespace cp

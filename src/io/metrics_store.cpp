@@ -1,0 +1,203 @@
+// <out>/metrics.h5 (column datasets + assignments) and <out>/metrics.csv, both
+// written under tmp names and renamed, so a crash leaves the previous result.
+#include "clusterprobe/io/metrics_store.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+
+#include "clusterprobe/build_config.hpp"
+#include "clusterprobe/common/error.hpp"
+#include "h5_util.hpp"
+
+namespace cp {
+namespace {
+
+template <class Field>
+std::vector<std::string> column(const std::vector<MetricRecord>& records, Field field) {
+  std::vector<std::string> out;
+  out.reserve(records.size());
+  for (const auto& r : records) out.push_back(r.*field);
+  return out;
+}
+
+std::string assignment_name(size_t i) {
+  char name[32];
+  std::snprintf(name, sizeof name, "%06zu", i);
+  return name;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string csv_text(const std::vector<MetricRecord>& records) {
+  std::string text = "run_id,layer,epoch,scope,method,metric,value\n";
+  char value[64];
+  for (const auto& r : records) {
+    // %.17g round-trips every double exactly.
+    std::snprintf(value, sizeof value, "%.17g", r.value);
+    text += csv_field(r.run_id) + ',' + csv_field(r.layer) + ',' + std::to_string(r.epoch) + ',' +
+            csv_field(r.scope) + ',' + csv_field(r.method) + ',' + csv_field(r.metric) + ',' +
+            value + '\n';
+  }
+  return text;
+}
+
+void write_text_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw IoError(path + ": cannot create: " + std::strerror(errno));
+  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const int saved = errno;
+  if (std::fclose(f) != 0 || !written) {
+    const std::string reason = std::strerror(written ? errno : saved);
+    std::remove(path.c_str());
+    throw IoError(path + ": write failed: " + reason);
+  }
+}
+
+void write_assignments(const h5::Ctx& ctx, hid_t file, const std::vector<AssignmentRecord>& all) {
+  h5::Id group = h5::require_group(ctx, file, "/assignments");
+  for (size_t i = 0; i < all.size(); ++i) {
+    const AssignmentRecord& a = all[i];
+    const std::string obj = "/assignments/" + assignment_name(i);
+    h5::write_vector(ctx, file, obj, H5T_STD_I32LE, H5T_NATIVE_INT32, a.labels.data(),
+                     a.labels.size());
+    h5::write_vector(ctx, file, obj + "_rows", H5T_STD_I64LE, H5T_NATIVE_INT64, a.rows.data(),
+                     a.rows.size());
+    h5::Id dset = h5::open_dataset(ctx, file, obj);
+    h5::write_attr(ctx, dset, obj, "run_id", a.run_id);
+    h5::write_attr(ctx, dset, obj, "layer", a.layer);
+    h5::write_attr(ctx, dset, obj, "epoch", std::int64_t{a.epoch});
+    h5::write_attr(ctx, dset, obj, "scope", a.scope);
+    h5::write_attr(ctx, dset, obj, "method", a.method);
+  }
+}
+
+}  // namespace
+
+void write_metrics(const std::string& out_dir, const RecordBatch& batch,
+                   const std::string& config_yaml) {
+  for (const auto& a : batch.assignments)
+    if (a.rows.size() != a.labels.size())
+      throw InternalError(out_dir + ": assignment of " + a.run_id + "/" + a.layer + " has " +
+                          std::to_string(a.rows.size()) + " rows but " +
+                          std::to_string(a.labels.size()) + " labels");
+  const std::string h5_path = (std::filesystem::path(out_dir) / "metrics.h5").string();
+  const std::string csv_path = (std::filesystem::path(out_dir) / "metrics.csv").string();
+  const auto& m = batch.metrics;
+
+  h5::write_atomically(h5_path, [&](const h5::Ctx& ctx, hid_t file) {
+    h5::write_attr(ctx, file, "/", "config", config_yaml);
+    h5::write_attr(ctx, file, "/", "version", std::string(CLUSTERPROBE_VERSION));
+    h5::write_strings(ctx, file, "/metrics/run_id", column(m, &MetricRecord::run_id));
+    h5::write_strings(ctx, file, "/metrics/layer", column(m, &MetricRecord::layer));
+    h5::write_strings(ctx, file, "/metrics/scope", column(m, &MetricRecord::scope));
+    h5::write_strings(ctx, file, "/metrics/method", column(m, &MetricRecord::method));
+    h5::write_strings(ctx, file, "/metrics/metric", column(m, &MetricRecord::metric));
+    std::vector<std::int32_t> epochs;
+    std::vector<double> values;
+    for (const auto& r : m) {
+      epochs.push_back(r.epoch);
+      values.push_back(r.value);
+    }
+    h5::write_vector(ctx, file, "/metrics/epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, epochs.data(),
+                     epochs.size());
+    h5::write_vector(ctx, file, "/metrics/value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                     values.data(), values.size());
+    write_assignments(ctx, file, batch.assignments);
+  });
+
+  const std::string csv_tmp = csv_path + ".tmp";
+  write_text_file(csv_tmp, csv_text(m));
+  h5::rename_into_place(csv_tmp, csv_path);
+}
+
+std::vector<MetricRecord> read_metrics(const std::string& h5_path) {
+  const h5::Ctx ctx(h5_path, h5::Blame::input);
+  h5::require_file(ctx);
+  h5::Id file = h5::open_file_readonly(ctx);
+  auto strings = [&](const std::string& name) {
+    const std::string obj = "/metrics/" + name;
+    if (!h5::exists(ctx, file, obj)) ctx.fail(obj, "missing");
+    return h5::read_strings(ctx, file, obj);
+  };
+  const auto run_id = strings("run_id"), layer = strings("layer"), scope = strings("scope"),
+             method = strings("method"), metric = strings("metric");
+  if (!h5::exists(ctx, file, "/metrics/epoch")) ctx.fail("/metrics/epoch", "missing");
+  if (!h5::exists(ctx, file, "/metrics/value")) ctx.fail("/metrics/value", "missing");
+  const auto epoch = h5::read_integers(ctx, file, "/metrics/epoch");
+  const auto value = h5::read_doubles(ctx, file, "/metrics/value");
+  const size_t n = run_id.size();
+  const std::pair<const char*, size_t> sizes[] = {
+      {"layer", layer.size()},   {"scope", scope.size()}, {"method", method.size()},
+      {"metric", metric.size()}, {"epoch", epoch.size()}, {"value", value.size()}};
+  for (const auto& [name, size] : sizes)
+    if (size != n)
+      ctx.fail(std::string("/metrics/") + name,
+               "rows " + std::to_string(size) + " != run_id rows " + std::to_string(n));
+
+  std::vector<MetricRecord> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    out[i] = MetricRecord{run_id[i], layer[i], static_cast<std::int32_t>(epoch[i]), scope[i],
+                          method[i], metric[i], value[i]};
+  }
+  return out;
+}
+
+std::vector<AssignmentRecord> read_assignments(const std::string& h5_path) {
+  const h5::Ctx ctx(h5_path, h5::Blame::input);
+  h5::require_file(ctx);
+  h5::Id file = h5::open_file_readonly(ctx);
+  std::vector<AssignmentRecord> out;
+  if (!h5::exists(ctx, file, "/assignments")) return out;
+
+  // Numeric order, not name order: past 999999 entries the names grow a digit.
+  std::vector<std::pair<long long, std::string>> entries;
+  for (const std::string& name : h5::link_names(ctx, file, "/assignments")) {
+    if (name.empty() || name.size() > 18 ||
+        !std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      continue;  // the "_rows" companions, or somebody else's additions
+    entries.emplace_back(std::stoll(name), name);
+  }
+  std::sort(entries.begin(), entries.end());
+
+  for (const auto& [number, name] : entries) {
+    const std::string obj = "/assignments/" + name;
+    const std::string rows_obj = obj + "_rows";
+    AssignmentRecord a;
+    for (std::int64_t v : h5::read_integers(ctx, file, obj)) {
+      if (v < INT32_MIN || v > INT32_MAX) ctx.fail(obj, "cluster id does not fit int32");
+      a.labels.push_back(static_cast<std::int32_t>(v));
+    }
+    if (!h5::exists(ctx, file, rows_obj)) ctx.fail(rows_obj, "missing");
+    a.rows = h5::read_integers(ctx, file, rows_obj);
+    if (a.rows.size() != a.labels.size())
+      ctx.fail(rows_obj, "rows " + std::to_string(a.rows.size()) + " != labels " +
+                             std::to_string(a.labels.size()));
+    h5::Id dset = h5::open_dataset(ctx, file, obj);
+    auto text = [&](const char* attr) {
+      const auto v = h5::read_attr(ctx, dset, obj, attr);
+      return v && v->text ? *v->text : std::string();
+    };
+    a.run_id = text("run_id");
+    a.layer = text("layer");
+    a.scope = text("scope");
+    a.method = text("method");
+    const auto epoch = h5::read_attr(ctx, dset, obj, "epoch");
+    a.epoch = epoch && epoch->number ? static_cast<std::int32_t>(*epoch->number) : 0;
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace cp

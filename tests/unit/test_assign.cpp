@@ -1,0 +1,27 @@
+#include <gtest/gtest.h>
+
+#include "clusterprobe/sched/assign.hpp"
+
+namespace cp {
+namespace {
+
+TEST(AssignLpt, BalancesSkewedCostsAndIsDeterministic) {
+  // One task as expensive as all the others together: it gets a worker alone.
+  const std::vector<double> costs{1, 1, 1, 1, 4, 1, 1, 1, 1};
+  const auto owner = assign_lpt(costs, 2);
+  std::vector<double> load(2, 0);
+  for (std::size_t i = 0; i < costs.size(); ++i) load[static_cast<std::size_t>(owner[i])] += costs[i];
+  EXPECT_EQ(load[0], 6);
+  EXPECT_EQ(load[1], 6);
+  EXPECT_EQ(owner[4], 0);  // the most expensive task is placed first, on worker 0
+  EXPECT_EQ(owner, assign_lpt(costs, 2));
+}
+
+TEST(AssignLpt, MoreWorkersThanTasks) {
+  const auto owner = assign_lpt({3, 2}, 4);
+  EXPECT_EQ(owner, (std::vector<int>{0, 1}));
+  EXPECT_TRUE(assign_lpt({}, 3).empty());
+}
+
+}  // namespace
+}  // namespace cp
