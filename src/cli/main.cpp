@@ -46,7 +46,7 @@ cp::StudyConfig analyze_config(const std::string& out_dir, const std::vector<std
 }
 
 void setup_logging(bool verbose, int rank) {
-  spdlog::set_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %^%l%$: %v");
+  spdlog::set_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %l: %v");
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
 }
 

@@ -1,31 +1,132 @@
+// Preprocessing steps: parsing (shared by the config validator and
+// preprocess()) and their application. The PCA itself is in pca.cpp.
 #include "clusterprobe/cluster/preprocess.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
 #include <cmath>
+#include <cstdlib>
 
 #include "clusterprobe/common/error.hpp"
 
 namespace cp {
+namespace {
+
+struct Step {
+  enum class Kind { center, l2, whiten, pca };
+  Kind kind = Kind::center;
+  PcaKeep keep;  ///< for whiten and pca
+};
+
+/// Relative variance below which "whiten" drops a component: scaling a
+/// direction of (numerically) no variance to unit variance amplifies noise.
+constexpr double kWhitenDropBelow = 1e-10;
+
+[[noreturn]] void reject(const std::string& step, const std::string& why) {
+  throw ConfigError("cluster.preprocess: invalid step '" + step + "': " + why);
+}
+
+PcaKeep parse_pca_argument(const std::string& step, const std::string& arg) {
+  if (arg.empty()) reject(step, "pca needs an argument, pca:<n> or pca:<fraction>");
+  const bool integer = std::all_of(arg.begin(), arg.end(),
+                                   [](unsigned char c) { return std::isdigit(c) != 0; });
+  PcaKeep keep;
+  if (integer) {
+    errno = 0;
+    const unsigned long long n = std::strtoull(arg.c_str(), nullptr, 10);
+    if (errno == ERANGE || n == 0) reject(step, "the component count must be an integer >= 1");
+    keep.rule = PcaKeep::Rule::count;
+    // Counts are capped at min(rows, cols) anyway; doubles hold them exactly up to 2^53.
+    keep.value = static_cast<double>(std::min<unsigned long long>(n, 1ULL << 53));
+    return keep;
+  }
+  char* end = nullptr;
+  errno = 0;
+  const double f = std::strtod(arg.c_str(), &end);
+  if (end != arg.c_str() + arg.size() || errno == ERANGE || !std::isfinite(f)) {
+    reject(step, "expected pca:<n> (integer >= 1) or pca:<f> (0 < f < 1)");
+  }
+  if (!(f > 0.0 && f < 1.0)) {
+    reject(step, "a variance fraction must lie strictly between 0 and 1 "
+                 "(use an integer for a component count)");
+  }
+  keep.rule = PcaKeep::Rule::fraction;
+  keep.value = f;
+  return keep;
+}
+
+Step parse_step(const std::string& step) {
+  Step s;
+  if (step == "center") {
+    s.kind = Step::Kind::center;
+  } else if (step == "l2") {
+    s.kind = Step::Kind::l2;
+  } else if (step == "whiten") {
+    s.kind = Step::Kind::whiten;
+    s.keep = {PcaKeep::Rule::significant, kWhitenDropBelow};
+  } else if (step.rfind("pca:", 0) == 0) {
+    s.kind = Step::Kind::pca;
+    s.keep = parse_pca_argument(step, step.substr(4));
+  } else {
+    throw ConfigError("cluster.preprocess: unknown step '" + step +
+                      "' (known: center, l2, whiten, pca:<n>, pca:<fraction>)");
+  }
+  return s;
+}
+
+void normalise_rows(RowMatrixXf& X) {
+  for (Eigen::Index i = 0; i < X.rows(); ++i) {
+    const double norm = X.row(i).cast<double>().norm();
+    if (norm > 0.0) X.row(i) = (X.row(i).cast<double>() / norm).cast<float>();
+  }
+}
+
+/// Replaces X by its scores on the kept principal axes, each divided by its
+/// standard deviation when whitening.
+void project(RowMatrixXf& X, const PcaKeep& keep, bool whiten) {
+  const Pca pca = principal_components(X, keep);  // centres X
+  if (whiten && pca.axes.cols() == 0) return;     // no variance at all: stay centred
+  Eigen::MatrixXd basis = pca.axes;
+  if (whiten) basis *= pca.variance.cwiseSqrt().cwiseInverse().asDiagonal();
+  // The scaling is folded into the basis so the projection is a single GEMM.
+  const Eigen::MatrixXf basis_f = basis.cast<float>();
+  RowMatrixXf scores = X * basis_f;
+  X = std::move(scores);
+}
+
+}  // namespace
+
+void check_preprocess_step(const std::string& step) { parse_step(step); }
+
+void center_columns(RowMatrixXf& X) {
+  if (X.rows() == 0) return;
+  // Summed in double: float sums over 1e5 rows lose digits of the mean.
+  Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(X.cols());
+  for (Eigen::Index i = 0; i < X.rows(); ++i) sum += X.row(i).cast<double>();
+  const Eigen::RowVectorXf mean = (sum / static_cast<double>(X.rows())).cast<float>();
+  X.rowwise() -= mean;
+}
 
 void preprocess(RowMatrixXf& X, const std::vector<std::string>& steps) {
-  // Validate every step first: an error must leave X untouched.
-  for (const std::string& step : steps) {
-    if (step != "center" && step != "l2") {
-      throw ConfigError("cluster.preprocess: unknown step '" + step + "' (known: center, l2)");
-    }
-  }
-  for (const std::string& step : steps) {
-    if (step == "center") {
-      if (X.rows() == 0) continue;
-      // Summed in double: float sums over 1e5 rows lose digits of the mean.
-      Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(X.cols());
-      for (Eigen::Index i = 0; i < X.rows(); ++i) sum += X.row(i).cast<double>();
-      const Eigen::RowVectorXf mean = (sum / static_cast<double>(X.rows())).cast<float>();
-      X.rowwise() -= mean;
-    } else {
-      for (Eigen::Index i = 0; i < X.rows(); ++i) {
-        const double norm = X.row(i).cast<double>().norm();
-        if (norm > 0.0) X.row(i) = (X.row(i).cast<double>() / norm).cast<float>();
-      }
+  // Parse every step first: an error must leave X untouched.
+  std::vector<Step> parsed;
+  parsed.reserve(steps.size());
+  for (const std::string& step : steps) parsed.push_back(parse_step(step));
+  for (const Step& s : parsed) {
+    switch (s.kind) {
+      case Step::Kind::center:
+        center_columns(X);
+        break;
+      case Step::Kind::l2:
+        normalise_rows(X);
+        break;
+      case Step::Kind::whiten:
+        project(X, s.keep, true);
+        break;
+      case Step::Kind::pca:
+        project(X, s.keep, false);
+        break;
     }
   }
 }

@@ -1,13 +1,22 @@
 #include "clusterprobe/cluster/probe.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <numeric>
+#include <optional>
 #include <set>
 
+#include "clusterprobe/cluster/affinity.hpp"
+#include "clusterprobe/cluster/community.hpp"
 #include "clusterprobe/cluster/kmeans.hpp"
+#include "clusterprobe/cluster/methods.hpp"
 #include "clusterprobe/cluster/preprocess.hpp"
+#include "clusterprobe/cluster/spectral.hpp"
+#include "clusterprobe/cluster/ssc.hpp"
 #include "clusterprobe/metrics/clustering.hpp"
+#include "clusterprobe/metrics/collapse.hpp"
+#include "clusterprobe/metrics/silhouette.hpp"
 
 namespace cp {
 namespace {
@@ -16,135 +25,170 @@ bool has(const std::vector<std::string>& list, const std::string& name) {
   return std::find(list.begin(), list.end(), name) != list.end();
 }
 
-RowMatrixXf select_rows(const RowMatrixXf& X, const std::vector<std::int64_t>& rows) {
-  RowMatrixXf out(static_cast<Eigen::Index>(rows.size()), X.cols());
-  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = X.row(rows[i]);
-  return out;
+double mean_of(const std::vector<double>& v) {
+  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
 // One clustering of some rows against their fine labels.
 struct Clustering {
   std::vector<std::int64_t> rows;
   std::vector<std::int32_t> truth;
-  KMeansResult result;
+  Partition partition;
   std::vector<std::int32_t> cluster_to_fine;  // Hungarian match, -1 if unmatched
 };
 
-class ProbeScorer {
+// Everything one work item needs, and the records it produces.
+class Item {
  public:
-  ProbeScorer(const LayerKey& key, const std::string& run_id, const ClusterConfig& config,
-              const std::vector<std::string>& metrics)
-      : key_(key), run_id_(run_id), config_(config), metrics_(metrics) {}
+  Item(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
+       const ClusterConfig& config, const std::vector<std::string>& metrics)
+      : file_(file), key_(key), run_id_(run_id), config_(config), metrics_(metrics),
+        raw_(file.read(key)), X_(raw_) {
+    preprocess(X_, config.preprocess);
+    const auto& coarse = file.coarse();
+    for (std::size_t i = 0; i < coarse.size(); ++i) rows_of_[coarse[i]].push_back(static_cast<std::int64_t>(i));
+    all_.resize(coarse.size());
+    std::iota(all_.begin(), all_.end(), 0);
+  }
 
-  Clustering cluster(const RowMatrixXf& X, std::vector<std::int64_t> rows,
-                     const std::vector<std::int32_t>& fine, std::uint64_t seed_offset) const {
+  void method(const std::string& name) {
+    std::map<std::int32_t, Clustering> per_super;
+    std::map<std::int32_t, std::int32_t> single_subclass;
+    std::map<std::string, std::vector<double>> per_metric;
+    for (const auto& [s, rows] : rows_of_) {
+      const std::set<std::int32_t> subclasses = fine_set(rows);
+      if (subclasses.size() < 2) {  // nothing to recover inside this superclass
+        single_subclass[s] = *subclasses.begin();
+        continue;
+      }
+      auto c = cluster(name, rows, static_cast<std::uint64_t>(s) + 1);
+      score(c, name, std::to_string(s), &per_metric);
+      per_super.emplace(s, std::move(c));
+    }
+    for (const auto& [metric, values] : per_metric) add("mean", name, metric, mean_of(values));
+    if (fine_set(all_).size() >= 2) score(cluster(name, all_, 0), name, "global", nullptr);
+    if (has(metrics_, "accuracy") && file_.predicted_coarse()) {
+      add("global", name, "e2e_accuracy", end_to_end_accuracy(per_super, single_subclass));
+    }
+  }
+
+  // Measures of the labels themselves, no clustering involved (method "labels").
+  void label_measures() {
+    const auto& fine = file_.fine();
+    const auto& coarse = file_.coarse();
+    if (has(metrics_, "silhouette") && fine_set(all_).size() >= 2 && fine_set(all_).size() < all_.size()) {
+      for (const char* metric : {"euclidean", "cosine"}) {
+        std::int64_t used = 0;
+        add("global", "labels", std::string("silhouette_") + metric,
+            silhouette(X_, fine, metric, config_.silhouette_max_points, 0, &used));
+        add("global", "labels", "silhouette_points", static_cast<double>(used));
+      }
+      add("mean", "labels", "subclass_silhouette", subclass_silhouette(X_, fine, coarse, "cosine"));
+    }
+    if (has(metrics_, "nc1")) {
+      // Collapse is a property of the raw features, not of a preprocessed view.
+      add("global", "labels", "nc1_fine", nc1(raw_, fine));
+      add("global", "labels", "nc1_coarse", nc1(raw_, coarse));
+    }
+    if (has(metrics_, "selectivity")) {
+      add("mean", "labels", "subclass_selectivity", subclass_selectivity(raw_, fine, coarse));
+    }
+  }
+
+  // Community structure of the SSC graph of all rows (the subspace-clustering study).
+  void community() {
+    const auto& fine = file_.fine();
+    const auto W = ssc_affinity(X_, ssc_params(config_, 0));
+    const auto found = detect_communities(W, config_.community, config_.resolution, 0);
+    add("global", "ssc", "modularity", found.modularity);
+    add("global", "ssc", "communities", found.count);
+    add("global", "ssc", "modularity_fine", modularity(W, fine, config_.resolution));
+    add("global", "ssc", "community_ami", adjusted_mutual_info(fine, found.membership));
+    add("global", "ssc", "class_affinity_ratio", class_affinity_ratio(W, fine));
+  }
+
+  RecordBatch take() { return std::move(out_); }
+
+ private:
+  std::set<std::int32_t> fine_set(const std::vector<std::int64_t>& rows) const {
+    std::set<std::int32_t> s;
+    for (auto r : rows) s.insert(file_.fine()[static_cast<std::size_t>(r)]);
+    return s;
+  }
+
+  Clustering cluster(const std::string& method, const std::vector<std::int64_t>& rows,
+                     std::uint64_t seed_offset) const {
     Clustering c;
-    c.rows = std::move(rows);
-    for (auto r : c.rows) c.truth.push_back(fine[static_cast<std::size_t>(r)]);
-    const std::set<std::int32_t> classes(c.truth.begin(), c.truth.end());
-    KMeansParams p;
-    p.k = static_cast<int>(classes.size());
-    p.restarts = config_.restarts;
-    p.max_iter = config_.max_iter;
-    p.tol = config_.tol;
-    p.seed = 1234 + seed_offset;
-    c.result = kmeans(select_rows(X, c.rows), p);
-    c.cluster_to_fine = match_clusters(c.truth, c.result.labels);
+    c.rows = rows;
+    for (auto r : rows) c.truth.push_back(file_.fine()[static_cast<std::size_t>(r)]);
+    const int k = static_cast<int>(fine_set(rows).size());
+    c.partition = cluster_rows(method, select_rows(X_, rows), k, config_, 1234 + seed_offset);
+    c.cluster_to_fine = match_clusters(c.truth, c.partition.labels);
     return c;
   }
 
-  void score(const Clustering& c, const std::string& scope, RecordBatch& out,
-             std::map<std::string, std::vector<double>>* collect) const {
-    auto add = [&](const std::string& metric, double value) {
-      out.metrics.push_back({run_id_, key_.layer, key_.epoch, scope, "kmeans", metric, value});
+  void score(const Clustering& c, const std::string& method, const std::string& scope,
+             std::map<std::string, std::vector<double>>* collect) {
+    auto record = [&](const std::string& metric, double value) {
+      add(scope, method, metric, value);
       if (collect) (*collect)[metric].push_back(value);
     };
-    if (has(metrics_, "ami")) add("ami", adjusted_mutual_info(c.truth, c.result.labels));
-    if (has(metrics_, "ari")) add("ari", adjusted_rand(c.truth, c.result.labels));
-    if (has(metrics_, "nmi")) add("nmi", normalized_mutual_info(c.truth, c.result.labels));
-    if (has(metrics_, "accuracy")) add("accuracy", matched_accuracy(c.truth, c.result.labels));
-    out.assignments.push_back({run_id_, key_.layer, key_.epoch, scope, "kmeans", c.rows, c.result.labels});
+    const auto& pred = c.partition.labels;
+    if (has(metrics_, "ami")) record("ami", adjusted_mutual_info(c.truth, pred));
+    if (has(metrics_, "ari")) record("ari", adjusted_rand(c.truth, pred));
+    if (has(metrics_, "nmi")) record("nmi", normalized_mutual_info(c.truth, pred));
+    if (has(metrics_, "accuracy")) record("accuracy", matched_accuracy(c.truth, pred));
+    out_.assignments.push_back({run_id_, key_.layer, key_.epoch, scope, method, c.rows, pred});
   }
 
-  void add(RecordBatch& out, const std::string& scope, const std::string& metric, double v) const {
-    out.metrics.push_back({run_id_, key_.layer, key_.epoch, scope, "kmeans", metric, v});
+  // The network's coarse prediction picks the superclass, the nearest of its
+  // cluster centres picks the subclass (a superclass with one subclass needs
+  // no clustering). Rows predicted into a superclass without clusters are wrong.
+  double end_to_end_accuracy(const std::map<std::int32_t, Clustering>& per_super,
+                             const std::map<std::int32_t, std::int32_t>& single_subclass) const {
+    const auto& fine = file_.fine();
+    const auto& predicted = *file_.predicted_coarse();
+    std::map<std::int32_t, std::vector<std::int64_t>> predicted_rows;
+    for (std::size_t i = 0; i < fine.size(); ++i) predicted_rows[predicted[i]].push_back(static_cast<std::int64_t>(i));
+    std::int64_t correct = 0;
+    for (const auto& [s, rows] : predicted_rows) {
+      if (auto it = per_super.find(s); it != per_super.end()) {
+        const auto nearest = assign_nearest(select_rows(X_, rows), it->second.partition.centroids);
+        for (std::size_t j = 0; j < rows.size(); ++j) {
+          const auto guess = it->second.cluster_to_fine[static_cast<std::size_t>(nearest[j])];
+          correct += guess == fine[static_cast<std::size_t>(rows[j])];
+        }
+      } else if (auto one = single_subclass.find(s); one != single_subclass.end()) {
+        for (auto r : rows) correct += one->second == fine[static_cast<std::size_t>(r)];
+      }
+    }
+    return fine.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(fine.size());
   }
 
- private:
+  void add(const std::string& scope, const std::string& method, const std::string& metric, double v) {
+    out_.metrics.push_back({run_id_, key_.layer, key_.epoch, scope, method, metric, v});
+  }
+
+  const ActivationFile& file_;
   LayerKey key_;
   std::string run_id_;
-  ClusterConfig config_;
-  std::vector<std::string> metrics_;
+  const ClusterConfig& config_;
+  const std::vector<std::string>& metrics_;
+  RowMatrixXf raw_, X_;
+  std::map<std::int32_t, std::vector<std::int64_t>> rows_of_;
+  std::vector<std::int64_t> all_;
+  RecordBatch out_;
 };
-
-// The network's coarse prediction picks the superclass, the nearest of its
-// centroids picks the subclass (a superclass with one subclass needs no
-// clustering). Rows predicted into a superclass without clusters count as wrong.
-double end_to_end_accuracy(const RowMatrixXf& X, const std::vector<std::int32_t>& fine,
-                           const std::vector<std::int32_t>& predicted_coarse,
-                           const std::map<std::int32_t, Clustering>& per_super,
-                           const std::map<std::int32_t, std::int32_t>& single_subclass) {
-  std::map<std::int32_t, std::vector<std::int64_t>> predicted_rows;
-  for (std::size_t i = 0; i < fine.size(); ++i) {
-    predicted_rows[predicted_coarse[i]].push_back(static_cast<std::int64_t>(i));
-  }
-  std::int64_t correct = 0;
-  for (const auto& [s, rows] : predicted_rows) {
-    if (auto it = per_super.find(s); it != per_super.end()) {
-      const auto nearest = assign_nearest(select_rows(X, rows), it->second.result.centroids);
-      for (std::size_t j = 0; j < rows.size(); ++j) {
-        const auto guess = it->second.cluster_to_fine[static_cast<std::size_t>(nearest[j])];
-        correct += guess == fine[static_cast<std::size_t>(rows[j])];
-      }
-    } else if (auto one = single_subclass.find(s); one != single_subclass.end()) {
-      for (auto r : rows) correct += one->second == fine[static_cast<std::size_t>(r)];
-    }
-  }
-  return fine.empty() ? 0.0 : static_cast<double>(correct) / static_cast<double>(fine.size());
-}
 
 }  // namespace
 
 RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
                           const ClusterConfig& config, const std::vector<std::string>& metrics) {
-  RowMatrixXf X = file.read(key);
-  preprocess(X, config.preprocess);
-  const auto& fine = file.fine();
-  const auto& coarse = file.coarse();
-  ProbeScorer scorer(key, run_id, config, metrics);
-  RecordBatch out;
-
-  std::map<std::int32_t, std::vector<std::int64_t>> rows_of;
-  for (std::size_t i = 0; i < coarse.size(); ++i) rows_of[coarse[i]].push_back(static_cast<std::int64_t>(i));
-  std::map<std::int32_t, Clustering> per_super;
-  std::map<std::int32_t, std::int32_t> single_subclass;
-  std::map<std::string, std::vector<double>> per_metric;
-  for (const auto& [s, rows] : rows_of) {
-    std::set<std::int32_t> subclasses;
-    for (auto r : rows) subclasses.insert(fine[static_cast<std::size_t>(r)]);
-    if (subclasses.size() < 2) {  // nothing to recover inside this superclass
-      single_subclass[s] = *subclasses.begin();
-      continue;
-    }
-    auto c = scorer.cluster(X, rows, fine, static_cast<std::uint64_t>(s) + 1);
-    scorer.score(c, std::to_string(s), out, &per_metric);
-    per_super.emplace(s, std::move(c));
-  }
-  for (const auto& [metric, values] : per_metric) {
-    scorer.add(out, "mean", metric, std::accumulate(values.begin(), values.end(), 0.0) /
-                                        static_cast<double>(values.size()));
-  }
-
-  std::vector<std::int64_t> all(fine.size());
-  std::iota(all.begin(), all.end(), 0);
-  const std::set<std::int32_t> fine_classes(fine.begin(), fine.end());
-  if (fine_classes.size() >= 2) scorer.score(scorer.cluster(X, all, fine, 0), "global", out, nullptr);
-
-  if (has(metrics, "accuracy") && file.predicted_coarse()) {
-    scorer.add(out, "global", "e2e_accuracy",
-               end_to_end_accuracy(X, fine, *file.predicted_coarse(), per_super, single_subclass));
-  }
-  return out;
+  Item item(file, key, run_id, config, metrics);
+  for (const auto& method : config.methods) item.method(method);
+  item.label_measures();
+  if (has(metrics, "community")) item.community();
+  return item.take();
 }
 
 }  // namespace cp

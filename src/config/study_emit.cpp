@@ -54,7 +54,13 @@ void put_train(YAML::Emitter& out, const TrainConfig& t, Purpose purpose) {
     put(out, "gamma", t.gamma);
   }
   put(out, "max_samples", t.max_samples);
-  if (purpose == Purpose::study) put(out, "threads", t.threads);
+  if (purpose == Purpose::study) {
+    put(out, "threads", t.threads);
+    put(out, "device", t.device);
+    put(out, "checkpoint_every", t.checkpoint_every);
+  }
+  // Synchronised batch statistics can change the result, so they are part of the id.
+  put(out, "sync_batchnorm", t.sync_batchnorm ? "true" : "false");
   out << YAML::EndMap;
 }
 
@@ -114,6 +120,13 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   put(out, "max_iter", s.cluster.max_iter);
   put(out, "tol", s.cluster.tol);
   put(out, "preprocess", s.cluster.preprocess);
+  put(out, "knn", s.cluster.knn);
+  put(out, "ssc_alpha", s.cluster.ssc_alpha);
+  put(out, "ssc_admm_max_points", s.cluster.ssc_admm_max_points);
+  put(out, "ssc_omp_sparsity", s.cluster.ssc_omp_sparsity);
+  put(out, "community", s.cluster.community);
+  put(out, "resolution", s.cluster.resolution);
+  put(out, "silhouette_max_points", s.cluster.silhouette_max_points);
   out << YAML::EndMap;
   put(out, "metrics", s.metrics);
   begin(out, "parallel");

@@ -5,6 +5,7 @@
 #include <limits>
 #include <sstream>
 
+#include "clusterprobe/cluster/preprocess.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/data/dataset.hpp"
@@ -20,9 +21,9 @@ using yamlr::ListRule;
 using yamlr::Map;
 using yamlr::RealRange;
 
-const std::vector<std::string> kMetrics{"ami", "ari", "nmi", "accuracy"};
-const std::vector<std::string> kMethods{"kmeans"};
-const std::vector<std::string> kPreprocess{"center", "l2"};
+const std::vector<std::string> kMetrics{"ami", "ari", "nmi", "accuracy", "silhouette",
+                                        "nc1", "selectivity", "cka", "community"};
+const std::vector<std::string> kMethods{"kmeans", "spectral", "ssc"};
 const std::vector<std::string> kPretraining{"none"};
 
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
@@ -76,7 +77,8 @@ void read_grid(const Map& top, const DataConfig& data, GridConfig& g) {
 void read_train(const Map& top, TrainConfig& t) {
   const Map m =
       top.map("train", {"epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay",
-                        "schedule", "step_size", "gamma", "max_samples", "threads"});
+                        "schedule", "step_size", "gamma", "max_samples", "threads", "device",
+                        "sync_batchnorm", "checkpoint_every"});
   m.get("epochs", t.epochs, IntRange::at_least(0));
   m.get("batch_size", t.batch_size, IntRange::at_least(1));
   m.get_choice("optimizer", t.optimizer, {"sgd"});
@@ -88,6 +90,9 @@ void read_train(const Map& top, TrainConfig& t) {
   m.get("gamma", t.gamma, RealRange{0, true, 1, false});  // a decay, so at most 1
   m.get("max_samples", t.max_samples, IntRange::at_least(0, kInt64Max));
   m.get("threads", t.threads, IntRange::at_least(0));
+  m.get_choice("device", t.device, {"auto", "cpu", "cuda"});
+  m.get("sync_batchnorm", t.sync_batchnorm);
+  m.get("checkpoint_every", t.checkpoint_every, IntRange::at_least(1));
 }
 
 void read_extract(const Map& top, const GridConfig& grid, ExtractConfig& e) {
@@ -117,18 +122,34 @@ void read_extract(const Map& top, const GridConfig& grid, ExtractConfig& e) {
 }
 
 void read_cluster(const Map& top, ClusterConfig& c) {
-  const Map m = top.map("cluster", {"methods", "restarts", "max_iter", "tol", "preprocess"});
+  const Map m = top.map("cluster", {"methods", "restarts", "max_iter", "tol", "preprocess", "knn",
+                                    "ssc_alpha", "ssc_admm_max_points", "ssc_omp_sparsity",
+                                    "community", "resolution", "silhouette_max_points"});
   m.get_list("methods", c.methods, ListRule{true, false, &kMethods});
   m.get("restarts", c.restarts, IntRange::at_least(1));
   m.get("max_iter", c.max_iter, IntRange::at_least(1));
   m.get("tol", c.tol, RealRange::at_least(0));
-  m.get_list("preprocess", c.preprocess, ListRule{true, true, &kPreprocess});
+  std::vector<YAML::Node> nodes;
+  m.get_list("preprocess", c.preprocess, ListRule{true, true}, &nodes);
+  for (std::size_t i = 0; i < c.preprocess.size(); ++i) {
+    try {
+      check_preprocess_step(c.preprocess[i]);  // the cluster module owns the step names
+    } catch (const ConfigError& e) {
+      m.fail_item("preprocess", nodes[i], e.what());
+    }
+  }
+  m.get("knn", c.knn, IntRange::at_least(1));
+  m.get("ssc_alpha", c.ssc_alpha, RealRange::above(1));
+  m.get("ssc_admm_max_points", c.ssc_admm_max_points, IntRange::at_least(2, kInt64Max));
+  m.get("ssc_omp_sparsity", c.ssc_omp_sparsity, IntRange::at_least(1));
+  m.get_choice("community", c.community, {"leiden", "louvain"});
+  m.get("resolution", c.resolution, RealRange::above(0));
+  m.get("silhouette_max_points", c.silhouette_max_points, IntRange::at_least(2, kInt64Max));
 }
 
 void read_parallel(const Map& top, ParallelConfig& p) {
   const Map m = top.map("parallel", {"ranks_per_run", "backend"});
-  m.get("ranks_per_run", p.ranks_per_run);
-  if (p.ranks_per_run != 1) m.fail("ranks_per_run", "only 1 is supported in this version");
+  m.get("ranks_per_run", p.ranks_per_run, IntRange::at_least(1));
   m.get_choice("backend", p.backend, {"auto", "mpi", "nccl"});
 }
 

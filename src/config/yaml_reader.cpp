@@ -239,6 +239,15 @@ void Map::get(const std::string& key, std::string& out) const {
   if (const YAML::Node* v = value_of(key)) out = as_string(*o_, key_path(key), *v);
 }
 
+void Map::get(const std::string& key, bool& out) const {
+  if (const YAML::Node* v = value_of(key)) {
+    const std::string s = scalar_text(*o_, key_path(key), *v, "true or false");
+    if (s == "true") out = true;
+    else if (s == "false") out = false;
+    else o_->fail(key_path(key), *v, "expected true or false, got '" + s + "'");
+  }
+}
+
 void Map::get(const std::string& key, int& out, IntRange range) const {
   if (const YAML::Node* v = value_of(key)) {
     out = static_cast<int>(as_int(*o_, key_path(key), *v, range));

@@ -124,6 +124,7 @@ class Map {
                               const std::string& problem) const;
 
   void get(const std::string& key, std::string& out) const;
+  void get(const std::string& key, bool& out) const;
   void get(const std::string& key, int& out, IntRange range = {}) const;
   void get(const std::string& key, std::int64_t& out, IntRange range) const;
   void get(const std::string& key, double& out, RealRange range) const;

@@ -56,14 +56,22 @@ std::string trim_fixed(const char* p, size_t size, H5T_str_t pad) {
 
 }  // namespace
 
-void write_vector(const Ctx& ctx, hid_t loc, const std::string& path, hid_t filetype,
-                  hid_t memtype, const void* data, hsize_t n) {
-  Id space = ctx.id(H5Screate_simple(1, &n, nullptr), path, "H5Screate_simple");
+void write_array(const Ctx& ctx, hid_t loc, const std::string& path, hid_t filetype, hid_t memtype,
+                 const void* data, const std::vector<hsize_t>& dims) {
+  Id space = ctx.id(H5Screate_simple(static_cast<int>(dims.size()), dims.data(), nullptr), path,
+                    "H5Screate_simple");
   Id lcpl = intermediate_lcpl(ctx, path);
   Id dset = ctx.id(H5Dcreate2(loc, path.c_str(), filetype, space, lcpl, H5P_DEFAULT, H5P_DEFAULT),
                    path, "H5Dcreate");
+  hsize_t n = 1;
+  for (auto d : dims) n *= d;
   ctx.ok(H5Dwrite(dset, memtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, n ? data : g_empty_buffer), path,
          "H5Dwrite");
+}
+
+void write_vector(const Ctx& ctx, hid_t loc, const std::string& path, hid_t filetype,
+                  hid_t memtype, const void* data, hsize_t n) {
+  write_array(ctx, loc, path, filetype, memtype, data, {n});
 }
 
 void write_strings(const Ctx& ctx, hid_t loc, const std::string& path,

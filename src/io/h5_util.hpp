@@ -115,6 +115,9 @@ Shape shape_of(const Ctx& ctx, hid_t dset, const std::string& path);
 /// "integer", "float", "string", ... for error messages.
 const char* class_name(H5T_class_t cls);
 
+/// Writes a dataset of shape `dims`, row-major (memtype in memory, filetype on disk).
+void write_array(const Ctx& ctx, hid_t loc, const std::string& path, hid_t filetype, hid_t memtype,
+                 const void* data, const std::vector<hsize_t>& dims);
 /// Writes a 1-D dataset of n elements (memtype in memory, filetype on disk).
 void write_vector(const Ctx& ctx, hid_t loc, const std::string& path, hid_t filetype,
                   hid_t memtype, const void* data, hsize_t n);

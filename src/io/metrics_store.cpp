@@ -83,6 +83,23 @@ void write_assignments(const h5::Ctx& ctx, hid_t file, const std::vector<Assignm
   }
 }
 
+// /similarity/<run_id>/<name> float64 [rows, cols], with the labels beside it
+// as <name>_rows and <name>_cols string datasets (h5py-friendly).
+void write_similarities(const h5::Ctx& ctx, hid_t file, const std::vector<SimilarityRecord>& all) {
+  for (const auto& s : all) {
+    if (s.values.size() != s.rows.size() * s.cols.size()) {
+      throw InternalError("similarity " + s.run_id + "/" + s.name + ": " +
+                          std::to_string(s.values.size()) + " values for " +
+                          std::to_string(s.rows.size()) + "x" + std::to_string(s.cols.size()));
+    }
+    const std::string obj = "/similarity/" + s.run_id + "/" + s.name;
+    h5::write_array(ctx, file, obj, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, s.values.data(),
+                    {s.rows.size(), s.cols.size()});
+    h5::write_strings(ctx, file, obj + "_rows", s.rows);
+    h5::write_strings(ctx, file, obj + "_cols", s.cols);
+  }
+}
+
 }  // namespace
 
 void write_metrics(const std::string& out_dir, const RecordBatch& batch,
@@ -115,6 +132,7 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
     h5::write_vector(ctx, file, "/metrics/value", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
                      values.data(), values.size());
     write_assignments(ctx, file, batch.assignments);
+    write_similarities(ctx, file, batch.similarities);
   });
 
   const std::string csv_tmp = csv_path + ".tmp";

@@ -16,8 +16,11 @@ void RecordBatch::append(RecordBatch&& other) {
                  std::make_move_iterator(other.metrics.end()));
   assignments.insert(assignments.end(), std::make_move_iterator(other.assignments.begin()),
                      std::make_move_iterator(other.assignments.end()));
+  similarities.insert(similarities.end(), std::make_move_iterator(other.similarities.begin()),
+                      std::make_move_iterator(other.similarities.end()));
   other.metrics.clear();
   other.assignments.clear();
+  other.similarities.clear();
 }
 
 std::string serialize_batch(const RecordBatch& batch) {

@@ -56,15 +56,9 @@ class MlpImpl : public ProbedModelImpl {
     norm2_ = register_module("norm2", make_norm(spec.normalization, 128, false));
     out_ = register_module("out", nn::Linear(128, spec.num_classes));
   }
-  torch::Tensor forward(const torch::Tensor& x) override { return run(x, nullptr); }
-  ProbeList forward_probes(const torch::Tensor& x) override {
-    ProbeList probes;
-    run(x, &probes);
-    return probes;
-  }
 
- private:
-  torch::Tensor run(const torch::Tensor& x, ProbeList* probes) {
+ protected:
+  torch::Tensor run(const torch::Tensor& x, ProbeList* probes) override {
     auto h = x.flatten(1);
     if (probes) probes->emplace_back("input", h);
     h = torch::relu(norm1_->forward(fc1_->forward(h)));
@@ -75,6 +69,8 @@ class MlpImpl : public ProbedModelImpl {
     if (probes) probes->emplace_back("logits", logits);
     return logits;
   }
+
+ private:
   nn::Linear fc1_{nullptr}, fc2_{nullptr}, out_{nullptr};
   nn::Sequential norm1_{nullptr}, norm2_{nullptr};
 };
@@ -100,15 +96,9 @@ class CnnImpl : public ProbedModelImpl {
     norm3_ = register_module("norm3", make_norm(norm, 128, false));
     out_ = register_module("out", nn::Linear(128, spec.num_classes));
   }
-  torch::Tensor forward(const torch::Tensor& x) override { return run(x, nullptr); }
-  ProbeList forward_probes(const torch::Tensor& x) override {
-    ProbeList probes;
-    run(x, &probes);
-    return probes;
-  }
 
- private:
-  torch::Tensor run(const torch::Tensor& x, ProbeList* probes) {
+ protected:
+  torch::Tensor run(const torch::Tensor& x, ProbeList* probes) override {
     if (probes) probes->emplace_back("input", x);
     auto h = torch::max_pool2d(torch::relu(norm1_->forward(conv1_->forward(x))), 2);
     if (probes) probes->emplace_back("block1", h);
@@ -120,6 +110,8 @@ class CnnImpl : public ProbedModelImpl {
     if (probes) probes->emplace_back("logits", logits);
     return logits;
   }
+
+ private:
   nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
   nn::Linear fc_{nullptr}, out_{nullptr};
   nn::Sequential norm1_{nullptr}, norm2_{nullptr}, norm3_{nullptr};

@@ -7,6 +7,7 @@
 #include <memory>
 #include <sstream>
 
+#include "clusterprobe/cluster/layer_similarity.hpp"
 #include "clusterprobe/cluster/probe.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
@@ -18,20 +19,30 @@
 namespace cp {
 namespace {
 
+const std::string kAllLayers = "*";
+
+// A probe item clusters one stored matrix; a similarity item (layer "*")
+// compares all layers of one run.
 struct WorkItem {
   std::string run_id, path;
   LayerKey key;
+  bool similarity() const { return key.layer == kAllLayers; }
 };
 
 // Rank 0 lists the work (it opens every file once); the list travels as text
 // lines, tab-separated: run_id, path, epoch, layer, rows, dim.
-std::string list_items(const std::vector<ClusterInput>& inputs) {
+std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity) {
   std::ostringstream os;
   for (const auto& in : inputs) {
     ActivationFile f(in.path);
+    std::int64_t dims = 0;
     for (const auto& k : f.layers()) {
       os << in.run_id << '\t' << in.path << '\t' << k.epoch << '\t' << k.layer << '\t' << k.rows
          << '\t' << k.dim << '\n';
+      dims += k.dim;
+    }
+    if (similarity) {
+      os << in.run_id << '\t' << in.path << "\t-1\t" << kAllLayers << '\t' << f.rows() << '\t' << dims << '\n';
     }
   }
   return os.str();
@@ -69,7 +80,13 @@ RecordBatch run_items(const std::vector<WorkItem>& items, const std::vector<int>
     auto& file = files[w.path];
     if (!file) file = std::make_unique<ActivationFile>(w.path);
     const auto t0 = std::chrono::steady_clock::now();
-    mine.append(cluster_probe(*file, w.key, w.run_id, study.cluster, study.metrics));
+    if (w.similarity()) {
+      const auto& methods = study.cluster.methods;
+      const bool ssc = std::find(methods.begin(), methods.end(), "ssc") != methods.end();
+      mine.append(layer_similarity(*file, w.run_id, study.cluster, ssc));
+    } else {
+      mine.append(cluster_probe(*file, w.key, w.run_id, study.cluster, study.metrics));
+    }
     spdlog::debug("clustered {} epoch {} {} ({}x{}) in {:.2f} s", w.run_id, w.key.epoch, w.key.layer,
                   w.key.rows, w.key.dim,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
@@ -85,7 +102,8 @@ void cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& s
   std::string listing, error;
   if (rank == 0) {
     try {
-      listing = list_items(inputs);
+      const auto& m = study.metrics;
+      listing = list_items(inputs, std::find(m.begin(), m.end(), "cka") != m.end());
     } catch (const std::exception& e) {
       error = e.what();
     }

@@ -1,18 +1,19 @@
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <sstream>
-#include <thread>
 
+#include "clusterprobe/comm/groups.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
-#include "clusterprobe/sched/assign.hpp"
+#include "clusterprobe/sched/claim.hpp"
 #include "clusterprobe/train/trainer.hpp"
 
 namespace cp {
@@ -58,17 +59,6 @@ void decode(const std::string& text, std::vector<RunStatus>& runs) {
   }
 }
 
-int threads_per_rank(const StudyConfig& study, MPI_Comm world) {
-  if (study.train.threads > 0) return study.train.threads;
-  MPI_Comm node;
-  check_mpi(MPI_Comm_split_type(world, MPI_COMM_TYPE_SHARED, 0, MPI_INFO_NULL, &node),
-            "MPI_Comm_split_type");
-  const int local = comm_size(node);
-  MPI_Comm_free(&node);
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return std::max(1, cores / local);
-}
-
 RunStatus base_status(const StudyConfig& study, const RunSpec& r) {
   RunStatus s;
   s.id = r.id;
@@ -83,43 +73,95 @@ RunStatus base_status(const StudyConfig& study, const RunSpec& r) {
   return s;
 }
 
-// Trains this rank's runs; returns their statuses by grid index. User errors
-// (a missing dataset) propagate; a run that diverges or throws inside
-// training is recorded as failed.
-std::map<std::size_t, RunStatus> train_my_runs(const StudyConfig& study, const std::vector<RunSpec>& runs,
-                                               const std::vector<int>& owner, int rank, int threads) {
-  std::map<std::size_t, RunStatus> mine;
+// The group's side of a study: claim, train, record, until the counter runs
+// out. Every decision that changes control flow is agreed inside the group
+// (rank 0's claim and file check are broadcast, errors go through
+// first_error), so no group member waits for another that took another path.
+// A user error (bad configuration, unreadable dataset) stops this group and
+// is returned; a run that fails or diverges is recorded and the group goes on.
+struct GroupResult {
+  std::map<std::size_t, RunStatus> statuses;  ///< on the leader: the runs this group claimed
+  std::string fatal;                          ///< a user error that stops the stage
+  bool config_error = false;
+};
+
+GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& runs,
+                        const std::vector<std::size_t>& order, const RankGroups& groups,
+                        RunCounter& counter, const TrainOptions& options) {
+  GroupResult result;
+  const MPI_Comm group = groups.group();
+  const bool leader = groups.is_leader();
   std::map<std::string, Dataset> datasets;
-  for (std::size_t i = 0; i < runs.size(); ++i) {
-    if (owner[i] != rank) continue;
-    const auto& run = runs[i];
+  for (;;) {
+    std::int64_t claim = -1;
+    std::string error;
+    if (leader) {
+      try {
+        claim = counter.fetch_add();
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+    }
+    if (result.fatal = first_error(error, group); !result.fatal.empty()) break;
+    check_mpi(MPI_Bcast(&claim, 1, MPI_INT64_T, 0, group), "train: MPI_Bcast(claim)");
+    if (claim >= static_cast<std::int64_t>(runs.size())) break;  // nothing left for anyone
+    const std::size_t i = order[static_cast<std::size_t>(claim)];
+    const RunSpec& run = runs[i];
     auto status = base_status(study, run);
     const auto path = run_file(study, run.id);
-    if (fs::exists(path)) {
-      ActivationFile done(path);
+    int done = leader && fs::exists(path) ? 1 : 0;
+    check_mpi(MPI_Bcast(&done, 1, MPI_INT, 0, group), "train: MPI_Bcast(complete)");
+    if (leader) {
+      spdlog::info("group {} claimed run {} (claim {} of {}: {}/{}/{}, cost {:.3g})",
+                   groups.group_index(), run.id, claim + 1, runs.size(), run.dataset,
+                   run.architecture, run.normalization, run.cost);
+    }
+    if (done) {
       status.status = "complete";
-      status.coarse_test_accuracy = done.number_attr("coarse_test_accuracy").value_or(std::nan(""));
-      spdlog::info("run {} is complete: skipped", run.id);
-      mine[i] = status;
+      if (leader) {
+        try {
+          status.coarse_test_accuracy =
+              ActivationFile(path).number_attr("coarse_test_accuracy").value_or(std::nan(""));
+        } catch (const std::exception& e) {
+          spdlog::warn("run {}: {}", run.id, e.what());  // the cluster stage will report it
+        }
+        spdlog::info("run {} is complete: skipped", run.id);
+        result.statuses[i] = status;
+      }
       continue;
     }
     auto it = datasets.find(run.dataset);
-    if (it == datasets.end()) it = datasets.emplace(run.dataset, load_dataset(run.dataset, run.data)).first;
     try {
-      const auto outcome = train_run(run, it->second, run_dir(study, run.id), MPI_COMM_SELF, threads);
-      status.status = outcome.ok ? "complete" : "failed";
-      status.message = outcome.message;
-      status.coarse_test_accuracy = outcome.ok ? outcome.coarse_test_accuracy : std::nan("");
-    } catch (const ConfigError&) {
-      throw;
+      if (it == datasets.end()) it = datasets.emplace(run.dataset, load_dataset(run.dataset, run.data)).first;
     } catch (const std::exception& e) {
-      status.status = "failed";
-      status.message = e.what();
-      spdlog::error("run {} failed: {}", run.id, e.what());
+      error = e.what();
+      result.config_error = dynamic_cast<const ConfigError*>(&e) != nullptr;
     }
-    mine[i] = status;
+    std::string failed;
+    if (error.empty()) {
+      try {
+        const auto outcome = train_run(run, it->second, run_dir(study, run.id), group, options);
+        status.status = outcome.ok ? "complete" : outcome.interrupted ? "pending" : "failed";
+        status.message = outcome.message;
+        status.coarse_test_accuracy = outcome.ok ? outcome.coarse_test_accuracy : std::nan("");
+      } catch (const ConfigError& e) {
+        error = e.what();
+        result.config_error = true;
+      } catch (const std::exception& e) {
+        failed = e.what();
+      }
+    }
+    result.config_error = any_of(result.config_error, group);
+    if (result.fatal = first_error(error, group); !result.fatal.empty()) break;
+    if (failed = first_error(failed, group); !failed.empty()) {
+      status.status = "failed";
+      status.message = failed;
+      status.coarse_test_accuracy = std::nan("");
+      if (leader) spdlog::error("run {} failed: {}", run.id, failed);
+    }
+    if (leader) result.statuses[i] = status;
   }
-  return mine;
+  return result;
 }
 
 }  // namespace
@@ -129,35 +171,60 @@ void train_stage(const StudyConfig& study, MPI_Comm world) {
   const auto runs = expand_grid(study);
   std::vector<double> costs;
   for (const auto& r : runs) costs.push_back(r.cost);
-  const auto owner = assign_lpt(costs, size);
-  const int threads = threads_per_rank(study, world);
+  const auto order = cost_order(costs);
+  const NodePlacement node = node_placement(world);
+
+  // Device and backend are the study's, agreed before any group forms: a rank
+  // without the requested GPU stops everyone with the same ConfigError.
+  TrainOptions options;
+  options.threads = study.train.threads > 0 ? study.train.threads
+                                            : std::max(1, node.cores / node.local_size);
+  std::string error;
+  try {
+    options.plan = plan_execution(study.train, study.parallel, node.local_rank);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  if (auto first = first_error(error, world); !first.empty()) throw ConfigError(first);
+
+  RankGroups groups(world, study.parallel.ranks_per_run);
   if (rank == 0) {
-    spdlog::info("train: {} runs on {} ranks, {} torch threads per rank", runs.size(), size, threads);
+    spdlog::info("train: {} runs on {} ranks: {} group(s) of up to {}, {} torch threads per rank, "
+                 "device {}, backend {}",
+                 runs.size(), size, groups.num_groups(), std::min(study.parallel.ranks_per_run, size),
+                 options.threads, options.plan.device, options.plan.backend);
+    if (size % std::min(study.parallel.ranks_per_run, size) != 0)
+      spdlog::warn("train: {} ranks are not a multiple of parallel.ranks_per_run {}: the last group is smaller",
+                   size, study.parallel.ranks_per_run);
     fs::create_directories(study.output);
   }
   MPI_Barrier(world);
 
-  std::string error;
-  std::map<std::size_t, RunStatus> mine;
-  try {
-    mine = train_my_runs(study, runs, owner, rank, threads);
-  } catch (const std::exception& e) {
-    error = e.what();
+  GroupResult result;
+  {
+    RunCounter counter(world);
+    result = train_group(study, runs, order, groups, counter, options);
+  }  // MPI_Win_free: collective, reached by every group once it has stopped claiming
+  // Agree on failure before the gather, so no rank waits for one that stopped.
+  const bool config_error = any_of(result.config_error, world);
+  if (auto first = first_error(result.fatal, world); !first.empty()) {
+    if (config_error) throw ConfigError(first);
+    throw InputError(first);
   }
-  // Agree on failure before the gather, so no rank waits for one that threw.
-  const auto first = first_error(error, world);
-  if (!first.empty()) throw InputError(first);
 
-  const auto gathered = gather_bytes(encode(mine), world, 0);
+  const auto gathered = gather_bytes(encode(result.statuses), world, 0);
   if (rank == 0) {
     std::vector<RunStatus> all;
     for (const auto& r : runs) all.push_back(base_status(study, r));
     for (const auto& part : gathered) decode(part, all);
     write_study_index((fs::path(study.output) / "study.h5").string(), all, study.study,
                       study.resolved_yaml);
-    int failed = 0;
-    for (const auto& s : all) failed += s.status != "complete";
-    spdlog::info("train: {} of {} runs complete, {} failed", all.size() - failed, all.size(), failed);
+    int failed = 0, complete = 0;
+    for (const auto& s : all) {
+      complete += s.status == "complete";
+      failed += s.status == "failed";
+    }
+    spdlog::info("train: {} of {} runs complete, {} failed", complete, all.size(), failed);
   }
   MPI_Barrier(world);
 }

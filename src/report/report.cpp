@@ -16,12 +16,16 @@ namespace {
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
-// (epoch, layer, scope, metric) -> value, for one run.
+// Methods that are not clusterings: measures of the labels, layer similarity.
+bool is_clustering(const std::string& method) { return method != "labels" && method != "cka"; }
+
+// (epoch, layer, scope, method, metric) -> value, for one run.
 class RunMetrics {
  public:
-  void add(const MetricRecord& r) { values_[{r.epoch, r.layer, r.scope, r.metric}] = r.value; }
-  double get(int epoch, const std::string& layer, const std::string& scope, const std::string& metric) const {
-    auto it = values_.find({epoch, layer, scope, metric});
+  void add(const MetricRecord& r) { values_[{r.epoch, r.layer, r.scope, r.method, r.metric}] = r.value; }
+  double get(int epoch, const std::string& layer, const std::string& scope, const std::string& method,
+             const std::string& metric) const {
+    auto it = values_.find({epoch, layer, scope, method, metric});
     return it == values_.end() ? kMissing : it->second;
   }
   std::set<int> epochs() const {
@@ -33,7 +37,9 @@ class RunMetrics {
   // which is forward order for every built-in architecture.
   std::vector<std::string> layers() const {
     std::set<std::string> names;
-    for (const auto& [k, v] : values_) names.insert(std::get<1>(k));
+    for (const auto& [k, v] : values_) {
+      if (std::get<1>(k) != "*") names.insert(std::get<1>(k));
+    }
     std::vector<std::string> out;
     if (names.count("input")) out.push_back("input");
     for (const auto& n : names) {
@@ -44,18 +50,28 @@ class RunMetrics {
   }
   // The value at the latest epoch that has it: the raw input is stored once
   // (epoch 0) and belongs in the final table all the same.
-  double latest(const std::string& layer, const std::string& scope, const std::string& metric) const {
+  double latest(const std::string& layer, const std::string& scope, const std::string& method,
+                const std::string& metric) const {
     const auto e = epochs();
     for (auto it = e.rbegin(); it != e.rend(); ++it) {
-      const double v = get(*it, layer, scope, metric);
+      const double v = get(*it, layer, scope, method, metric);
       if (!std::isnan(v)) return v;
     }
     return kMissing;
   }
-  double input_ami() const { return latest("input", "mean", "ami"); }
+  bool has(const std::string& scope, const std::string& method, const std::string& metric) const {
+    return std::any_of(values_.begin(), values_.end(), [&](const auto& kv) {
+      return std::get<2>(kv.first) == scope && std::get<3>(kv.first) == method && std::get<4>(kv.first) == metric;
+    });
+  }
 
  private:
-  std::map<std::tuple<int, std::string, std::string, std::string>, double> values_;
+  std::map<std::tuple<int, std::string, std::string, std::string, std::string>, double> values_;
+};
+
+// A column shown only when the run has values for it.
+struct Column {
+  std::string header, scope, method, metric;
 };
 
 std::string describe(const std::string& id, const std::map<std::string, RunStatus>& runs) {
@@ -80,24 +96,59 @@ std::string penultimate(const std::vector<std::string>& layers, const std::strin
 
 ReportText render_report(const std::vector<MetricRecord>& metrics, const std::vector<RunStatus>& runs) {
   std::map<std::string, RunMetrics> by_run;
-  for (const auto& m : metrics) by_run[m.run_id].add(m);
+  std::vector<std::string> methods;  // clustering methods, in first-seen order
+  for (const auto& m : metrics) {
+    by_run[m.run_id].add(m);
+    if (is_clustering(m.method) && m.metric == "ami" &&
+        std::find(methods.begin(), methods.end(), m.method) == methods.end()) {
+      methods.push_back(m.method);
+    }
+  }
+  // The headline method: k-means when present (the probing protocol), else the first.
+  const std::string main = std::find(methods.begin(), methods.end(), "kmeans") != methods.end()
+                               ? "kmeans" : (methods.empty() ? "kmeans" : methods.front());
+  std::vector<Column> extra;
+  for (const auto& m : methods) {
+    if (m != main) extra.push_back({"AMI " + m, "mean", m, "ami"});
+  }
+  extra.push_back({"silhouette", "global", "labels", "silhouette_cosine"});
+  extra.push_back({"NC1 fine", "global", "labels", "nc1_fine"});
+  extra.push_back({"selectivity", "mean", "labels", "subclass_selectivity"});
+  extra.push_back({"modularity", "global", "ssc", "modularity"});
+  extra.push_back({"CKA vs final", "global", "cka", "linear_cka_final"});
+
   std::map<std::string, RunStatus> status;
   for (const auto& r : runs) status[r.id] = r;
-
   ReportText out;
   Table summary({"run", "dataset", "arch", "norm", "coarse acc", "best layer", "AMI", "penult. AMI*",
                  "e2e acc*", "input AMI"});
   for (const auto& [id, rm] : by_run) {
+    if (rm.epochs().empty()) continue;
     const int last = *rm.epochs().rbegin();
-    Table t({"layer", "AMI", "acc within", "e2e acc", "global AMI", "AMI epoch 0", "AMI input"});
+    std::vector<std::string> header{"layer", "AMI", "acc within", "e2e acc", "global AMI", "AMI epoch 0", "AMI input"};
+    std::vector<Column> shown;
+    for (const auto& c : extra) {
+      if (rm.has(c.scope, c.method, c.metric)) {
+        shown.push_back(c);
+        header.push_back(c.header);
+      }
+    }
+    Table t(header);
     std::string best;
     double best_ami = -1;
-    const double input_ami = rm.input_ami();
+    const double input_ami = rm.latest("input", "mean", main, "ami");
     for (const auto& layer : rm.layers()) {
-      const double ami = rm.latest(layer, "mean", "ami");
-      t.add_row({layer, fixed(ami), fixed(rm.latest(layer, "mean", "accuracy")),
-                 fixed(rm.latest(layer, "global", "e2e_accuracy")), fixed(rm.latest(layer, "global", "ami")),
-                 fixed(rm.get(0, layer, "mean", "ami")), fixed(input_ami)});
+      const double ami = rm.latest(layer, "mean", main, "ami");
+      std::vector<std::string> row{layer, fixed(ami), fixed(rm.latest(layer, "mean", main, "accuracy")),
+                                   fixed(rm.latest(layer, "global", main, "e2e_accuracy")),
+                                   fixed(rm.latest(layer, "global", main, "ami")),
+                                   fixed(rm.get(0, layer, "mean", main, "ami")), fixed(input_ami)};
+      // The CKA column shows the first stored epoch's similarity with the last.
+      for (const auto& c : shown) {
+        row.push_back(fixed(c.method == "cka" ? rm.get(0, layer, c.scope, c.method, c.metric)
+                                              : rm.latest(layer, c.scope, c.method, c.metric)));
+      }
+      t.add_row(row);
       if (layer != "input" && !std::isnan(ami) && ami > best_ami) {
         best_ami = ami;
         best = layer;
@@ -109,20 +160,20 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
     out.markdown += "### " + title + "\n\n" + t.markdown() + "\n" + best_line + "\n\n";
 
     auto st = status.find(id);
-    const auto penult = penultimate(rm.layers(), st == status.end() ? "" : st->second.architecture);
-    summary.add_row({id, st == status.end() ? "" : st->second.dataset,
-                     st == status.end() ? "" : st->second.architecture,
-                     st == status.end() ? "" : st->second.normalization,
-                     fixed(st == status.end() ? kMissing : st->second.coarse_test_accuracy), best.empty() ? "-" : best,
+    const bool known = st != status.end();
+    const auto penult = penultimate(rm.layers(), known ? st->second.architecture : "");
+    summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
+                     known ? st->second.normalization : "",
+                     fixed(known ? st->second.coarse_test_accuracy : kMissing), best.empty() ? "-" : best,
                      fixed(best_ami < 0 ? kMissing : best_ami),
-                     fixed(penult.empty() ? kMissing : rm.latest(penult, "mean", "ami")),
-                     fixed(penult.empty() ? kMissing : rm.latest(penult, "global", "e2e_accuracy")),
+                     fixed(penult.empty() ? kMissing : rm.latest(penult, "mean", main, "ami")),
+                     fixed(penult.empty() ? kMissing : rm.latest(penult, "global", main, "e2e_accuracy")),
                      fixed(input_ami)});
   }
   const std::string legend =
-      "AMI: mean over superclasses of k-means (k = subclasses) vs subclass labels; acc within: "
+      "AMI: mean over superclasses of " + main + " (k = subclasses) vs subclass labels; acc within: "
       "Hungarian-matched accuracy inside each true superclass; e2e acc: network's coarse prediction, "
-      "then nearest subclass centroid; *: penultimate layer.\n";
+      "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch.\n";
   out.terminal += "summary\n" + summary.text() + legend;
   out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend + "\n## Runs\n\n" +
                  out.markdown;

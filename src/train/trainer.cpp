@@ -1,25 +1,36 @@
+// train_run: one run, data-parallel over the ranks of `comm`.
+//
+// Every rank holds the whole (small) training split and draws the same
+// permutation each epoch; rank r of R takes rows [r*B/R, (r+1)*B/R) of every
+// global batch of B. Each rank's loss is its shard's summed cross-entropy
+// divided by B, so the sum of the ranks' gradients is exactly the gradient of
+// the global batch's mean loss: one all-reduce per step, no rescaling, and an
+// uneven last batch is still weighted right.
 #include "clusterprobe/train/trainer.hpp"
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
 #include <random>
 
-#include "clusterprobe/build_config.hpp"
+#include "checkpoint.hpp"
+#include "clusterprobe/comm/communicator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/model.hpp"
 #include "clusterprobe/train/extract.hpp"
+#include "clusterprobe/train/data_parallel.hpp"
+#include "clusterprobe/train/sync_batchnorm.hpp"
 
 namespace cp {
 namespace {
 
 namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
 
 // The training subset and the probe set are the same for every run of a
 // dataset (fixed seed), so runs differ only in what the study varies.
@@ -29,13 +40,14 @@ struct Tensors {
   torch::Tensor x, coarse;
 };
 
-Tensors to_tensors(const Split& split, const std::vector<std::int64_t>& sample_shape) {
+Tensors to_tensors(const Split& split, const std::vector<std::int64_t>& sample_shape,
+                   const torch::Device& device) {
   std::vector<std::int64_t> shape{split.size()};
   shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  auto x = torch::from_blob(const_cast<float*>(split.x.data()), shape, torch::kFloat32).clone();
+  auto x = torch::from_blob(const_cast<float*>(split.x.data()), shape, torch::kFloat32).to(device, false, true);
   auto coarse = torch::from_blob(const_cast<std::int32_t*>(split.coarse.data()), {split.size()},
                                  torch::kInt32)
-                    .to(torch::kInt64);
+                    .to(device, torch::kInt64);
   return {x, coarse};
 }
 
@@ -47,50 +59,66 @@ double learning_rate(const TrainConfig& t, int epoch) {
   return t.lr;
 }
 
-// Writes every requested probe point of `model` for the probe rows as /epoch_<epoch>/...
-// and returns the logits.
+std::mt19937_64 order_rng(int seed) {
+  return std::mt19937_64(static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ULL + 1);
+}
+
+// Collective over comm: every rank throws the lowest failing rank's message.
+void agree(const std::string& local_error, MPI_Comm comm) {
+  const std::string error = first_error(local_error, comm);
+  if (!error.empty()) throw Error(error);
+}
+
+// Collective over comm. Extracts this rank's probe rows and writes every
+// requested point at their global rows as /epoch_<epoch>/<layer>. Returns the
+// logits of this rank's rows.
 torch::Tensor store_epoch(ActivationWriter& writer, ProbedModel& model, const torch::Tensor& probe_x,
-                          const ExtractConfig& extract, int epoch) {
-  auto acts = extract_probes(model, probe_x, extract.layers, extract.spatial);
+                          std::pair<std::int64_t, std::int64_t> rows, const ExtractConfig& extract,
+                          int epoch) {
+  const std::int64_t n = rows.second - rows.first;
+  // A rank without rows still needs the names and widths every rank writes:
+  // it extracts one row and writes none.
+  const auto x = n > 0 ? probe_x.slice(0, rows.first, rows.second) : probe_x.slice(0, 0, 1);
+  auto acts = extract_probes(model, x, extract.layers, extract.spatial);
   for (const auto& name : acts.names) {
     if (epoch > 0 && name == "input") continue;  // the raw input does not change with training
     const auto& v = acts.values.at(name);
-    writer.write_layer(epoch, name, v.size(1), 0, v.size(0), v.data_ptr<float>());
+    writer.write_layer(epoch, name, v.size(1), rows.first, n, v.data_ptr<float>());
   }
-  return acts.logits;
+  return n > 0 ? acts.logits : acts.logits.slice(0, 0, 0);
 }
 
-void save_checkpoint(ProbedModel& model, const fs::path& path) {
-  torch::serialize::OutputArchive archive;
-  model->save(archive);
-  const auto tmp = path.string() + ".tmp";
-  archive.save_to(tmp);
-  fs::rename(tmp, path);
+// Collective over comm. Coarse accuracy over all rows of (x, y), sharded.
+double sharded_accuracy(ProbedModel& model, const Tensors& t, MPI_Comm comm) {
+  const auto rows = shard_range(t.x.size(0), comm_rank(comm), comm_size(comm));
+  std::int64_t counts[2] = {0, rows.second - rows.first};
+  if (counts[1] > 0) {
+    const double acc = evaluate_accuracy(model, t.x.slice(0, rows.first, rows.second),
+                                         t.coarse.slice(0, rows.first, rows.second));
+    counts[0] = std::llround(acc * static_cast<double>(counts[1]));
+  }
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, comm),
+            "train_run: MPI_Allreduce(accuracy)");
+  return counts[1] ? static_cast<double>(counts[0]) / static_cast<double>(counts[1]) : 0.0;
 }
 
-}  // namespace
-
-TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
-                       MPI_Comm comm, int threads) {
-  if (comm_size(comm) != 1) {
-    throw ConfigError("parallel.ranks_per_run: data-parallel training needs ranks_per_run = 1 here");
+void save_final_model(torch::nn::Module& model, const fs::path& path, MPI_Comm comm) {
+  std::string error;
+  if (comm_rank(comm) == 0) {
+    try {
+      torch::serialize::OutputArchive archive;
+      model.save(archive);
+      const auto tmp = path.string() + ".tmp";
+      archive.save_to(tmp);
+      fs::rename(tmp, path);
+    } catch (const std::exception& e) {
+      error = path.string() + ": " + e.what();
+    }
   }
-  const auto t0 = std::chrono::steady_clock::now();
-  torch::set_num_threads(std::max(1, threads));
-  torch::manual_seed(static_cast<std::uint64_t>(run.seed));
-  fs::create_directories(run_dir);
+  agree(error, comm);
+}
 
-  const auto train_split = subsample(data.train, data.sample_size(), run.train.max_samples, kDataSeed);
-  const Split& probe_source = run.extract.split == "train" ? data.train : data.test;
-  const auto probe_split = subsample(probe_source, data.sample_size(), run.extract.max_samples, kDataSeed);
-  auto train_t = to_tensors(train_split, data.sample_shape);
-  auto test_t = to_tensors(data.test, data.sample_shape);
-  auto probe_t = to_tensors(probe_split, data.sample_shape);
-
-  ModelSpec spec{run.architecture, run.normalization, data.sample_shape,
-                 static_cast<std::int64_t>(data.hierarchy.num_coarse())};
-  auto model = make_model(spec);
-
+ActivationMeta activation_meta(const RunSpec& run, const Dataset& data) {
   ActivationMeta meta;
   meta.run_id = run.id;
   meta.config_yaml = run.resolved_yaml;
@@ -99,68 +127,183 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
                        {"hierarchy", data.hierarchy.name},   {"probe_split", run.extract.split},
                        {"trained_on", "coarse"}};
   meta.number_attrs = {{"seed", run.seed}, {"epochs", run.train.epochs}};
-  ActivationWriter writer((fs::path(run_dir) / "activations.h5").string(), comm, meta,
-                          probe_split.size());
-  writer.write_labels(0, probe_split.size(), probe_split.fine.data(), probe_split.coarse.data(),
-                      probe_split.index.data());
-  auto logits = store_epoch(writer, model, probe_t.x, run.extract, 0);
+  return meta;
+}
+
+}  // namespace
+
+TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
+                       MPI_Comm comm, const TrainOptions& options) {
+  const auto t0 = Clock::now();
+  const int grank = comm_rank(comm), gsize = comm_size(comm);
+  const bool leader = grank == 0;
+  const auto& plan = options.plan;
+  const torch::Device device = plan.device == "cuda" ? torch::Device(torch::kCUDA, plan.cuda_index)
+                                                     : torch::Device(torch::kCPU);
+  torch::set_num_threads(std::max(1, options.threads));
+  // Declared before the model: a SyncBatchNorm layer points at it.
+  auto communicator = plan.backend == "nccl" ? make_nccl_communicator(comm, plan.cuda_index)
+                                             : make_mpi_communicator(comm);
+  std::string error;
+  if (leader) {
+    std::error_code ec;
+    fs::create_directories(run_dir, ec);
+    if (ec) error = run_dir + ": " + ec.message();
+  }
+  agree(error, comm);  // the others would otherwise wait for the leader in the next collective
+
+  const auto train_split = subsample(data.train, data.sample_size(), run.train.max_samples, kDataSeed);
+  const Split& probe_source = run.extract.split == "train" ? data.train : data.test;
+  const auto probe_split = subsample(probe_source, data.sample_size(), run.extract.max_samples, kDataSeed);
+  const auto train_t = to_tensors(train_split, data.sample_shape, device);
+  const auto test_t = to_tensors(data.test, data.sample_shape, device);
+  const auto probe_t = to_tensors(probe_split, data.sample_shape, device);
+
+  // The same seed on every rank gives the same initial model; the broadcast
+  // below makes that a guarantee rather than an assumption.
+  torch::manual_seed(static_cast<std::uint64_t>(run.seed));
+  auto model = make_model({run.architecture, run.normalization, data.sample_shape,
+                           static_cast<std::int64_t>(data.hierarchy.num_coarse())});
+  model->to(device);
+  const bool sync_bn = run.train.sync_batchnorm && gsize > 1;
+  if (sync_bn) convert_sync_batchnorm(*model, *communicator);
+  broadcast_state(*communicator, *model);
+
+  const auto probe_rows = shard_range(probe_split.size(), grank, gsize);
+  const std::int64_t probe_n = probe_rows.second - probe_rows.first;
+  ActivationWriter writer((fs::path(run_dir) / "activations.h5").string(), comm,
+                          activation_meta(run, data), probe_split.size());
+  writer.write_labels(probe_rows.first, probe_n, probe_split.fine.data() + probe_rows.first,
+                      probe_split.coarse.data() + probe_rows.first,
+                      probe_split.index.data() + probe_rows.first);
+  // Epoch 0 comes from the freshly initialised model, also when resuming.
+  auto logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, 0);
 
   torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(run.train.lr)
                                                        .momentum(run.train.momentum)
                                                        .weight_decay(run.train.weight_decay));
-  std::mt19937_64 rng(static_cast<std::uint64_t>(run.seed) * 0x9E3779B97F4A7C15ULL + 1);
-  std::vector<std::int64_t> order(static_cast<std::size_t>(train_split.size()));
-  std::iota(order.begin(), order.end(), 0);
+  TrainState state;
+  state.run_id = run.id;
+  state.epochs_total = run.train.epochs;
+  state.order_rng = order_rng(run.seed);
+  const auto state_path = (fs::path(run_dir) / "train_state.pt").string();
   TrainOutcome outcome;
+  if (auto resumed = load_train_state(state_path, run.id, run.train.epochs, *model, optimizer,
+                                      device, comm)) {
+    state = *resumed;
+    outcome.resumed_from_epoch = state.epochs_done;
+    outcome.final_train_loss = state.last_loss;
+    if (leader)
+      spdlog::info("run {}: resuming from checkpoint at epoch {}/{}", run.id, state.epochs_done,
+                   run.train.epochs);
+  }
+  outcome.epochs_done = state.epochs_done;
+
+  const std::int64_t n_train = train_split.size();
+  const std::int64_t batch = run.train.batch_size;
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n_train));
+  const int first_epoch = state.epochs_done;
   model->train();
-  for (int epoch = 0; epoch < run.train.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch < run.train.epochs; ++epoch) {
+    const auto epoch_t0 = Clock::now();
     const double lr = learning_rate(run.train, epoch);
     for (auto& group : optimizer.param_groups()) {
       static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
     }
-    std::shuffle(order.begin(), order.end(), rng);
-    auto perm = torch::from_blob(order.data(), {static_cast<std::int64_t>(order.size())}, torch::kInt64);
-    double loss_sum = 0;
-    std::int64_t correct = 0, seen = 0;
-    for (std::int64_t start = 0; start < train_split.size(); start += run.train.batch_size) {
-      auto idx = perm.slice(0, start, std::min(start + run.train.batch_size, train_split.size()));
-      auto xb = train_t.x.index_select(0, idx);
-      auto yb = train_t.coarse.index_select(0, idx);
+    std::iota(order.begin(), order.end(), 0);
+    std::shuffle(order.begin(), order.end(), state.order_rng);
+    const auto perm = torch::from_blob(order.data(), {n_train}, torch::kInt64).to(device);
+    double loss_sum = 0, correct = 0;
+    for (std::int64_t start = 0; start < n_train; start += batch) {
+      const std::int64_t global = std::min(batch, n_train - start);
+      const auto shard = shard_range(global, grank, gsize);
       optimizer.zero_grad();
-      auto out = model->forward(xb);
-      auto loss = torch::nn::functional::cross_entropy(out, yb);
-      const double lv = loss.item<double>();
-      if (!std::isfinite(lv)) {
-        outcome.message = "diverged: loss is " + std::to_string(lv) + " in epoch " +
+      std::string local_error;
+      auto stats = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(device));
+      // Without synchronised BatchNorm an empty shard needs no forward pass
+      // (BatchNorm would fail on zero rows); with it, the layers' collectives
+      // need every rank. A local exception is flagged through the all-reduce
+      // below so all ranks fail together; with synchronised BatchNorm, one
+      // thrown inside the forward pass before its collective cannot be (the
+      // model code is the same on every rank, so such errors are symmetric).
+      if (shard.second > shard.first || sync_bn) {
+        try {
+          const auto idx = perm.slice(0, start + shard.first, start + shard.second);
+          const auto xb = train_t.x.index_select(0, idx);
+          const auto yb = train_t.coarse.index_select(0, idx);
+          const auto out = model->forward(xb);
+          const auto summed = torch::nn::functional::cross_entropy(
+              out, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+          (summed / static_cast<double>(global)).backward();
+          stats = torch::stack({summed.detach().to(torch::kDouble),
+                                out.argmax(1).eq(yb).sum().to(torch::kDouble),
+                                torch::zeros({}, stats.options())});
+        } catch (const std::exception& e) {
+          local_error = e.what();
+          stats = torch::tensor({0.0, 0.0, 1.0}, stats.options());
+        }
+      }
+      auto tensors = gradients(*model);
+      tensors.push_back(stats);
+      allreduce_sum(*communicator, tensors);
+      const auto s = stats.to(torch::kCPU);
+      const double* sv = s.data_ptr<double>();
+      if (sv[2] > 0) agree(local_error, comm);  // every rank saw the flag: all throw together
+      if (!std::isfinite(sv[0])) {
+        outcome.message = "diverged: loss is " + std::to_string(sv[0]) + " in epoch " +
                           std::to_string(epoch + 1) + " at sample " + std::to_string(start);
-        spdlog::warn("run {}: {}", run.id, outcome.message);
+        if (leader) spdlog::warn("run {}: {}", run.id, outcome.message);
         return outcome;  // the writer closes without committing: no complete file
       }
-      loss.backward();
       optimizer.step();
-      loss_sum += lv * static_cast<double>(xb.size(0));
-      correct += out.argmax(1).eq(yb).sum().item<std::int64_t>();
-      seen += xb.size(0);
+      loss_sum += sv[0];
+      correct += sv[1];
     }
-    outcome.final_train_loss = seen ? loss_sum / static_cast<double>(seen) : 0.0;
-    outcome.epochs_done = epoch + 1;
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    spdlog::info("run {} {}/{}/{} epoch {}/{}: loss {:.4f}, coarse train acc {:.4f}, lr {:.4g} ({:.1f} s)",
-                 run.id, run.dataset, run.architecture, run.normalization, epoch + 1,
-                 run.train.epochs, outcome.final_train_loss,
-                 seen ? static_cast<double>(correct) / static_cast<double>(seen) : 0.0, lr, secs);
+    average_buffers(*communicator, *model);
+    const double secs = std::chrono::duration<double>(Clock::now() - epoch_t0).count();
+    state.epochs_done = epoch + 1;
+    state.last_loss = n_train ? loss_sum / static_cast<double>(n_train) : 0.0;
+    outcome.final_train_loss = state.last_loss;
+    outcome.epochs_done = state.epochs_done;
+    if (leader) {
+      spdlog::info("run {} {}/{}/{} epoch {}/{}: loss {:.4f}, coarse train acc {:.4f}, lr {:.4g}, "
+                   "{:.1f} images/s on {} rank(s) ({:.1f} s)",
+                   run.id, run.dataset, run.architecture, run.normalization, epoch + 1,
+                   run.train.epochs, state.last_loss,
+                   n_train ? correct / static_cast<double>(n_train) : 0.0, lr,
+                   secs > 0 ? static_cast<double>(n_train) / secs : 0.0, gsize,
+                   std::chrono::duration<double>(Clock::now() - t0).count());
+    }
+    const bool stop = options.stop_after_epochs > 0 &&
+                      epoch + 1 - first_epoch >= options.stop_after_epochs &&
+                      epoch + 1 < run.train.epochs;
+    if (stop || state.epochs_done % run.train.checkpoint_every == 0 ||
+        state.epochs_done == run.train.epochs) {
+      save_train_state(state_path, state, *model, optimizer, device, comm);
+    }
+    if (stop) {
+      outcome.interrupted = true;
+      outcome.message = "stopped after epoch " + std::to_string(epoch + 1) + " (resumable)";
+      return outcome;
+    }
   }
 
-  outcome.coarse_test_accuracy = evaluate_accuracy(model, test_t.x, test_t.coarse);
-  if (run.train.epochs > 0) logits = store_epoch(writer, model, probe_t.x, run.extract, run.train.epochs);
-  auto predicted = logits.argmax(1).to(torch::kInt32).contiguous();
-  writer.write_predicted_coarse(0, predicted.size(0), predicted.data_ptr<std::int32_t>());
+  outcome.coarse_test_accuracy = sharded_accuracy(model, test_t, comm);
+  if (run.train.epochs > 0) logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, run.train.epochs);
+  auto predicted = logits.argmax(1).to(torch::kCPU, torch::kInt32).contiguous();
+  writer.write_predicted_coarse(probe_rows.first, probe_n, predicted.data_ptr<std::int32_t>());
   writer.set_number_attr("coarse_test_accuracy", outcome.coarse_test_accuracy);
   writer.set_number_attr("final_train_loss", outcome.final_train_loss);
-  save_checkpoint(model, fs::path(run_dir) / "checkpoint.pt");
+  writer.set_number_attr("ranks", gsize);
+  save_final_model(*model, fs::path(run_dir) / "checkpoint.pt", comm);
   writer.commit();
+  if (leader) {
+    // Complete now: the resumable state is no longer needed.
+    std::error_code ec;
+    fs::remove(state_path, ec);
+  }
   outcome.ok = true;
-  spdlog::info("run {} done: coarse test accuracy {:.4f}", run.id, outcome.coarse_test_accuracy);
+  if (leader) spdlog::info("run {} done: coarse test accuracy {:.4f}", run.id, outcome.coarse_test_accuracy);
   return outcome;
 }
 

@@ -40,14 +40,20 @@ RunSpec tiny_run(int seed, const std::string& norm) {
   return r;
 }
 
+TrainOptions one_thread() {
+  TrainOptions o;
+  o.threads = 1;
+  return o;
+}
+
 TEST(Train, ReproducibleCompleteAndSchemaConformant) {
   const int rank = comm_rank(MPI_COMM_WORLD);
   const auto norm = rank == 0 ? "batch" : "layer";
   auto run = tiny_run(7, norm);
   const auto data = load_dataset(run.dataset, run.data);
   const auto a = scratch("a"), b = scratch("b");
-  const auto ra = train_run(run, data, a.string(), MPI_COMM_SELF, 1);
-  const auto rb = train_run(run, data, b.string(), MPI_COMM_SELF, 1);
+  const auto ra = train_run(run, data, a.string(), MPI_COMM_SELF, one_thread());
+  const auto rb = train_run(run, data, b.string(), MPI_COMM_SELF, one_thread());
   ASSERT_TRUE(ra.ok) << ra.message;
   EXPECT_EQ(ra.epochs_done, 2);
   EXPECT_EQ(ra.coarse_test_accuracy, rb.coarse_test_accuracy);
@@ -57,6 +63,7 @@ TEST(Train, ReproducibleCompleteAndSchemaConformant) {
   EXPECT_TRUE(fa.complete());
   EXPECT_TRUE(fs::exists(a / "checkpoint.pt"));
   EXPECT_FALSE(fs::exists(a / "activations.h5.tmp"));
+  EXPECT_FALSE(fs::exists(a / "train_state.pt")) << "the resumable state outlived a complete run";
   EXPECT_EQ(fa.rows(), data.test.size());
   ASSERT_TRUE(fa.predicted_coarse().has_value());
   EXPECT_EQ(fa.string_attr("run_id"), run.id);
@@ -78,7 +85,7 @@ TEST(Train, DivergedRunIsAResultNotACrash) {
   run.train.momentum = 0.0;
   const auto data = load_dataset(run.dataset, run.data);
   const auto dir = scratch("nan");
-  const auto out = train_run(run, data, dir.string(), MPI_COMM_SELF, 1);
+  const auto out = train_run(run, data, dir.string(), MPI_COMM_SELF, one_thread());
   EXPECT_FALSE(out.ok);
   EXPECT_NE(out.message.find("diverged"), std::string::npos) << out.message;
   EXPECT_FALSE(fs::exists(dir / "activations.h5"));

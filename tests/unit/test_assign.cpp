@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "clusterprobe/sched/assign.hpp"
+#include "clusterprobe/sched/claim.hpp"
 
 namespace cp {
 namespace {
@@ -21,6 +22,13 @@ TEST(AssignLpt, MoreWorkersThanTasks) {
   const auto owner = assign_lpt({3, 2}, 4);
   EXPECT_EQ(owner, (std::vector<int>{0, 1}));
   EXPECT_TRUE(assign_lpt({}, 3).empty());
+}
+
+TEST(CostOrder, MostExpensiveFirstTiesByIndex) {
+  // Runs whose costs differ by 10x: the expensive ones are claimed first.
+  const std::vector<double> costs{1, 10, 1, 10, 5};
+  EXPECT_EQ(cost_order(costs), (std::vector<std::size_t>{1, 3, 4, 0, 2}));
+  EXPECT_TRUE(cost_order({}).empty());
 }
 
 }  // namespace

@@ -189,8 +189,10 @@ TEST(Config, ImpossibleValues) {
   expect_line_error("cluster: {restarts: 0}\n", 8, "cluster.restarts", "must be >= 1, got 0");
   expect_line_error("data:\n  synthetic: {separation: 0}\n", 9, "data.synthetic.separation",
                     "must be > 0.0");
-  expect_line_error("parallel: {ranks_per_run: 2}\n", 8, "parallel.ranks_per_run",
-                    "only 1 is supported in this version");
+  expect_line_error("parallel: {ranks_per_run: 0}\n", 8, "parallel.ranks_per_run",
+                    "must be >= 1, got 0");
+  expect_line_error("train: {sync_batchnorm: maybe}\n", 8, "train.sync_batchnorm",
+                    "expected true or false, got 'maybe'");
 }
 
 TEST(Config, UnknownNames) {
@@ -210,11 +212,13 @@ TEST(Config, UnknownNames) {
   expect_error(grid("fmnist/pairs-similar", "mlp", "batch, weight"), "study.yaml:6",
                "grid.normalization", "unknown value 'weight'");
   expect_line_error("metrics: [ami, purity]\n", 8, "metrics",
-                    "unknown value 'purity' (known: ami, ari, nmi, accuracy)");
+                    "unknown value 'purity' (known: ami, ari, nmi, accuracy, silhouette, nc1, "
+                    "selectivity, cka, community)");
   expect_line_error("cluster:\n  methods: [dbscan]\n", 9, "cluster.methods",
                     "unknown value 'dbscan'");
-  expect_line_error("cluster:\n  preprocess: [whiten]\n", 9, "cluster.preprocess",
-                    "unknown value 'whiten'");
+  expect_line_error("cluster:\n  preprocess: [sphere]\n", 9, "cluster.preprocess",
+                    "unknown step 'sphere'");
+  expect_line_error("cluster:\n  preprocess: [pca:1.5]\n", 9, "cluster.preprocess", "pca");
   expect_line_error("parallel: {backend: gloo}\n", 8, "parallel.backend",
                     "unknown value 'gloo' (known: auto, mpi, nccl)");
   expect_line_error("extract: {split: val}\n", 8, "extract.split", "unknown value 'val'");

@@ -183,11 +183,12 @@ TEST(Preprocess, UnknownStepIsAConfigError) {
   cp::RowMatrixXf X = cp::RowMatrixXf::Constant(2, 2, 3.0f);
   const cp::RowMatrixXf before = X;
   try {
-    cp::preprocess(X, {"center", "whiten"});
+    cp::preprocess(X, {"center", "sphere"});
     FAIL() << "expected ConfigError";
   } catch (const cp::ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "cluster.preprocess: unknown step 'whiten' (known: center, l2)");
+              "cluster.preprocess: unknown step 'sphere' (known: center, l2, whiten, pca:<n>, "
+              "pca:<fraction>)");
   }
   EXPECT_TRUE(X == before) << "a rejected step list must leave the data untouched";
 }

@@ -28,7 +28,17 @@ struct KMeansResult {
 /// Restart r draws from its own stream derived from (seed, r), so the first
 /// restart is the same whatever `restarts` is, and the result does not depend
 /// on the number of OpenMP threads. `labels` equal assign_nearest(X, centroids).
+/// kmeans_parallel() (kmeans_parallel.hpp) runs this same algorithm with the
+/// rows spread over MPI ranks.
 KMeansResult kmeans(const RowMatrixXf& X, const KMeansParams& params);
+
+/// Local. Lloyd iterations from the given centroids (one run, no seeding):
+/// k = initial_centroids.rows(); params.max_iter and params.tol apply,
+/// params.k, restarts and seed are unused. Same stopping and empty-cluster
+/// rules as kmeans(). Throws InternalError if k is not in [1, rows], the
+/// widths differ, or the data or centroids are not finite.
+KMeansResult kmeans_from(const RowMatrixXf& X, const RowMatrixXf& initial_centroids,
+                         const KMeansParams& params);
 
 /// Local. Index of the nearest centroid for each row of X.
 std::vector<std::int32_t> assign_nearest(const RowMatrixXf& X, const RowMatrixXf& centroids);

@@ -22,6 +22,9 @@ struct TrainConfig {
   double gamma = 0.1;             ///< decay factor (schedule: step)
   std::int64_t max_samples = 0;   ///< training samples used, 0 = all (a class-stratified prefix)
   int threads = 0;                ///< torch threads per rank, 0 = cores / ranks on the node
+  std::string device = "auto";    ///< auto (cuda when a GPU is visible) | cpu | cuda
+  bool sync_batchnorm = false;    ///< all-reduce batch statistics across a run's ranks
+  int checkpoint_every = 1;       ///< epochs between resumable checkpoints (>= 1)
 };
 
 struct ExtractConfig {
@@ -32,15 +35,22 @@ struct ExtractConfig {
 };
 
 struct ClusterConfig {
-  std::vector<std::string> methods{"kmeans"};  ///< kmeans
+  std::vector<std::string> methods{"kmeans"};  ///< kmeans | spectral (kNN graph) | ssc (SSC graph + spectral)
   int restarts = 10;               ///< k-means++ restarts, best inertia kept (>= 1)
   int max_iter = 100;              ///< Lloyd iterations per restart (>= 1)
   double tol = 1.0e-4;             ///< relative inertia change that stops Lloyd
-  std::vector<std::string> preprocess{};  ///< applied in order: center | l2
+  std::vector<std::string> preprocess{};  ///< applied in order: center | l2 | whiten | pca:<n> | pca:<fraction>
+  int knn = 10;                    ///< neighbours of the spectral method's kNN graph
+  double ssc_alpha = 20;           ///< SSC Lasso weight: tau = alpha / mu_min (Elhamifar & Vidal)
+  std::int64_t ssc_admm_max_points = 3000;  ///< ADMM up to this many points, SSC-OMP beyond
+  int ssc_omp_sparsity = 8;        ///< SSC-OMP: neighbours per point
+  std::string community = "leiden";  ///< community detection on the SSC graph: leiden | louvain
+  double resolution = 1.0;         ///< modularity resolution of community detection
+  std::int64_t silhouette_max_points = 20000;  ///< exact silhouette up to this, sampled beyond
 };
 
 struct ParallelConfig {
-  int ranks_per_run = 1;           ///< ranks that train one run together (1 for now)
+  int ranks_per_run = 1;           ///< ranks that train one run together (data-parallel)
   std::string backend = "auto";    ///< auto | mpi | nccl
 };
 

@@ -4,6 +4,7 @@
 //   /metrics/epoch int32 [M], /metrics/value float64 [M]
 //   /assignments/<n>  int32 [rows] cluster ids, attrs run_id, layer, epoch,
 //                     scope, method; /assignments/<n>_rows int64 [rows]
+//   /similarity/<run_id>/<name> float64 [R, C] with <name>_rows, <name>_cols strings
 //   metrics.csv: run_id,layer,epoch,scope,method,metric,value (%.17g values)
 #include <string>
 #include <vector>

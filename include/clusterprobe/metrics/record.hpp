@@ -39,13 +39,27 @@ struct AssignmentRecord {
   }
 };
 
-struct RecordBatch {
-  std::vector<MetricRecord> metrics;
-  std::vector<AssignmentRecord> assignments;
+/// A labelled matrix, e.g. linear CKA between every pair of a run's layers.
+struct SimilarityRecord {
+  std::string run_id;
+  std::string name;                 ///< linear_cka_layers | ssc_cka_layers | ...
+  std::vector<std::string> rows, cols;  ///< labels, e.g. layer names or "<layer>@<epoch>"
+  std::vector<double> values;       ///< rows x cols, row-major
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & metrics & assignments;
+    ar & run_id & name & rows & cols & values;
+  }
+};
+
+struct RecordBatch {
+  std::vector<MetricRecord> metrics;
+  std::vector<AssignmentRecord> assignments;
+  std::vector<SimilarityRecord> similarities;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & metrics & assignments & similarities;
   }
   void append(RecordBatch&& other);
 };

@@ -16,9 +16,17 @@ using ProbeList = std::vector<std::pair<std::string, torch::Tensor>>;
 class ProbedModelImpl : public torch::nn::Module {
  public:
   /// Logits only: the training path.
-  virtual torch::Tensor forward(const torch::Tensor& x) = 0;
+  torch::Tensor forward(const torch::Tensor& x) { return run(x, nullptr); }
   /// Logits plus every probe point ("input" first, "logits" last).
-  virtual ProbeList forward_probes(const torch::Tensor& x) = 0;
+  ProbeList forward_probes(const torch::Tensor& x) {
+    ProbeList probes;
+    run(x, &probes);
+    return probes;
+  }
+
+ protected:
+  /// The forward pass; appends each probe point to `probes` when it is not null.
+  virtual torch::Tensor run(const torch::Tensor& x, ProbeList* probes) = 0;
 };
 
 using ProbedModel = std::shared_ptr<ProbedModelImpl>;

@@ -15,7 +15,7 @@ namespace cp {
 void print_plan(const StudyConfig& study, std::ostream& out);
 
 /// Collective over world. Trains every run of the grid that has no complete
-/// activations file (runs split over ranks, most expensive first), then
+/// activations file (rank groups of parallel.ranks_per_run claim runs dynamically, most expensive first), then
 /// writes <output>/study.h5. A failed run is recorded and the study goes on.
 void train_stage(const StudyConfig& study, MPI_Comm world);
 

@@ -1,6 +1,7 @@
 #pragma once
-// Training one run on coarse labels, and storing its probe activations.
-// Torch-free header: the pipeline calls it without paying for <torch/torch.h>.
+// Training one run on coarse labels, data-parallel over a rank group, and
+// storing its probe activations. Torch-free header: the pipeline calls it
+// without paying for <torch/torch.h>.
 #include <mpi.h>
 
 #include <string>
@@ -10,20 +11,60 @@
 
 namespace cp {
 
+/// Where and how a run computes and communicates.
+struct ExecutionPlan {
+  std::string device = "cpu";  ///< cpu | cuda
+  int cuda_index = 0;          ///< cuda:(local rank mod visible GPUs)
+  std::string backend = "mpi"; ///< mpi | nccl
+};
+
+/// Local. Resolves train.device (auto: cuda when LibTorch sees a GPU) and
+/// parallel.backend (auto: nccl for CUDA models when compiled in, mpi
+/// otherwise). Throws ConfigError for cuda without a visible GPU, nccl on the
+/// CPU, nccl in a build without it, and sync_batchnorm with the mpi backend on
+/// CUDA (its backward runs on LibTorch's device threads, where MPI may not be
+/// called under MPI_THREAD_FUNNELED).
+ExecutionPlan plan_execution(const TrainConfig& train, const ParallelConfig& parallel,
+                             int local_rank);
+
+struct TrainOptions {
+  int threads = 1;            ///< LibTorch intra-op threads of this rank (>= 1)
+  ExecutionPlan plan;         ///< from plan_execution (same on every rank of the group)
+  /// 0: train to the last epoch. n > 0: stop after n epochs of this call with
+  /// the run's checkpoint written and `interrupted` set, as a wall-time limit
+  /// would (GROMACS -maxh); a later call resumes from there.
+  int stop_after_epochs = 0;
+};
+
 struct TrainOutcome {
-  bool ok = false;                ///< false: the run diverged (its reason in `message`)
-  std::string message;
+  bool ok = false;                ///< false: failed or interrupted (see `message`)
+  bool interrupted = false;       ///< stopped by stop_after_epochs, resumable
+  std::string message;            ///< why ok is false
   double coarse_test_accuracy = 0;  ///< on the whole test split
   double final_train_loss = 0;
   int epochs_done = 0;
+  int resumed_from_epoch = -1;    ///< epoch of the checkpoint it resumed from, -1: fresh start
 };
 
-/// Collective over `comm` (the ranks training this run; one rank for now).
-/// Trains `run` on `data`'s coarse labels and writes `<run_dir>/activations.h5`
-/// (epoch 0 and the last epoch, every requested probe point; under a tmp name
-/// renamed when complete) and `<run_dir>/checkpoint.pt`. A diverged run (NaN
-/// loss) is returned with ok=false and leaves no complete activations file.
+/// Collective over `comm` (the ranks training this run together; one rank is
+/// fine). Data-parallel: `run.train.batch_size` is the global batch, every
+/// rank takes a disjoint contiguous shard of each (same permutation on every
+/// rank), parameters and buffers start from rank 0's, gradients are summed
+/// with each rank's loss weighted by its share of the global batch, so the
+/// update equals one-rank training up to rounding. BatchNorm: per-rank batch
+/// statistics (running statistics averaged over the group at each epoch end),
+/// or group-wide ones with train.sync_batchnorm.
+///
+/// Writes `<run_dir>/activations.h5` (epoch 0 and the last epoch, every
+/// requested probe point, rows sharded over the ranks; under a tmp name
+/// renamed when complete), `<run_dir>/checkpoint.pt` (final parameters), and
+/// every train.checkpoint_every epochs `<run_dir>/train_state.pt` (model,
+/// optimizer with momentum, epoch, data-order and LibTorch RNG states; tmp +
+/// rename; removed once the run is complete). A matching train_state.pt is
+/// resumed from, ending with the same parameters as an uninterrupted run.
+/// A diverged run (non-finite loss, agreed by all ranks) returns ok=false and
+/// leaves no complete activations file.
 TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
-                       MPI_Comm comm, int threads);
+                       MPI_Comm comm, const TrainOptions& options);
 
 }  // namespace cp

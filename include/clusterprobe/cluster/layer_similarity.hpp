@@ -1,0 +1,22 @@
+#pragma once
+// Layer similarity of one run (the subspace-clustering study's analyses):
+//   linear_cka_layers   linear CKA between every pair of probed layers (last epoch);
+//   linear_cka_vs_final linear CKA of each layer at each stored epoch with its last epoch;
+//   ssc_cka_layers, ssc_cka_vs_final   the same with SSC affinities as kernels
+//                       ("SSC-CKA"), when cluster.methods has ssc.
+// The vs-final values also go to the metrics table (method "cka").
+#include <string>
+#include <vector>
+
+#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/metrics/record.hpp"
+
+namespace cp {
+
+/// Local. Needs at least one stored layer; the raw input (stored at epoch 0)
+/// joins the last epoch's layers in the layer-by-layer matrices.
+RecordBatch layer_similarity(const ActivationFile& file, const std::string& run_id,
+                             const ClusterConfig& config, bool with_ssc);
+
+}  // namespace cp

@@ -1,0 +1,38 @@
+#pragma once
+// The clustering methods a study can select (cluster.methods), behind one call.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "clusterprobe/cluster/ssc.hpp"
+#include "clusterprobe/common/matrix.hpp"
+#include "clusterprobe/config/study.hpp"
+
+namespace cp {
+
+/// A partition of rows into k clusters, with each cluster's mean in the
+/// clustered space (the k-means centroids, for k-means), so that new rows can
+/// be assigned to the nearest cluster whatever the method.
+struct Partition {
+  std::vector<std::int32_t> labels;
+  RowMatrixXf centroids;  ///< k x dim
+};
+
+/// Local. Clusters the rows of X into k clusters with `method`:
+///   kmeans   k-means++ and Lloyd, best of cluster.restarts;
+///   spectral normalised spectral clustering of the self-tuning kNN graph (cluster.knn);
+///   ssc      spectral clustering of the sparse-subspace-clustering affinity.
+/// Throws ConfigError for an unknown method.
+Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
+                       const ClusterConfig& config, std::uint64_t seed);
+
+/// Local. The SSC parameters a study asks for.
+SscParams ssc_params(const ClusterConfig& config, std::uint64_t seed);
+
+/// Local. Mean of the rows of each cluster (k x dim; an empty cluster's row is zero).
+RowMatrixXf cluster_means(const RowMatrixXf& X, const std::vector<std::int32_t>& labels, int k);
+
+/// Local. The rows of X listed in `rows`, in that order.
+RowMatrixXf select_rows(const RowMatrixXf& X, const std::vector<std::int64_t>& rows);
+
+}  // namespace cp

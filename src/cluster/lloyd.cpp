@@ -1,0 +1,282 @@
+// Lloyd k-means over the rows of one part of a RowPartition: restarts,
+// assignment, empty-cluster re-seeding, centroid update, stopping rule. The
+// k-means++ seeding is in lloyd_seed.cpp, the shared block layout in
+// lloyd_blocks.hpp.
+//
+// Numerics: ||x||^2 - 2 x.c + ||c||^2 in float cancels badly when the data sit
+// far from the origin (ReLU activations do), so rows are centred on the global
+// column mean before every GEMM, as scikit-learn centres X. The inertia uses
+// the exact ||x - c||^2 of the chosen centroid.
+//
+// A row gets the same bits whichever part holds it and however many threads
+// run, because:
+//  - GEMMs run on blocks of kRowBlock rows laid on the *global* row grid, and
+//    a part's partial first and last blocks are padded with zero rows: Eigen's
+//    GEMM rounds a row differently with the block's row count and the row's
+//    position in it (measured: every partial block differed somewhere);
+//  - Eigen is held to one thread inside our parallel regions: its own GEMM
+//    threading changes the depth blocking, hence the rounding;
+//  - partial sums are per block and combined in block order.
+// What differs between partitions is only the rounding of the sums that cross
+// parts (column mean, inertia, centroid sums, seeding potential), ~1e-16
+// relative: far below what changes an assignment in practice.
+#include "lloyd.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "clusterprobe/common/error.hpp"
+#include "lloyd_blocks.hpp"
+
+namespace cp::detail {
+namespace {
+
+constexpr Index kCentroidBlock = 512;  // bounds the block x centroids buffer for large k
+constexpr Index kSumChunk = 64;        // rows summed in float before joining the double sum
+constexpr double kInf = std::numeric_limits<double>::infinity();
+
+/// One independent stream per restart, so restart r is the same whatever the
+/// number of restarts (splitmix64 of seed and r).
+std::mt19937_64 restart_rng(std::uint64_t seed, int restart) {
+  std::uint64_t z = seed + 0x9E3779B97F4A7C15ULL * (static_cast<std::uint64_t>(restart) + 1);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return std::mt19937_64(z ^ (z >> 31));
+}
+
+Eigen::RowVectorXf global_mean(const RowMatrixXf& X, Index cols, RowPartition& part) {
+  Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(cols);
+  for (Index i = 0; i < X.rows(); ++i) sum += X.row(i).cast<double>();
+  part.sum(sum.data(), static_cast<std::size_t>(cols));
+  if (part.global_rows() > 0) sum /= static_cast<double>(part.global_rows());
+  return sum.cast<float>();
+}
+
+/// Centroids in the centred frame, with their squared norms.
+struct Centred {
+  RowMatrixXf c;
+  Eigen::VectorXf norm2;
+};
+
+Centred centre(const RowMatrixXf& centroids, const Eigen::RowVectorXf& mean) {
+  Centred out;
+  out.c = centroids.rowwise() - mean;
+  out.norm2 = out.c.rowwise().squaredNorm();
+  return out;
+}
+
+/// Nearest centroid of every row; dist2 gets the exact squared distance to it.
+/// Returns this part's sum of dist2 (block sums added in block order).
+double assign(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVectorXf& mean,
+              const Centred& C, std::int32_t* labels, float* dist2) {
+  const Index k = C.c.rows();
+  std::vector<double> partial(static_cast<std::size_t>(grid.blocks()), 0.0);
+  [[maybe_unused]] const bool threads = worth_threads(X.rows(), X.cols() * (k + 1));
+#ifdef _OPENMP
+#pragma omp parallel if (threads)
+#endif
+  {
+    eigen_on_one_thread();
+    RowMatrixXf xb, g;
+    Eigen::VectorXf best(kRowBlock);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+    for (Index b = 0; b < grid.blocks(); ++b) {
+      const Index r0 = grid.begin(b), rows = grid.end(b) - r0, slot = grid.slot(b);
+      load_block(X, mean, r0, rows, slot, xb);
+      best.setConstant(std::numeric_limits<float>::infinity());
+      std::fill(labels + r0, labels + r0 + rows, 0);  // defined even for NaN rows
+      for (Index c0 = 0; c0 < k; c0 += kCentroidBlock) {
+        const Index cols = std::min(kCentroidBlock, k - c0);
+        g.noalias() = xb * C.c.middleRows(c0, cols).transpose();
+        for (Index i = 0; i < rows; ++i) {
+          for (Index j = 0; j < cols; ++j) {
+            // ||x||^2 is the same for every centroid, so it is left out here.
+            const float s = C.norm2[c0 + j] - 2.0f * g(slot + i, j);
+            if (s < best[i]) {
+              best[i] = s;
+              labels[r0 + i] = static_cast<std::int32_t>(c0 + j);
+            }
+          }
+        }
+      }
+      double sum = 0.0;
+      for (Index i = 0; i < rows; ++i) {
+        const float d = (xb.row(slot + i) - C.c.row(labels[r0 + i])).squaredNorm();
+        dist2[r0 + i] = d;
+        sum += d;
+      }
+      partial[static_cast<std::size_t>(b)] = sum;
+    }
+  }
+  return std::accumulate(partial.begin(), partial.end(), 0.0);
+}
+
+std::vector<std::int64_t> count_labels(const std::vector<std::int32_t>& labels, Index k) {
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(k), 0);
+  for (std::int32_t l : labels) ++counts[l];
+  return counts;
+}
+
+/// Gives each empty cluster, in order, the farthest row (from its centroid)
+/// among clusters that keep at least one member; counts are global. Returns
+/// the inertia removed (the moved rows now sit on their new centroids).
+double reseed_empty(std::vector<std::int32_t>& labels, std::vector<float>& dist2,
+                    std::vector<std::int64_t>& counts, RowPartition& part) {
+  double removed = 0.0;
+  for (std::size_t c = 0; c < counts.size(); ++c) {
+    if (counts[c] != 0) continue;
+    Farthest mine;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      // Strictly farther: the smallest row wins ties. A row moved earlier has
+      // dist2 0 and a cluster of one, so it is never taken twice.
+      if (counts[labels[i]] >= 2 && (mine.index < 0 || dist2[i] > mine.dist2)) {
+        mine = {dist2[i], part.first_row() + static_cast<std::int64_t>(i), labels[i]};
+      }
+    }
+    const Farthest win = part.farthest(mine);
+    CP_ASSERT(win.index >= 0, "no row left to re-seed an empty cluster");  // k <= rows prevents it
+    const std::int64_t local = win.index - part.first_row();
+    if (local >= 0 && local < static_cast<std::int64_t>(labels.size())) {
+      labels[local] = static_cast<std::int32_t>(c);
+      dist2[local] = 0.0f;
+    }
+    --counts[win.label];
+    counts[c] = 1;
+    removed += win.dist2;
+  }
+  return removed;
+}
+
+/// Means of the rows of each cluster (global counts), summed in double;
+/// clusters with no rows keep their previous centroid.
+void update_centroids(const RowMatrixXf& X, const std::vector<std::int32_t>& labels,
+                      const std::vector<std::int64_t>& counts, RowMatrixXf& centroids,
+                      RowPartition& part) {
+  const Index k = centroids.rows();
+  const std::vector<std::int64_t> local = count_labels(labels, k);
+  // Rows grouped by cluster (counting sort) so each cluster sums independently.
+  std::vector<Index> start(static_cast<std::size_t>(k) + 1, 0);
+  for (Index c = 0; c < k; ++c) start[c + 1] = start[c] + local[c];
+  std::vector<Index> members(labels.size());
+  std::vector<Index> fill(start.begin(), start.end() - 1);
+  for (std::size_t i = 0; i < labels.size(); ++i) members[fill[labels[i]]++] = static_cast<Index>(i);
+  RowMatrixXd sums = RowMatrixXd::Zero(k, X.cols());
+  [[maybe_unused]] const bool threads = k > 1 && worth_threads(X.rows(), X.cols());
+#ifdef _OPENMP
+#pragma omp parallel if (threads)
+#endif
+  {
+    Eigen::RowVectorXf chunk(X.cols());
+#ifdef _OPENMP
+#pragma omp for schedule(dynamic, 1)
+#endif
+    for (Index c = 0; c < k; ++c) {
+      // Float partial sums over short runs, carried in double: converting
+      // every element to double would cost as much as the distance GEMM.
+      for (Index m0 = start[c]; m0 < start[c + 1]; m0 += kSumChunk) {
+        chunk.setZero();
+        for (Index m = m0; m < std::min(m0 + kSumChunk, start[c + 1]); ++m) chunk += X.row(members[m]);
+        sums.row(c) += chunk.cast<double>();
+      }
+    }
+  }
+  part.sum(sums.data(), static_cast<std::size_t>(sums.size()));
+  for (Index c = 0; c < k; ++c) {
+    if (counts[c] > 0) centroids.row(c) = (sums.row(c) / static_cast<double>(counts[c])).cast<float>();
+  }
+}
+
+}  // namespace
+
+void SerialPartition::fetch_row(std::int64_t row, const RowMatrixXf& local_rows, float* out) {
+  Eigen::Map<Eigen::RowVectorXf>(out, local_rows.cols()) = local_rows.row(row);
+}
+
+std::string lloyd_input_error(const RowMatrixXf& local_rows, Eigen::Index cols,
+                              const KMeansParams& params, const RowMatrixXf* initial,
+                              std::int64_t global_rows) {
+  const auto str = [](auto v) { return std::to_string(v); };
+  if (local_rows.rows() > 0 && local_rows.cols() != cols) {
+    return "rows have " + str(local_rows.cols()) + " columns, expected " + str(cols);
+  }
+  const std::int64_t k = initial ? initial->rows() : params.k;
+  if (k < 1 || k > global_rows) return "k = " + str(k) + " for " + str(global_rows) + " rows";
+  if (initial && initial->cols() != cols) {
+    return "initial centroids have " + str(initial->cols()) + " columns, data " + str(cols);
+  }
+  if (initial && !initial->allFinite()) return "the initial centroids contain NaN or infinity";
+  if (!initial && params.restarts < 1) return "restarts = " + str(params.restarts);
+  if (params.max_iter < 1) return "max_iter = " + str(params.max_iter);
+  if (!local_rows.allFinite()) return "the data contain NaN or infinite values";
+  return "";
+}
+
+KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
+                       const RowMatrixXf* initial, RowPartition& part) {
+  const Index n = X.rows();
+  const Index k = initial ? initial->rows() : params.k;
+  const int runs = initial ? 1 : params.restarts;
+  const BlockGrid grid(part.first_row(), n);
+  const Eigen::RowVectorXf mean = global_mean(X, initial ? initial->cols() : X.cols(), part);
+  Eigen::VectorXf x_norm2;  // only seeding needs it
+  if (!initial) x_norm2 = (X.rowwise() - mean).rowwise().squaredNorm();
+
+  KMeansResult best;
+  best.inertia = kInf;
+  std::vector<std::int32_t> labels(static_cast<std::size_t>(n));
+  std::vector<float> dist2(static_cast<std::size_t>(n));
+  auto global_assign = [&](const RowMatrixXf& centroids) {
+    double inertia = assign(X, grid, mean, centre(centroids, mean), labels.data(), dist2.data());
+    part.sum(&inertia, 1);
+    return inertia;
+  };
+  for (int r = 0; r < runs; ++r) {
+    RowMatrixXf centroids;
+    if (initial) {
+      centroids = *initial;
+    } else {
+      std::mt19937_64 rng = restart_rng(params.seed, r);
+      centroids = seed_plus_plus(X, grid, mean, x_norm2, params.k, rng, part);
+    }
+    double previous = kInf;
+    int it = 0;
+    while (it < params.max_iter) {
+      ++it;
+      double inertia = global_assign(centroids);
+      std::vector<std::int64_t> counts = count_labels(labels, k);
+      part.sum(counts.data(), counts.size());
+      inertia -= reseed_empty(labels, dist2, counts, part);
+      update_centroids(X, labels, counts, centroids, part);
+      // Lloyd never raises the inertia, so the decrease is >= 0 up to rounding.
+      if (std::isfinite(previous) && previous - inertia <= params.tol * previous) break;
+      previous = inertia;
+    }
+    // Final assignment to the final centroids: labels agree with assign_nearest.
+    const double inertia = global_assign(centroids);
+    if (inertia < best.inertia) {
+      best.inertia = inertia;
+      best.centroids = centroids;
+      best.labels = labels;
+      best.iterations = it;
+    }
+  }
+  return best;
+}
+
+std::vector<std::int32_t> nearest_centroids(const RowMatrixXf& X, const RowMatrixXf& centroids) {
+  SerialPartition part(X.rows());
+  const Eigen::RowVectorXf mean = global_mean(X, X.cols(), part);
+  std::vector<std::int32_t> labels(static_cast<std::size_t>(X.rows()));
+  std::vector<float> dist2(static_cast<std::size_t>(X.rows()));
+  assign(X, BlockGrid(0, X.rows()), mean, centre(centroids, mean), labels.data(), dist2.data());
+  return labels;
+}
+
+}  // namespace cp::detail

@@ -1,0 +1,68 @@
+#include "clusterprobe/cluster/methods.hpp"
+
+#include <algorithm>
+
+#include "clusterprobe/cluster/affinity.hpp"
+#include "clusterprobe/cluster/kmeans.hpp"
+#include "clusterprobe/cluster/spectral.hpp"
+#include "clusterprobe/common/error.hpp"
+
+namespace cp {
+
+SscParams ssc_params(const ClusterConfig& config, std::uint64_t seed) {
+  SscParams p;
+  p.alpha = config.ssc_alpha;
+  p.admm_max_points = config.ssc_admm_max_points;
+  p.omp_sparsity = config.ssc_omp_sparsity;
+  p.seed = seed;
+  return p;
+}
+
+RowMatrixXf cluster_means(const RowMatrixXf& X, const std::vector<std::int32_t>& labels, int k) {
+  RowMatrixXf sums = RowMatrixXf::Zero(k, X.cols());
+  std::vector<std::int64_t> counts(static_cast<std::size_t>(k), 0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    sums.row(labels[i]) += X.row(static_cast<Eigen::Index>(i));
+    ++counts[static_cast<std::size_t>(labels[i])];
+  }
+  for (int c = 0; c < k; ++c) {
+    if (counts[static_cast<std::size_t>(c)] > 0) sums.row(c) /= static_cast<float>(counts[static_cast<std::size_t>(c)]);
+  }
+  return sums;
+}
+
+RowMatrixXf select_rows(const RowMatrixXf& X, const std::vector<std::int64_t>& rows) {
+  RowMatrixXf out(static_cast<Eigen::Index>(rows.size()), X.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Eigen::Index>(i)) = X.row(rows[i]);
+  return out;
+}
+
+Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
+                       const ClusterConfig& config, std::uint64_t seed) {
+  KMeansParams km;
+  km.k = k;
+  km.restarts = config.restarts;
+  km.max_iter = config.max_iter;
+  km.tol = config.tol;
+  km.seed = seed;
+  Partition p;
+  if (method == "kmeans") {
+    auto r = kmeans(X, km);
+    p.labels = std::move(r.labels);
+    p.centroids = std::move(r.centroids);
+    return p;
+  }
+  if (method == "spectral") {
+    // A neighbour count beyond the row count would make every graph complete.
+    const int knn = std::max(1, std::min<int>(config.knn, static_cast<int>(X.rows()) - 1));
+    p.labels = spectral_clustering(knn_affinity(X, knn), k, km);
+  } else if (method == "ssc") {
+    p.labels = spectral_clustering(ssc_affinity(X, ssc_params(config, seed)), k, km);
+  } else {
+    throw ConfigError("cluster.methods: unknown method '" + method + "' (known: kmeans, spectral, ssc)");
+  }
+  p.centroids = cluster_means(X, p.labels, k);
+  return p;
+}
+
+}  // namespace cp

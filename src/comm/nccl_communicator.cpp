@@ -1,0 +1,141 @@
+// The NCCL backend of Communicator. Compiled only when CMake finds the CUDA
+// runtime and NCCL (see CMakeLists.txt); it needs no CUDA LibTorch: it sees
+// raw device pointers and a cudaStream_t, never a tensor.
+#include <cuda_runtime_api.h>
+#include <nccl.h>
+
+#include <string>
+
+#include "clusterprobe/comm/communicator.hpp"
+#include "clusterprobe/comm/mpi.hpp"
+#include "clusterprobe/common/error.hpp"
+
+namespace cp {
+namespace {
+
+std::string nccl_message(ncclResult_t r, const char* what) {
+  return std::string(what) + ": " + ncclGetErrorString(r);
+}
+
+std::string cuda_message(cudaError_t e, const char* what) {
+  return std::string(what) + ": " + cudaGetErrorString(e);
+}
+
+void check_nccl(ncclResult_t r, const char* what) {
+  if (r != ncclSuccess) throw IoError(nccl_message(r, what));
+}
+
+void check_cuda(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw IoError(cuda_message(e, what));
+}
+
+ncclDataType_t nccl_type(DType type) {
+  switch (type) {
+    case DType::f32: return ncclFloat32;
+    case DType::f64: return ncclFloat64;
+    case DType::i32: return ncclInt32;
+    case DType::i64: return ncclInt64;
+  }
+  CP_THROW_INTERNAL("unknown DType");
+}
+
+// Collective over comm: every rank throws IoError(first message) together,
+// so no rank is left waiting in MPI_Bcast or ncclCommInitRank.
+void agree(const std::string& local_error, MPI_Comm comm) {
+  const std::string error = first_error(local_error, comm);
+  if (!error.empty()) throw IoError("NCCL communicator: " + error);
+}
+
+class NcclCommunicator final : public Communicator {
+ public:
+  NcclCommunicator(MPI_Comm comm, int device, void* stream)
+      : stream_(static_cast<cudaStream_t>(stream)), rank_(comm_rank(comm)), size_(comm_size(comm)) {
+    std::string error;
+    int devices = 0;
+    const cudaError_t e = cudaGetDeviceCount(&devices);
+    if (e != cudaSuccess) {
+      error = "rank " + std::to_string(rank_) + ": " + cuda_message(e, "cudaGetDeviceCount");
+    } else if (devices == 0) {
+      error = "rank " + std::to_string(rank_) + ": no CUDA device is visible";
+    } else if (device < 0 || device >= devices) {
+      error = "rank " + std::to_string(rank_) + ": device " + std::to_string(device) +
+              " out of range (" + std::to_string(devices) + " visible)";
+    } else if (const cudaError_t s = cudaSetDevice(device); s != cudaSuccess) {
+      error = "rank " + std::to_string(rank_) + ": " + cuda_message(s, "cudaSetDevice");
+    } else if (const cudaError_t m = cudaMalloc(&scratch_, sizeof(int)); m != cudaSuccess) {
+      error = "rank " + std::to_string(rank_) + ": " + cuda_message(m, "cudaMalloc");
+    }
+    // A throwing constructor runs no destructor: release what this rank holds.
+    try {
+      agree(error, comm);
+      ncclUniqueId id{};
+      if (rank_ == 0) {
+        const ncclResult_t r = ncclGetUniqueId(&id);
+        if (r != ncclSuccess) error = nccl_message(r, "ncclGetUniqueId");
+      }
+      agree(error, comm);
+      check_mpi(MPI_Bcast(&id, static_cast<int>(sizeof id), MPI_BYTE, 0, comm),
+                "NCCL communicator: MPI_Bcast(unique id)");
+      const ncclResult_t r = ncclCommInitRank(&comm_, size_, id, rank_);
+      if (r != ncclSuccess) {
+        comm_ = nullptr;
+        error = "rank " + std::to_string(rank_) + ": " + nccl_message(r, "ncclCommInitRank");
+      }
+      agree(error, comm);
+    } catch (...) {
+      release();
+      throw;
+    }
+  }
+
+  ~NcclCommunicator() override { release(); }
+
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+  const char* backend() const override { return "nccl"; }
+  bool device_buffers() const override { return true; }
+
+  void allreduce_sum(void* data, std::size_t count, DType type) override {
+    check_nccl(ncclAllReduce(data, data, count, nccl_type(type), ncclSum, comm_, stream_),
+               "ncclAllReduce");
+  }
+
+  void broadcast(void* data, std::size_t count, DType type, int root) override {
+    check_nccl(ncclBroadcast(data, data, count, nccl_type(type), root, comm_, stream_),
+               "ncclBroadcast");
+  }
+
+  void barrier() override {
+    // A one-element all-reduce completes only once every rank has joined it.
+    allreduce_sum(scratch_, 1, DType::i32);
+    synchronize();
+  }
+
+  void synchronize() override {
+    check_cuda(cudaStreamSynchronize(stream_), "cudaStreamSynchronize");
+    ncclResult_t async = ncclSuccess;
+    check_nccl(ncclCommGetAsyncError(comm_, &async), "ncclCommGetAsyncError");
+    check_nccl(async, "NCCL asynchronous error");
+  }
+
+ private:
+  void release() noexcept {
+    if (comm_) ncclCommDestroy(comm_);
+    comm_ = nullptr;
+    if (scratch_) cudaFree(scratch_);
+    scratch_ = nullptr;
+  }
+
+  ncclComm_t comm_ = nullptr;
+  cudaStream_t stream_ = nullptr;
+  void* scratch_ = nullptr;
+  int rank_ = 0, size_ = 1;
+};
+
+}  // namespace
+
+std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm comm, int cuda_device, void* stream) {
+  return std::make_unique<NcclCommunicator>(comm, cuda_device, stream);
+}
+
+}  // namespace cp

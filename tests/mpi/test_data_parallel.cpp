@@ -1,0 +1,192 @@
+// ranks: 2
+// Data-parallel training over a group of 2 ranks against 1-rank training on
+// the same global batch: equal parameters after >= 20 steps for layer, group
+// and no normalization, and for BatchNorm with sync_batchnorm (without it,
+// per-rank batch statistics make them differ, as with PyTorch DDP; the
+// BatchNorm2d layer itself is checked in test_sync_batchnorm). A run
+// stopped after 2 of 4 epochs and resumed from its checkpoint ends with the
+// parameters of an uninterrupted run.
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <torch/torch.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+
+#include "clusterprobe/comm/mpi.hpp"
+#include "clusterprobe/data/dataset.hpp"
+#include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/models/model.hpp"
+#include "clusterprobe/train/trainer.hpp"
+
+namespace cp {
+namespace {
+
+namespace fs = std::filesystem;
+
+// One directory for the whole group: rank 0 names it.
+fs::path shared_scratch(const std::string& name) {
+  std::string dir = (fs::temp_directory_path() /
+                     ("cp-dp-" + std::to_string(::getpid()) + "-" + name)).string();
+  dir = broadcast_bytes(dir, MPI_COMM_WORLD, 0);
+  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
+  MPI_Barrier(MPI_COMM_WORLD);
+  return dir;
+}
+
+// 360 samples, global batch 33: 11 steps per epoch (the last one of 30, split
+// 15/15; the others 16/17), 22 steps in 2 epochs.
+RunSpec mlp_run(const std::string& norm, bool sync_bn) {
+  RunSpec r;
+  r.id = "dp-" + norm + (sync_bn ? "-sync" : "");
+  r.dataset = "synthetic/gmm";
+  r.architecture = "mlp";
+  r.normalization = norm;
+  r.pretraining = "none";
+  r.seed = 3;
+  r.train.epochs = 2;
+  r.train.batch_size = 33;
+  r.train.sync_batchnorm = sync_bn;
+  r.data.synthetic_train_per_fine = 40;
+  r.data.synthetic_test_per_fine = 10;
+  r.resolved_yaml = r.id;
+  return r;
+}
+
+TrainOptions options() {
+  TrainOptions o;
+  o.threads = 1;
+  return o;
+}
+
+// Every parameter and buffer of a saved model, by name.
+std::map<std::string, torch::Tensor> load_state(const fs::path& file, const RunSpec& run,
+                                                const Dataset& data) {
+  auto model = make_model({run.architecture, run.normalization, data.sample_shape,
+                           static_cast<std::int64_t>(data.hierarchy.num_coarse())});
+  torch::serialize::InputArchive archive;
+  archive.load_from(file.string());
+  model->load(archive);
+  std::map<std::string, torch::Tensor> out;
+  for (const auto& p : model->named_parameters()) out[p.key()] = p.value().detach().clone();
+  for (const auto& b : model->named_buffers()) out["buffer:" + b.key()] = b.value().detach().clone();
+  return out;
+}
+
+// max over tensors of max|a - b| / max|b|: relative to each tensor's scale,
+// so near-zero entries do not inflate it.
+double max_relative_difference(const std::map<std::string, torch::Tensor>& a,
+                               const std::map<std::string, torch::Tensor>& b, bool buffers) {
+  double worst = 0;
+  for (const auto& [name, ta] : a) {
+    if (!buffers && name.rfind("buffer:", 0) == 0) continue;
+    const auto& tb = b.at(name);
+    if (!ta.is_floating_point()) {
+      EXPECT_TRUE(ta.equal(tb)) << name;
+      continue;
+    }
+    const double scale = std::max(tb.abs().max().item<double>(), 1e-12);
+    worst = std::max(worst, (ta - tb).abs().max().item<double>() / scale);
+  }
+  return worst;
+}
+
+struct Comparison {
+  double params = 0, buffers = 0;
+};
+
+// Rank 0 trains `one` alone, then both ranks train `two` together; returns
+// (on rank 0) how far their final models are apart.
+Comparison one_rank_vs_two(const RunSpec& one, const RunSpec& two, const std::string& name) {
+  const auto data = load_dataset(one.dataset, one.data);
+  const auto dir = shared_scratch(name);
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
+    const auto out = train_run(one, data, (dir / "one").string(), MPI_COMM_SELF, options());
+    EXPECT_TRUE(out.ok) << out.message;
+  }
+  const auto out = train_run(two, data, (dir / "two").string(), MPI_COMM_WORLD, options());
+  EXPECT_TRUE(out.ok) << out.message;
+  Comparison c;
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
+    const auto a = load_state(dir / "one" / "checkpoint.pt", one, data);
+    const auto b = load_state(dir / "two" / "checkpoint.pt", two, data);
+    c.params = max_relative_difference(b, a, false);
+    c.buffers = max_relative_difference(b, a, true);
+    std::printf("[ %s ] max relative difference: parameters %.3g, with buffers %.3g\n",
+                name.c_str(), c.params, c.buffers);
+    fs::remove_all(dir);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return c;
+}
+
+class DataParallel : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(DataParallel, TwoRanksMatchOneRankOnTheSameGlobalBatch) {
+  const auto run = mlp_run(GetParam(), false);
+  const auto c = one_rank_vs_two(run, run, "norm-" + GetParam());
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
+    EXPECT_LE(c.params, 1e-4);
+    EXPECT_LE(c.buffers, 1e-4);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Normalizations, DataParallel, ::testing::Values("layer", "group", "none"));
+
+TEST(DataParallelBatchNorm, SyncBatchNormMatchesOneRankAndPerRankStatisticsDoNot) {
+  // The 1-rank reference is plain torch::nn::BatchNorm1d: the synchronised
+  // layer's forward and backward are checked against LibTorch's own.
+  const auto reference = mlp_run("batch", false);
+  const auto sync = one_rank_vs_two(reference, mlp_run("batch", true), "bn-sync");
+  const auto local = one_rank_vs_two(reference, reference, "bn-local");
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
+    EXPECT_LE(sync.params, 1e-4);
+    EXPECT_LE(sync.buffers, 1e-4);  // running statistics too
+    EXPECT_GT(local.params, 1e-3) << "per-rank batch statistics should change the result";
+  }
+}
+
+TEST(Resume, InterruptedAndResumedEndsWithTheUninterruptedParameters) {
+  auto run = mlp_run("batch", true);  // sync BN, momentum, cosine schedule: all must resume
+  run.train.epochs = 4;
+  run.train.checkpoint_every = 1;
+  const auto data = load_dataset(run.dataset, run.data);
+  const auto dir = shared_scratch("resume");
+  const auto straight = train_run(run, data, (dir / "straight").string(), MPI_COMM_WORLD, options());
+  ASSERT_TRUE(straight.ok) << straight.message;
+  EXPECT_EQ(straight.resumed_from_epoch, -1);
+
+  auto stop = options();
+  stop.stop_after_epochs = 2;
+  const auto first = train_run(run, data, (dir / "resumed").string(), MPI_COMM_WORLD, stop);
+  EXPECT_FALSE(first.ok);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_EQ(first.epochs_done, 2);
+  EXPECT_TRUE(fs::exists(dir / "resumed" / "train_state.pt"));
+  EXPECT_FALSE(fs::exists(dir / "resumed" / "activations.h5"));
+  const auto second = train_run(run, data, (dir / "resumed").string(), MPI_COMM_WORLD, options());
+  ASSERT_TRUE(second.ok) << second.message;
+  EXPECT_EQ(second.resumed_from_epoch, 2);
+  EXPECT_EQ(second.epochs_done, 4);
+  EXPECT_DOUBLE_EQ(second.final_train_loss, straight.final_train_loss);
+  EXPECT_EQ(second.coarse_test_accuracy, straight.coarse_test_accuracy);
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
+    const auto a = load_state(dir / "straight" / "checkpoint.pt", run, data);
+    const auto b = load_state(dir / "resumed" / "checkpoint.pt", run, data);
+    const double diff = max_relative_difference(b, a, true);
+    std::printf("[ resume ] max relative difference with buffers: %.3g\n", diff);
+    EXPECT_LE(diff, 1e-6);
+    EXPECT_FALSE(fs::exists(dir / "resumed" / "train_state.pt"));
+    ActivationFile fa((dir / "straight" / "activations.h5").string());
+    ActivationFile fb((dir / "resumed" / "activations.h5").string());
+    for (const auto& key : fa.layers()) {
+      EXPECT_TRUE(fa.read(key).isApprox(fb.read(key), 1e-6f)) << key.epoch << "/" << key.layer;
+    }
+    fs::remove_all(dir);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+}  // namespace
+}  // namespace cp

@@ -1,0 +1,87 @@
+// ranks: 2 4
+// The train stage with groups of 2 ranks: a run that throws inside training
+// on one rank of its group (BatchNorm on a 1-sample shard) or diverges (NaN
+// loss) is recorded as failed with its reason in study.h5, and the study
+// goes on with the other runs; nobody deadlocks.
+#include <gtest/gtest.h>
+#include <mpi.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "clusterprobe/comm/mpi.hpp"
+#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/io/study_index.hpp"
+#include "clusterprobe/pipeline/stages.hpp"
+
+namespace cp {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string shared_scratch(const std::string& name) {
+  std::string dir = (fs::temp_directory_path() /
+                     ("cp-stage-" + std::to_string(::getpid()) + "-" + name)).string();
+  dir = broadcast_bytes(dir, MPI_COMM_WORLD, 0);
+  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
+  MPI_Barrier(MPI_COMM_WORLD);
+  return dir;
+}
+
+// 9 classes x 57 = 513 training samples, global batch 32: the last batch holds
+// one sample, which lands on the group's second rank. BatchNorm cannot
+// normalise one value per channel, so that rank throws while its partner
+// (empty shard) does not: the failure must reach both through the step's
+// all-reduce. Without BatchNorm the run trains normally.
+StudyConfig study(const std::string& out, const std::string& extra) {
+  return parse_study("study: failures\noutput: " + out +
+                         "\ngrid: {dataset: [synthetic/gmm], architecture: [mlp], "
+                         "normalization: [batch, none], seed: [0]}\n"
+                         "train: {epochs: 1, batch_size: 32, threads: 1" + extra + "}\n"
+                         "extract: {max_samples: 90}\n"
+                         "data: {synthetic: {train_per_fine: 57, test_per_fine: 10}}\n"
+                         "parallel: {ranks_per_run: 2}\n",
+                     "test_train_stage");
+}
+
+TEST(TrainStage, AFailingRunIsRecordedAndTheStudyGoesOn) {
+  const auto out = shared_scratch("throw");
+  const auto s = study(out, "");
+  ASSERT_NO_THROW(train_stage(s, MPI_COMM_WORLD));
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
+    const auto runs = read_study_index(out + "/study.h5");
+    ASSERT_EQ(runs.size(), 2u);
+    for (const auto& r : runs) {
+      if (r.normalization == "batch") {
+        EXPECT_EQ(r.status, "failed");
+        EXPECT_NE(r.message.find("Expected more than 1 value per channel"), std::string::npos)
+            << r.message;
+      } else {
+        EXPECT_EQ(r.status, "complete") << r.message;
+        EXPECT_TRUE(fs::exists(run_file(s, r.id)));
+      }
+    }
+    fs::remove_all(out);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+TEST(TrainStage, DivergedRunsAreResultsNotCrashes) {
+  const auto out = shared_scratch("nan");
+  const auto s = study(out, ", lr: 1.0e+12, momentum: 0.0");
+  ASSERT_NO_THROW(train_stage(s, MPI_COMM_WORLD));
+  if (comm_rank(MPI_COMM_WORLD) == 0) {
+    for (const auto& r : read_study_index(out + "/study.h5")) {
+      EXPECT_EQ(r.status, "failed") << r.id;
+      EXPECT_TRUE(r.message.find("diverged") != std::string::npos ||
+                  r.message.find("Expected more than 1 value") != std::string::npos)
+          << r.message;
+      EXPECT_FALSE(fs::exists(run_file(s, r.id)));
+    }
+    fs::remove_all(out);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
+}  // namespace
+}  // namespace cp
