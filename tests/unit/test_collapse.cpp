@@ -3,6 +3,8 @@
 // /usr/bin/python3, formulas written out in kScript), and on constructed cases
 // whose values are worked out by hand below.
 #include <gtest/gtest.h>
+
+#include "../support/reference_python.hpp"
 #include <unistd.h>
 
 #include <cmath>
@@ -24,7 +26,7 @@ namespace fs = std::filesystem;
 using cp::RowMatrixXf;
 using Labels = std::vector<std::int32_t>;
 
-const char* const kPython = "/usr/bin/python3";
+using cp::testing::kPython;
 
 // nc1: Papyan et al.'s definition with mu_G the mean of the class means and a
 // pseudo-inverse with numpy's relative cutoff 1e-10; c1 and c2 as the header
@@ -127,18 +129,7 @@ Case make_case(const std::string& name, const std::vector<int>& subs, int dim, i
   return c;
 }
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cp_collapse_XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using cp::testing::TempDir;
 
 template <class T>
 void write_raw(const fs::path& p, const T* data, std::size_t count) {
@@ -152,7 +143,7 @@ TEST(Collapse, AgreesWithNumpyAndSklearn) {
   const std::vector<Case> cases{make_case("wide", {3, 2, 1}, 40, 3, 0.5f, 1),
                                 make_case("narrow", {4, 3, 2}, 3, 0, 4.0f, 2),
                                 make_case("square", {2, 2, 2, 2}, 8, 1, 0.0f, 3)};
-  TempDir dir;
+  TempDir dir("cp_collapse");
   {
     std::ofstream(dir.path / "ref.py") << kScript;
     std::ofstream manifest(dir.path / "manifest.txt");

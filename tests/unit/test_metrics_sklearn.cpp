@@ -2,6 +2,8 @@
 // the labelings go to a temporary file, Debian's /usr/bin/python3 scores them
 // with sklearn, and every value must agree to 1e-9.
 #include <gtest/gtest.h>
+
+#include "../support/reference_python.hpp"
 #include <unistd.h>
 
 #include <cstdint>
@@ -21,8 +23,7 @@ namespace {
 namespace fs = std::filesystem;
 using Labels = std::vector<std::int32_t>;
 
-// Debian's interpreter, where python3-sklearn lives (not a pyenv one on PATH).
-const char* const kPython = "/usr/bin/python3";
+using cp::testing::kPython;
 
 const char* const kScript = R"PY(
 import sys, warnings
@@ -95,23 +96,11 @@ std::vector<Case> make_cases() {
   return cases;
 }
 
-/// A fresh directory under the system temp dir, removed with the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cp_metrics_sklearn_XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using cp::testing::TempDir;
 
 TEST(MetricsSklearn, GeneratedLabelingsAgreeWithSklearn) {
   const std::vector<Case> cases = make_cases();
-  TempDir dir;
+  TempDir dir("cp_metrics_sklearn");
   const fs::path input = dir.path / "labels.txt";
   const fs::path output = dir.path / "scores.txt";
   const fs::path script = dir.path / "score.py";

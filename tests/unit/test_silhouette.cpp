@@ -5,6 +5,8 @@
 // to 1e-6. Cases cover both metrics, singleton clusters, non-contiguous
 // labels, data far from the origin, a zero row (cosine) and the 0/0 case.
 #include <gtest/gtest.h>
+
+#include "../support/reference_python.hpp"
 #include <omp.h>
 #include <unistd.h>
 
@@ -27,8 +29,7 @@ namespace fs = std::filesystem;
 using cp::RowMatrixXf;
 using Labels = std::vector<std::int32_t>;
 
-// Debian's interpreter, where python3-sklearn lives (not a pyenv one on PATH).
-const char* const kPython = "/usr/bin/python3";
+using cp::testing::kPython;
 
 const char* const kScript = R"PY(
 import sys, warnings
@@ -103,23 +104,11 @@ std::vector<Case> make_cases() {
   return cases;
 }
 
-/// A fresh directory under the system temp dir, removed with the test.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string tmpl = (fs::temp_directory_path() / "cp_silhouette_XXXXXX").string();
-    if (mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path = tmpl;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using cp::testing::TempDir;
 
 TEST(Silhouette, AgreesWithSklearn) {
   const std::vector<Case> cases = make_cases();
-  TempDir dir;
+  TempDir dir("cp_silhouette");
   {
     std::ofstream(dir.path / "score.py") << kScript;
     std::ofstream manifest(dir.path / "manifest.txt");
