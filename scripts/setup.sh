@@ -12,7 +12,7 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libboost-serialization-dev libyaml-cpp-dev libcli11-dev
-  libspdlog-dev zlib1g-dev libgtest-dev libbenchmark-dev
+  libspdlog-dev zlib1g-dev libpng-dev libjpeg-dev libgtest-dev libbenchmark-dev
   libigraph-dev libarpack2-dev libglpk-dev libplfit-dev libspectra-dev
   dataset-fashion-mnist
   python3-sklearn python3-h5py python3-numpy python3-faiss python3-torch

@@ -1,8 +1,10 @@
 #include "clusterprobe/comm/mpi.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <climits>
 #include <cstdint>
+#include <thread>
 
 #include "clusterprobe/common/error.hpp"
 
@@ -137,6 +139,16 @@ std::string first_error(const std::string& local_error, MPI_Comm comm) {
             "first_error: MPI_Allreduce");
   if (lowest == size) return {};
   return broadcast_bytes(local_error, comm, lowest);
+}
+
+void patient_bcast(std::int64_t& value, int root, MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  check_mpi(MPI_Ibcast(&value, 1, MPI_INT64_T, root, comm, &request), "patient_bcast: MPI_Ibcast");
+  for (int done = 0;;) {
+    check_mpi(MPI_Test(&request, &done, MPI_STATUS_IGNORE), "patient_bcast: MPI_Test");
+    if (done) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 }  // namespace cp

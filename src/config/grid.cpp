@@ -1,25 +1,35 @@
-// Grid expansion: runs, their ids and their scheduling cost.
+// Grid expansion: runs, their pretraining runs, ids and scheduling cost.
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <set>
+#include <sstream>
 
+#include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
+#include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/models/registry.hpp"
+#include "pretraining.hpp"
 #include "resolved.hpp"
 
 namespace cp {
 namespace {
 
-// Rough split sizes, without touching the data: the cost only orders runs.
-struct SplitSizes {
-  double train, test, input_size;
-};
-
-SplitSizes split_sizes(const std::string& dataset, const DataConfig& d) {
-  if (dataset.rfind("synthetic/", 0) == 0) {
-    const double fine = static_cast<double>(d.synthetic_coarse) * d.synthetic_fine;
-    return {fine * d.synthetic_train_per_fine, fine * d.synthetic_test_per_fine,
-            static_cast<double>(d.synthetic_dim)};
-  }
-  return {60000, 10000, 28 * 28};  // Fashion-MNIST
+// Rough per-sample forward cost relative to the MLP on 28x28 inputs: it only
+// orders runs (most expensive first), so an order of magnitude is enough.
+double architecture_cost(const std::string& arch) {
+  auto starts = [&](const char* p) { return arch.rfind(p, 0) == 0; };
+  if (arch == "mlp") return 1;
+  if (arch == "cnn") return 10;
+  if (starts("resnet18")) return 1400;
+  if (starts("resnet")) return 5.0 * std::atoi(arch.c_str() + 6);
+  if (starts("vgg19")) return 1000;
+  if (starts("vgg16")) return 800;
+  if (starts("vgg13")) return 550;
+  if (starts("vgg")) return 400;
+  if (starts("vit")) return 150;
+  return 100;  // torchscript: unknown
 }
 
 double capped(double n, std::int64_t max_samples) {
@@ -27,16 +37,144 @@ double capped(double n, std::int64_t max_samples) {
                                                                  : n;
 }
 
-// Relative cost: per-sample work (a CNN ~10x an MLP, scaled by input size)
-// times the samples seen in training plus the forward pass over the probe set.
+// Relative cost: per-sample work times the samples seen in training plus the
+// forward passes over the probe set (once per stored epoch).
 double run_cost(const RunSpec& r) {
-  const SplitSizes n = split_sizes(r.dataset, r.data);
-  const double arch = r.architecture == "cnn" ? 10.0 : 1.0;
-  const double per_sample = arch * n.input_size / (28.0 * 28.0);
-  const double trained = r.train.epochs * capped(n.train, r.train.max_samples);
-  const double probed =
-      capped(r.extract.split == "train" ? n.train : n.test, r.extract.max_samples);
-  return per_sample * (trained + probed);
+  const DatasetInfo info = peek_dataset(r.dataset, r.data);
+  double input = 1;
+  for (auto d : info.sample_shape) input *= static_cast<double>(d);
+  const double per_sample = architecture_cost(r.architecture) * input / (28.0 * 28.0);
+  const int epochs = r.train.finetune == "frozen" && !r.parent_id.empty() ? 0 : r.train.epochs;
+  const double trained = epochs * capped(static_cast<double>(info.train_size), r.train.max_samples);
+  const double probe_n = static_cast<double>(r.extract.split == "train" ? info.train_size
+                                                                        : info.test_size);
+  const double probed = static_cast<double>(r.extract_epochs.size()) *
+                        capped(probe_n, r.extract.max_samples);
+  return per_sample * (trained + probed) + 1;
+}
+
+std::string file_hash(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ConfigError("TorchScript file '" + path + "' cannot be read");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return content_hash(bytes.str());
+}
+
+// Epoch 0 always, then the requested ones up to the run's last epoch.
+std::vector<int> resolve_epochs(const std::vector<std::string>& wanted, int epochs) {
+  std::vector<int> out{0};
+  for (const auto& w : wanted) {
+    const int e = w == "last" ? epochs : std::stoi(w);
+    if (e >= 1 && e <= epochs) out.push_back(e);
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
+
+std::vector<std::string> resolve_augment(const std::vector<std::string>& wanted,
+                                         const std::string& dataset) {
+  if (wanted == std::vector<std::string>{"auto"}) return default_augmentation(dataset);
+  return wanted;
+}
+
+// Fills the derived fields, the resolved text and the id.
+void finish(RunSpec& r, const StudyConfig& study) {
+  r.extract = study.extract;
+  // Concrete names: the run's id then says exactly what it extracts.
+  if (r.extract.layers == std::vector<std::string>{"all"} &&
+      !is_scripted_architecture(r.architecture))
+    r.extract.layers = probe_points(r.architecture);
+  r.extract_epochs = resolve_epochs(study.extract.epochs, r.train.epochs);
+  r.augment = resolve_augment(study.train.augment, r.dataset);
+  r.data = study.data;
+  r.resolved_yaml = detail::resolved_run_yaml(r);
+  r.id = content_hash(r.resolved_yaml);
+  r.cost = run_cost(r);
+}
+
+// Why a combination of axes is not a run, or empty when it is one.
+std::string incompatibility(const std::string& arch, const std::string& norm,
+                            const detail::Pretraining& pre) {
+  const bool scripted = is_scripted_architecture(arch);
+  if (scripted != (pre.kind == "torchscript"))
+    return "architecture torchscript goes only with pretraining torchscript:<path>";
+  const auto norms = normalizations_for(arch);
+  if (std::find(norms.begin(), norms.end(), norm) == norms.end())
+    return "normalization " + norm + " is not defined for " + arch;
+  return {};
+}
+
+struct Expansion {
+  std::vector<RunSpec> runs;
+  std::vector<std::string> skipped;
+};
+
+Expansion expand(const StudyConfig& study) {
+  const GridConfig& g = study.grid;
+  Expansion out;
+  std::set<std::string> seen;  // ids already planned
+  auto add = [&](RunSpec r) {
+    if (seen.insert(r.id).second) out.runs.push_back(std::move(r));
+  };
+  for (const auto& dataset : g.dataset) {
+    for (const auto& arch : g.architecture) {
+      for (const auto& norm : g.normalization) {
+        for (const auto& pre_spec : g.pretraining) {
+          const auto pre = detail::parse_pretraining(pre_spec);
+          if (auto why = incompatibility(arch, norm, pre); !why.empty()) {
+            out.skipped.push_back(dataset + " / " + arch + " / " + norm + " / " + pre_spec + ": " + why);
+            continue;
+          }
+          for (const auto& labels : g.labels) {
+            for (int seed : g.seed) {
+              RunSpec r;
+              r.dataset = dataset;
+              r.architecture = arch;
+              // A scripted model brings its own normalization layers.
+              r.normalization = pre.kind == "torchscript" ? "scripted" : norm;
+              r.pretraining = pre_spec;
+              r.seed = seed;
+              r.labels = labels;
+              r.train = study.train;
+              if (pre.kind == "torchscript") {
+                r.torchscript_path = pre.path;
+                r.torchscript_hash = file_hash(pre.path);
+              }
+              if (pre.kind == "fine" || pre.kind == "coarse") {
+                // The pretraining run: same network and seed, trained from scratch
+                // on the pretraining data; shared by every run that names it.
+                RunSpec p;
+                p.dataset = pre.dataset;
+                p.architecture = arch;
+                p.normalization = norm;
+                p.pretraining = "none";
+                p.seed = seed;
+                p.labels = pre.kind;
+                p.train = study.train;
+                if (study.train.pretrain_epochs > 0) p.train.epochs = study.train.pretrain_epochs;
+                finish(p, study);
+                r.parent_id = p.id;
+                add(std::move(p));
+              }
+              finish(r, study);
+              add(std::move(r));
+            }
+          }
+        }
+      }
+    }
+  }
+  // Pretraining runs first, so they are claimed before any run that waits for
+  // them (a grid run can also be another run's pretraining run).
+  std::set<std::string> parents;
+  for (const auto& r : out.runs) {
+    if (!r.parent_id.empty()) parents.insert(r.parent_id);
+  }
+  std::stable_partition(out.runs.begin(), out.runs.end(),
+                        [&](const RunSpec& r) { return parents.count(r.id) > 0; });
+  return out;
 }
 
 }  // namespace
@@ -52,38 +190,10 @@ std::string content_hash(const std::string& text) {
   return buf;
 }
 
-std::vector<RunSpec> expand_grid(const StudyConfig& study) {
-  const GridConfig& g = study.grid;
-  std::vector<RunSpec> runs;
-  runs.reserve(g.dataset.size() * g.architecture.size() * g.normalization.size() *
-               g.pretraining.size() * g.seed.size());
-  for (const auto& dataset : g.dataset) {
-    for (const auto& arch : g.architecture) {
-      for (const auto& norm : g.normalization) {
-        for (const auto& pre : g.pretraining) {
-          for (int seed : g.seed) {
-            RunSpec r;
-            r.dataset = dataset;
-            r.architecture = arch;
-            r.normalization = norm;
-            r.pretraining = pre;
-            r.seed = seed;
-            r.train = study.train;
-            r.extract = study.extract;
-            // Concrete names: the run's id then says exactly what it extracts.
-            if (r.extract.layers == std::vector<std::string>{"all"})
-              r.extract.layers = probe_points(arch);
-            r.data = study.data;
-            r.resolved_yaml = detail::resolved_run_yaml(r);
-            r.id = content_hash(r.resolved_yaml);
-            r.cost = run_cost(r);
-            runs.push_back(std::move(r));
-          }
-        }
-      }
-    }
-  }
-  return runs;
+std::vector<RunSpec> expand_grid(const StudyConfig& study) { return expand(study).runs; }
+
+std::vector<std::string> skipped_combinations(const StudyConfig& study) {
+  return expand(study).skipped;
 }
 
 }  // namespace cp

@@ -1,5 +1,7 @@
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
+
 #include "clusterprobe/common/error.hpp"
 #include "resolved.hpp"
 #include "yaml_reader.hpp"
@@ -39,7 +41,11 @@ std::string text_of(const YAML::Emitter& out) {
 
 enum class Purpose { study, run };
 
-void put_train(YAML::Emitter& out, const TrainConfig& t, Purpose purpose) {
+// `run` null: the study's train section; otherwise the run's, where keys that
+// keep their old default are left out, so runs planned before a key existed
+// keep their ids.
+void put_train(YAML::Emitter& out, const TrainConfig& t, const RunSpec* run) {
+  const Purpose purpose = run ? Purpose::run : Purpose::study;
   begin(out, "train");
   put(out, "epochs", t.epochs);
   put(out, "batch_size", t.batch_size);
@@ -61,15 +67,31 @@ void put_train(YAML::Emitter& out, const TrainConfig& t, Purpose purpose) {
   }
   // Synchronised batch statistics can change the result, so they are part of the id.
   put(out, "sync_batchnorm", t.sync_batchnorm ? "true" : "false");
+  if (!run) {
+    put(out, "finetune", t.finetune);
+    put(out, "pretrain_epochs", t.pretrain_epochs);
+    put(out, "augment", t.augment);
+    put(out, "crop_padding", t.crop_padding);
+  } else {
+    if (!run->parent_id.empty() || !run->torchscript_path.empty()) put(out, "finetune", t.finetune);
+    if (!run->augment.empty()) put(out, "augment", run->augment);
+    const auto& a = run->augment;
+    if (std::find(a.begin(), a.end(), "crop") != a.end()) put(out, "crop_padding", t.crop_padding);
+  }
   out << YAML::EndMap;
 }
 
-void put_extract(YAML::Emitter& out, const ExtractConfig& e) {
+void put_extract(YAML::Emitter& out, const ExtractConfig& e, const RunSpec* run) {
   begin(out, "extract");
   put(out, "split", e.split);
   put(out, "layers", e.layers);
   put(out, "max_samples", e.max_samples);
   put(out, "spatial", e.spatial);
+  if (!run) {
+    put(out, "epochs", e.epochs);
+  } else if (run->extract_epochs != std::vector<int>{0, run->train.epochs}) {
+    put(out, "epochs", run->extract_epochs);  // the default (0 and last) is left out
+  }
   out << YAML::EndMap;
 }
 
@@ -85,16 +107,32 @@ void put_synthetic(YAML::Emitter& out, const DataConfig& d) {
   out << YAML::EndMap;
 }
 
+void put_synthclust(YAML::Emitter& out, const DataConfig& d) {
+  begin(out, "synthclust");
+  put(out, "train_per_cluster", d.synthclust_train_per_cluster);
+  put(out, "test_per_cluster", d.synthclust_test_per_cluster);
+  put(out, "noise", d.synthclust_noise);
+  out << YAML::EndMap;
+}
+
 // `dataset` empty: every field (the study); otherwise only those it reads.
 void put_data(YAML::Emitter& out, const DataConfig& d, const std::string& dataset) {
   const bool all = dataset.empty();
-  const bool fmnist = dataset.rfind("fmnist/", 0) == 0;
+  auto is = [&](const char* kind) { return dataset.rfind(kind, 0) == 0; };
   begin(out, "data");
-  if (all || fmnist) {
-    put(out, "fmnist_dir", d.fmnist_dir);
-    put(out, "hierarchy_dir", d.hierarchy_dir);
+  if (all || is("fmnist/")) put(out, "fmnist_dir", d.fmnist_dir);
+  if (all || is("cifar10/")) put(out, "cifar10_dir", d.cifar10_dir);
+  if (all || is("cifar100/")) put(out, "cifar100_dir", d.cifar100_dir);
+  if (all || is("images/")) {
+    put(out, "image_dir", d.image_dir);
+    put(out, "image_size", d.image_size);
   }
-  if (all || dataset.rfind("synthetic/", 0) == 0) put_synthetic(out, d);
+  if (!is("synthetic/")) put(out, "hierarchy_dir", d.hierarchy_dir);
+  if (all || is("synthetic/gmm")) put_synthetic(out, d);
+  if (all || is("synthetic/synthclust")) {
+    put_synthclust(out, d);
+    if (!all) put(out, "seed", d.synthetic_seed);
+  }
   out << YAML::EndMap;
 }
 
@@ -111,9 +149,10 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   put(out, "normalization", s.grid.normalization);
   put(out, "pretraining", s.grid.pretraining);
   put(out, "seed", s.grid.seed);
+  put(out, "labels", s.grid.labels);
   out << YAML::EndMap;
-  put_train(out, s.train, Purpose::study);
-  put_extract(out, s.extract);
+  put_train(out, s.train, nullptr);
+  put_extract(out, s.extract, nullptr);
   begin(out, "cluster");
   put(out, "methods", s.cluster.methods);
   put(out, "restarts", s.cluster.restarts);
@@ -146,8 +185,12 @@ std::string resolved_run_yaml(const RunSpec& r) {
   put(out, "normalization", r.normalization);
   put(out, "pretraining", r.pretraining);
   put(out, "seed", r.seed);
-  put_train(out, r.train, Purpose::run);
-  put_extract(out, r.extract);
+  if (r.labels != "coarse") put(out, "labels", r.labels);
+  // The pretraining run's id stands for everything it was trained with.
+  if (!r.parent_id.empty()) put(out, "pretrained_from", r.parent_id);
+  if (!r.torchscript_hash.empty()) put(out, "torchscript_content", r.torchscript_hash);
+  put_train(out, r.train, &r);
+  put_extract(out, r.extract, &r);
   put_data(out, r.data, r.dataset);
   out << YAML::EndMap;
   return text_of(out);

@@ -1,6 +1,7 @@
 // Reading and validating a study file: defaults come from the structs in
 // study.hpp, every key present in the file is type- and range-checked here.
 #include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -10,6 +11,7 @@
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/models/registry.hpp"
+#include "pretraining.hpp"
 #include "resolved.hpp"
 #include "yaml_reader.hpp"
 
@@ -24,7 +26,8 @@ using yamlr::RealRange;
 const std::vector<std::string> kMetrics{"ami", "ari", "nmi", "accuracy", "silhouette",
                                         "nc1", "selectivity", "cka", "community"};
 const std::vector<std::string> kMethods{"kmeans", "spectral", "ssc"};
-const std::vector<std::string> kPretraining{"none"};
+const std::vector<std::string> kLabels{"coarse", "fine"};
+const std::vector<std::string> kAugment{"auto", "crop", "flip"};
 
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
@@ -35,9 +38,18 @@ void read_nonempty(const Map& m, const std::string& key, std::string& out) {
 }
 
 void read_data(const Map& top, DataConfig& d) {
-  const Map m = top.map("data", {"fmnist_dir", "hierarchy_dir", "synthetic"});
+  const Map m = top.map("data", {"fmnist_dir", "hierarchy_dir", "synthetic", "synthclust",
+                                 "cifar10_dir", "cifar100_dir", "image_dir", "image_size"});
   m.get("fmnist_dir", d.fmnist_dir);
   m.get("hierarchy_dir", d.hierarchy_dir);
+  m.get("cifar10_dir", d.cifar10_dir);
+  m.get("cifar100_dir", d.cifar100_dir);
+  m.get("image_dir", d.image_dir);
+  m.get("image_size", d.image_size, IntRange::at_least(4, 1024));
+  const Map sc = m.map("synthclust", {"train_per_cluster", "test_per_cluster", "noise"});
+  sc.get("train_per_cluster", d.synthclust_train_per_cluster, IntRange::at_least(1));
+  sc.get("test_per_cluster", d.synthclust_test_per_cluster, IntRange::at_least(1));
+  sc.get("noise", d.synthclust_noise, RealRange::at_least(0));
   const Map syn = m.map("synthetic", {"coarse", "fine", "dim", "train_per_fine", "test_per_fine",
                                       "separation", "seed"});
   const auto positive = IntRange::at_least(1);
@@ -68,17 +80,45 @@ void read_grid(const Map& top, const DataConfig& data, GridConfig& g) {
       m.fail_item("dataset", nodes[i], std::string("invalid hierarchy file: ") + e.what());
     }
   }
-  m.get_list("architecture", g.architecture, ListRule{true, false, &known_architectures()});
+  m.get_list("architecture", g.architecture, ListRule{}, &nodes);
+  for (std::size_t i = 0; i < g.architecture.size(); ++i) {
+    try {
+      check_architecture(g.architecture[i]);  // the model zoo owns the grammar
+    } catch (const ConfigError& e) {
+      m.fail_item("architecture", nodes[i], e.what());
+    }
+  }
   m.get_list("normalization", g.normalization, ListRule{true, false, &known_normalizations()});
-  m.get_list("pretraining", g.pretraining, ListRule{true, false, &kPretraining});
+  m.get_list("pretraining", g.pretraining, ListRule{}, &nodes);
+  for (std::size_t i = 0; i < g.pretraining.size(); ++i) {
+    try {
+      detail::check_pretraining(g.pretraining[i], data);
+    } catch (const ConfigError& e) {
+      m.fail_item("pretraining", nodes[i], e.what());
+    } catch (const InputError& e) {
+      m.fail_item("pretraining", nodes[i], std::string("invalid hierarchy file: ") + e.what());
+    }
+  }
   m.get_int_list("seed", g.seed, IntRange::at_least(0), ListRule{});
 }
 
-void read_train(const Map& top, TrainConfig& t) {
+void read_train(const Map& top, TrainConfig& t, GridConfig& g) {
   const Map m =
       top.map("train", {"epochs", "batch_size", "optimizer", "lr", "momentum", "weight_decay",
                         "schedule", "step_size", "gamma", "max_samples", "threads", "device",
-                        "sync_batchnorm", "checkpoint_every"});
+                        "sync_batchnorm", "checkpoint_every", "labels", "finetune",
+                        "pretrain_epochs", "augment", "crop_padding"});
+  // A list of labels is one more grid axis (the fine-label baseline).
+  m.get_list("labels", g.labels, ListRule{true, false, &kLabels});
+  m.get_choice("finetune", t.finetune, {"full", "linear", "frozen"});
+  m.get("pretrain_epochs", t.pretrain_epochs, IntRange::at_least(0));
+  std::vector<YAML::Node> nodes;
+  m.get_list("augment", t.augment, ListRule{true, true, &kAugment}, &nodes);
+  for (std::size_t i = 0; i < t.augment.size(); ++i) {
+    if (t.augment[i] == "auto" && t.augment.size() > 1)
+      m.fail_item("augment", nodes[i], "'auto' (the dataset's default) cannot be combined");
+  }
+  m.get("crop_padding", t.crop_padding, IntRange::at_least(0, 64));
   m.get("epochs", t.epochs, IntRange::at_least(0));
   m.get("batch_size", t.batch_size, IntRange::at_least(1));
   m.get_choice("optimizer", t.optimizer, {"sgd"});
@@ -95,8 +135,26 @@ void read_train(const Map& top, TrainConfig& t) {
   m.get("checkpoint_every", t.checkpoint_every, IntRange::at_least(1));
 }
 
-void read_extract(const Map& top, const GridConfig& grid, ExtractConfig& e) {
-  const Map m = top.map("extract", {"split", "layers", "max_samples", "spatial"});
+void read_extract_epochs(const Map& m, const TrainConfig& train, ExtractConfig& e) {
+  std::vector<YAML::Node> nodes;
+  m.get_list("epochs", e.epochs, ListRule{true, true}, &nodes);
+  for (std::size_t i = 0; i < e.epochs.size(); ++i) {
+    const std::string& v = e.epochs[i];
+    if (v == "last") continue;
+    const bool digits = !v.empty() && v.size() < 9 &&
+                        std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); });
+    if (!digits || std::stoi(v) < 1)
+      m.fail_item("epochs", nodes[i], "expected an epoch >= 1 or 'last', got '" + v + "'");
+    if (std::stoi(v) > std::max(train.epochs, train.pretrain_epochs))
+      m.fail_item("epochs", nodes[i], "epoch " + v + " is after the last epoch (train.epochs: " +
+                                          std::to_string(train.epochs) + ")");
+  }
+}
+
+void read_extract(const Map& top, const GridConfig& grid, const TrainConfig& train,
+                  ExtractConfig& e) {
+  const Map m = top.map("extract", {"split", "layers", "max_samples", "spatial", "epochs"});
+  read_extract_epochs(m, train, e);
   m.get_choice("split", e.split, {"test", "train"});
   std::vector<YAML::Node> nodes;
   m.get_list("layers", e.layers, ListRule{}, &nodes);
@@ -107,9 +165,11 @@ void read_extract(const Map& top, const GridConfig& grid, ExtractConfig& e) {
         m.fail_item("layers", nodes[i], "'all' cannot be combined with layer names");
       continue;
     }
-    // Every run extracts the same layers, so each must exist in every architecture.
+    // Every run extracts the same layers, so each must exist in every architecture
+    // (a TorchScript model's names are known once its file is loaded).
     for (const auto& arch : grid.architecture) {
-      const auto& probes = probe_points(arch);
+      if (is_scripted_architecture(arch)) continue;
+      const auto probes = probe_points(arch);
       if (std::find(probes.begin(), probes.end(), layer) == probes.end()) {
         m.fail_item("layers", nodes[i],
                     "'" + layer + "' is not a probe point of architecture '" + arch +
@@ -162,8 +222,8 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
   read_nonempty(top, "output", s.output);
   read_data(top, s.data);  // before the grid: dataset names resolve against it
   read_grid(top, s.data, s.grid);
-  read_train(top, s.train);
-  read_extract(top, s.grid, s.extract);
+  read_train(top, s.train, s.grid);
+  read_extract(top, s.grid, s.train, s.extract);
   read_cluster(top, s.cluster);
   top.get_list("metrics", s.metrics, ListRule{true, false, &kMetrics});
   read_parallel(top, s.parallel);
@@ -240,6 +300,11 @@ StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
   YAML::Node root = yamlr::load_document(yaml_text, o);
   for (const auto& ov : overrides) apply_override(root, ov, o);
   StudyConfig s = read_study(root, o);
+  if (expand_grid(s).empty()) {
+    std::string why;
+    for (const auto& skipped : skipped_combinations(s)) why += "\n  " + skipped;
+    o.fail_at(origin, "grid", "no combination of the axes makes a run:" + why);
+  }
   s.source_path = origin;
   s.resolved_yaml = detail::resolved_study_yaml(s);
   return s;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <map>
 #include <numeric>
+#include <utility>
 
 #include "clusterprobe/build_config.hpp"
 #include "clusterprobe/common/error.hpp"
@@ -15,21 +16,63 @@ namespace fs = std::filesystem;
 namespace cp {
 namespace {
 
+using detail::Half;
+
 struct Spec {
   std::string kind, name;  // "fmnist" / "pairs-similar"
+  Half half = Half::all;   // a ":source" / ":target" suffix
 };
 
+const char* const kSpecForms =
+    "expected fmnist/<hierarchy>, cifar10/<hierarchy>, cifar100/coarse20, cifar100/<hierarchy>, "
+    "images/<hierarchy>, synthetic/gmm or synthetic/synthclust, optionally ending in :source or "
+    ":target";
+
 Spec parse_spec(const std::string& spec) {
-  const auto slash = spec.find('/');
   Spec s;
-  if (slash != std::string::npos) s = {spec.substr(0, slash), spec.substr(slash + 1)};
-  const bool known =
-      (s.kind == "fmnist" && !s.name.empty()) || (s.kind == "synthetic" && s.name == "gmm");
-  if (!known) {
-    throw ConfigError("unknown dataset '" + spec +
-                      "' (expected fmnist/<hierarchy> or synthetic/gmm)");
+  std::string base = spec;
+  const auto colon = spec.rfind(':');
+  if (colon != std::string::npos) {
+    const std::string half = spec.substr(colon + 1);
+    if (half != "source" && half != "target") {
+      throw ConfigError("unknown domain split ':" + half + "' in dataset '" + spec +
+                        "' (expected :source or :target)");
+    }
+    s.half = half == "source" ? Half::source : Half::target;
+    base = spec.substr(0, colon);
   }
+  const auto slash = base.find('/');
+  if (slash != std::string::npos) {
+    s.kind = base.substr(0, slash);
+    s.name = base.substr(slash + 1);
+  }
+  const bool by_file = s.kind == "fmnist" || s.kind == "cifar10" || s.kind == "cifar100" ||
+                       s.kind == "images";
+  const bool known = (by_file && !s.name.empty()) ||
+                     (s.kind == "synthetic" && (s.name == "gmm" || s.name == "synthclust"));
+  if (!known) throw ConfigError("unknown dataset '" + spec + "' (" + kSpecForms + ")");
   return s;
+}
+
+/// Whether the spec's hierarchy is a file (rather than built from cfg or data).
+bool hierarchy_from_file(const Spec& s) {
+  return s.kind != "synthetic" && !(s.kind == "cifar100" && s.name == "coarse20");
+}
+
+/// The hierarchy file a spec names, checked against the dataset it labels.
+Hierarchy file_hierarchy(const Spec& s, const DataConfig& cfg) {
+  const std::string path = hierarchy_path(s.name, cfg);
+  Hierarchy h = load_hierarchy(path);
+  if (s.kind == "cifar10" || s.kind == "cifar100") detail::check_cifar_hierarchy(s.kind, h, path);
+  return h;
+}
+
+/// The (unsplit) hierarchy of a spec, without reading samples; CIFAR-100's own
+/// coarse20 hierarchy lives in the data files and is not available here.
+Hierarchy spec_hierarchy(const Spec& s, const DataConfig& cfg) {
+  if (hierarchy_from_file(s)) return file_hierarchy(s, cfg);
+  if (s.name == "gmm") return detail::synthetic_hierarchy(cfg);
+  return detail::synthclust_hierarchy(cfg);
 }
 
 std::string available_hierarchies(const fs::path& dir) {
@@ -67,13 +110,58 @@ std::string hierarchy_path(const std::string& name, const DataConfig& cfg) {
 
 void check_dataset_spec(const std::string& spec, const DataConfig& cfg) {
   const Spec s = parse_spec(spec);
-  if (s.kind == "fmnist") load_hierarchy(hierarchy_path(s.name, cfg));
+  // coarse20's hierarchy comes from the data (5 subclasses per superclass:
+  // always splittable); the synthetic ones are built from cfg, which load_dataset checks.
+  if (hierarchy_from_file(s) || (s.half != Half::all && s.kind == "synthetic")) {
+    detail::split_hierarchy(spec_hierarchy(s, cfg), s.half, spec);
+  }
 }
 
 Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
   const Spec s = parse_spec(spec);
-  if (s.kind == "fmnist") return detail::load_fmnist(spec, s.name, cfg);
-  return detail::make_synthetic(spec, cfg);
+  if (hierarchy_from_file(s)) {
+    // Cut the hierarchy first: loaders skip the dropped classes while reading.
+    Hierarchy h = detail::split_hierarchy(file_hierarchy(s, cfg), s.half, spec);
+    if (s.kind == "fmnist") return detail::load_fmnist(spec, std::move(h), cfg);
+    if (s.kind == "cifar10") return detail::load_cifar10(spec, std::move(h), cfg);
+    if (s.kind == "cifar100") return detail::load_cifar100(spec, std::move(h), cfg);
+    return detail::load_image_folders(spec, std::move(h), cfg);
+  }
+  Dataset ds = s.kind == "cifar100"    ? detail::load_cifar100_coarse20(spec, cfg)
+               : s.name == "synthclust" ? detail::make_synthclust(spec, cfg)
+                                        : detail::make_synthetic(spec, cfg);
+  if (s.half != Half::all) {
+    ds.hierarchy = detail::split_hierarchy(ds.hierarchy, s.half, spec);
+    detail::drop_unused_classes(ds);
+  }
+  return ds;
+}
+
+DatasetInfo peek_dataset(const std::string& spec, const DataConfig& cfg) {
+  const Spec s = parse_spec(spec);
+  // File datasets report whole splits (before hierarchy filtering); the
+  // synthetic ones are exact.
+  if (s.kind == "fmnist") return {60000, 10000, {1, 28, 28}};
+  if (s.kind == "cifar10" || s.kind == "cifar100") return detail::peek_cifar(s.kind, cfg);
+  const Hierarchy h = detail::split_hierarchy(spec_hierarchy(s, cfg), s.half, spec);
+  if (s.kind == "images") return detail::peek_image_folders(h, cfg);
+  const std::int64_t used = h.num_used_fine();
+  if (s.name == "gmm") {
+    return {used * std::max(0, cfg.synthetic_train_per_fine),
+            used * std::max(0, cfg.synthetic_test_per_fine),
+            {cfg.synthetic_dim}};
+  }
+  return {used * std::max(0, cfg.synthclust_train_per_cluster),
+          used * std::max(0, cfg.synthclust_test_per_cluster),
+          {500}};
+}
+
+std::vector<std::string> default_augmentation(const std::string& spec) {
+  const std::string kind = spec.substr(0, spec.find('/'));
+  // Crops and flips preserve the class of a natural photograph, not of a
+  // centred Fashion-MNIST item or a synthetic vector.
+  if (kind == "cifar10" || kind == "cifar100" || kind == "images") return {"crop", "flip"};
+  return {};
 }
 
 namespace detail {

@@ -1,10 +1,11 @@
 // Fashion-MNIST from the IDX files (Debian's dataset-fashion-mnist layout).
-#include <array>
 #include <filesystem>
+#include <utility>
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/data/idx.hpp"
 #include "loaders.hpp"
+#include "pixels.hpp"
 
 namespace cp::detail {
 namespace {
@@ -37,8 +38,8 @@ Split load_split(const std::string& images_path, const std::string& labels_path,
                      std::to_string(images.dims[0]) + " images in " + images_path);
   }
 
-  std::array<float, 256> pixel;
-  for (int v = 0; v < 256; ++v) pixel[v] = (static_cast<float>(v) / 255.0f - kMean) / kStd;
+  // Fixed statistics (not recomputed): the files never change.
+  const std::vector<PixelTable> pixel{pixel_table(kMean, kStd)};
 
   const std::int64_t n = images.dims[0];
   const std::int64_t size = kSide * kSide;
@@ -53,8 +54,7 @@ Split load_split(const std::string& images_path, const std::string& labels_path,
     }
     const int coarse = h.fine_to_coarse[fine];
     if (coarse < 0) continue;  // a class the hierarchy leaves out
-    const std::uint8_t* src = images.data.data() + r * size;
-    for (std::int64_t k = 0; k < size; ++k) s.x.push_back(pixel[src[k]]);
+    append_normalised(images.data.data() + r * size, size, pixel, s.x);
     s.fine.push_back(fine);
     s.coarse.push_back(coarse);
     s.index.push_back(r);
@@ -64,11 +64,10 @@ Split load_split(const std::string& images_path, const std::string& labels_path,
 
 }  // namespace
 
-Dataset load_fmnist(const std::string& spec, const std::string& hierarchy_name,
-                    const DataConfig& cfg) {
+Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg) {
   Dataset ds;
   ds.spec = spec;
-  ds.hierarchy = load_hierarchy(hierarchy_path(hierarchy_name, cfg));
+  ds.hierarchy = std::move(hierarchy);
   ds.sample_shape = {1, kSide, kSide};
   const std::filesystem::path dir(cfg.fmnist_dir);
   auto file = [&](const char* name) { return (dir / name).string(); };

@@ -41,8 +41,10 @@ Hierarchy parse_hierarchy(const std::string& yaml_text, const std::string& origi
   top.require("name");
   top.get("name", h.name);
   if (h.name.empty()) top.fail("name", "must not be empty");
-  top.require("classes");
-  top.get_list("classes", h.fine_names, ListRule{false, false, nullptr});
+  // Without `classes` (the BREEDS form) the subclasses define the fine classes,
+  // labelled in order of appearance; members are then names, never labels.
+  const bool listed = top.has("classes");
+  if (listed) top.get_list("classes", h.fine_names, ListRule{false, false, nullptr});
   top.require("superclasses");
   const Map sup = Map::open(o, *top.find("superclasses"), "superclasses");
   if (sup.entries().empty()) top.fail("superclasses", "must name at least one superclass");
@@ -57,7 +59,18 @@ Hierarchy parse_hierarchy(const std::string& yaml_text, const std::string& origi
     h.coarse_names.push_back(entry.key);
     std::vector<int> members;
     for (const auto& item : yamlr::as_list(o, path, entry.value, ListRule{true, false, nullptr})) {
-      const int fine = class_label(o, path, item, h.fine_names);
+      int fine = 0;
+      if (listed) {
+        fine = class_label(o, path, item, h.fine_names);
+      } else {
+        const std::string name = yamlr::as_string(o, path, item);
+        const auto it = std::find(h.fine_names.begin(), h.fine_names.end(), name);
+        fine = static_cast<int>(it - h.fine_names.begin());
+        if (it == h.fine_names.end()) {
+          h.fine_names.push_back(name);
+          h.fine_to_coarse.push_back(-1);
+        }
+      }
       const int owner = h.fine_to_coarse[fine];
       if (owner == coarse) o.fail(path, item, "class '" + h.fine_names[fine] + "' listed twice");
       if (owner >= 0) {

@@ -50,15 +50,17 @@ Hierarchy mixture_hierarchy(int coarse, int fine_per) {
   return h;
 }
 
-Split sample_split(const std::vector<std::vector<double>>& centres, const Hierarchy& h,
-                   int per_fine, std::uint64_t seed, Stream stream) {
+}  // namespace
+
+Split sample_gaussian_split(const std::vector<std::vector<double>>& centres, const Hierarchy& h,
+                            int per_fine, double noise, std::uint64_t seed, std::uint64_t stream) {
   auto g = rnd::engine(seed, stream);
   rnd::Normal normal;
   const auto dim = static_cast<std::int64_t>(centres.front().size());
   Split ordered;
   for (int f = 0; f < h.num_fine(); ++f) {
     for (int k = 0; k < per_fine; ++k) {
-      for (double mu : centres[f]) ordered.x.push_back(static_cast<float>(mu + normal(g)));
+      for (double mu : centres[f]) ordered.x.push_back(static_cast<float>(mu + noise * normal(g)));
       ordered.fine.push_back(f);
       ordered.coarse.push_back(h.fine_to_coarse[f]);
       ordered.index.push_back(0);
@@ -72,7 +74,9 @@ Split sample_split(const std::vector<std::vector<double>>& centres, const Hierar
   return out;
 }
 
-}  // namespace
+Hierarchy synthetic_hierarchy(const DataConfig& cfg) {
+  return mixture_hierarchy(cfg.synthetic_coarse, cfg.synthetic_fine);
+}
 
 Dataset make_synthetic(const std::string& spec, const DataConfig& cfg) {
   // DataConfig may be built in code, so the ranges the study parser enforces are rechecked.
@@ -106,8 +110,10 @@ Dataset make_synthetic(const std::string& spec, const DataConfig& cfg) {
       centres.push_back(std::move(centre));
     }
   }
-  ds.train = sample_split(centres, ds.hierarchy, cfg.synthetic_train_per_fine, seed, kTrain);
-  ds.test = sample_split(centres, ds.hierarchy, cfg.synthetic_test_per_fine, seed, kTest);
+  ds.train = sample_gaussian_split(centres, ds.hierarchy, cfg.synthetic_train_per_fine, 1.0, seed,
+                                   kTrain);
+  ds.test = sample_gaussian_split(centres, ds.hierarchy, cfg.synthetic_test_per_fine, 1.0, seed,
+                                  kTest);
   return ds;
 }
 

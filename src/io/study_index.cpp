@@ -42,12 +42,17 @@ void write_study_index(const std::string& path, const std::vector<RunStatus>& ru
     h5::write_strings(ctx, file, "/runs/status", column(runs, &RunStatus::status));
     h5::write_strings(ctx, file, "/runs/message", column(runs, &RunStatus::message));
     h5::write_strings(ctx, file, "/runs/file", column(runs, &RunStatus::file));
+    h5::write_strings(ctx, file, "/runs/labels", column(runs, &RunStatus::labels));
+    h5::write_strings(ctx, file, "/runs/pretrained_from", column(runs, &RunStatus::pretrained_from));
     std::vector<std::int32_t> seeds;
-    std::vector<double> accuracy;
+    std::vector<double> accuracy, fine_accuracy;
     for (const auto& r : runs) {
       seeds.push_back(r.seed);
       accuracy.push_back(r.coarse_test_accuracy);
+      fine_accuracy.push_back(r.fine_test_accuracy);
     }
+    h5::write_vector(ctx, file, "/runs/fine_test_accuracy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                     fine_accuracy.data(), fine_accuracy.size());
     h5::write_vector(ctx, file, "/runs/seed", H5T_STD_I32LE, H5T_NATIVE_INT32, seeds.data(),
                      seeds.size());
     h5::write_vector(ctx, file, "/runs/coarse_test_accuracy", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
@@ -105,6 +110,21 @@ std::vector<RunStatus> read_study_index(const std::string& path) {
     r.message = message[i];
     r.file = rel[i];
     r.coarse_test_accuracy = accuracy[i];
+  }
+  // Columns added later: files written before them read with the defaults.
+  auto optional_strings = [&](const char* name, std::string RunStatus::*field) {
+    const std::string obj = std::string("/runs/") + name;
+    if (!h5::exists(ctx, file, obj)) return;
+    const auto v = h5::read_strings(ctx, file, obj);
+    if (v.size() != n) ctx.fail(obj, "rows " + std::to_string(v.size()) + " != runs " + std::to_string(n));
+    for (size_t i = 0; i < n; ++i) runs[i].*field = v[i];
+  };
+  optional_strings("labels", &RunStatus::labels);
+  optional_strings("pretrained_from", &RunStatus::pretrained_from);
+  if (h5::exists(ctx, file, "/runs/fine_test_accuracy")) {
+    const auto v = h5::read_doubles(ctx, file, "/runs/fine_test_accuracy");
+    if (v.size() != n) ctx.fail("/runs/fine_test_accuracy", "rows != runs");
+    for (size_t i = 0; i < n; ++i) runs[i].fine_test_accuracy = v[i];
   }
   return runs;
 }

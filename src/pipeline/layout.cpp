@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <filesystem>
 #include <iomanip>
 #include <ostream>
@@ -29,16 +30,26 @@ std::vector<ClusterInput> study_inputs(const StudyConfig& study) {
 
 void print_plan(const StudyConfig& study, std::ostream& out) {
   const auto runs = expand_grid(study);
-  out << "study " << study.study << ": " << runs.size() << " runs -> " << study.output << "\n";
-  out << std::left << std::setw(18) << "id" << std::setw(26) << "dataset" << std::setw(8) << "arch"
-      << std::setw(7) << "norm" << std::setw(10) << "pretrain" << std::setw(6) << "seed"
-      << std::setw(10) << "cost" << "state\n";
+  std::size_t pretraining = 0;
   for (const auto& r : runs) {
-    out << std::setw(18) << r.id << std::setw(26) << r.dataset << std::setw(8) << r.architecture
-        << std::setw(7) << r.normalization << std::setw(10) << r.pretraining << std::setw(6)
-        << r.seed << std::setw(10) << std::setprecision(3) << r.cost
-        << (fs::exists(run_file(study, r.id)) ? "complete" : "todo") << "\n";
+    pretraining += std::any_of(runs.begin(), runs.end(),
+                               [&](const RunSpec& d) { return d.parent_id == r.id; });
   }
+  out << "study " << study.study << ": " << runs.size() << " runs (" << pretraining
+      << " pretraining) -> " << study.output << "\n";
+  out << std::left << std::setw(18) << "id" << std::setw(30) << "dataset" << std::setw(12)
+      << "arch" << std::setw(9) << "norm" << std::setw(7) << "labels" << std::setw(24)
+      << "pretraining" << std::setw(5) << "seed" << std::setw(10) << "cost" << std::setw(10)
+      << "state" << "after\n";
+  for (const auto& r : runs) {
+    out << std::setw(18) << r.id << std::setw(30) << r.dataset << std::setw(12) << r.architecture
+        << std::setw(9) << r.normalization << std::setw(7) << r.labels << std::setw(24)
+        << r.pretraining << std::setw(5) << r.seed << std::setw(10) << std::setprecision(3)
+        << r.cost << std::setw(10) << (fs::exists(run_file(study, r.id)) ? "complete" : "todo")
+        // The dependency: this run starts from that run's final weights.
+        << (r.parent_id.empty() ? "-" : r.parent_id) << "\n";
+  }
+  for (const auto& s : skipped_combinations(study)) out << "skipped: " << s << "\n";
 }
 
 }  // namespace cp

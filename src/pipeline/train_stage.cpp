@@ -1,9 +1,12 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <set>
+#include <thread>
 #include <sstream>
 
 #include "clusterprobe/comm/groups.hpp"
@@ -37,7 +40,7 @@ std::string encode(const std::map<std::size_t, RunStatus>& statuses) {
   os.precision(17);
   for (const auto& [i, s] : statuses) {
     os << i << kField << s.status << kField << clean(s.message) << kField << s.coarse_test_accuracy
-       << kRecord;
+       << kField << s.fine_test_accuracy << kRecord;
   }
   return os.str();
 }
@@ -47,15 +50,17 @@ void decode(const std::string& text, std::vector<RunStatus>& runs) {
   std::string record;
   while (std::getline(is, record, kRecord)) {
     std::istringstream rs(record);
-    std::string index, status, message, acc;
+    std::string index, status, message, acc, fine_acc;
     std::getline(rs, index, kField);
     std::getline(rs, status, kField);
     std::getline(rs, message, kField);
     std::getline(rs, acc, kField);
+    std::getline(rs, fine_acc, kField);
     auto& r = runs.at(std::stoul(index));
     r.status = status;
     r.message = message;
     r.coarse_test_accuracy = std::stod(acc);
+    r.fine_test_accuracy = std::stod(fine_acc);
   }
 }
 
@@ -67,10 +72,42 @@ RunStatus base_status(const StudyConfig& study, const RunSpec& r) {
   s.normalization = r.normalization;
   s.pretraining = r.pretraining;
   s.seed = r.seed;
+  s.labels = r.labels;
+  s.pretrained_from = r.parent_id;
   s.status = "pending";
   s.file = fs::relative(run_file(study, r.id), study.output).string();
   s.coarse_test_accuracy = std::nan("");
+  s.fine_test_accuracy = std::nan("");
   return s;
+}
+
+RunState state_of(const std::string& status) {
+  if (status == "complete") return RunState::complete;
+  if (status == "pending") return RunState::interrupted;
+  return RunState::failed;
+}
+
+// Collective over the group. The leader waits until the pretraining run
+// `parent` is no longer unknown or running; the others wait without spinning.
+// Returns the parent's final state on every rank of the group.
+RunState wait_for_parent(RunCounter& counter, std::size_t parent, const std::string& run_id,
+                         const std::string& parent_id, bool leader, MPI_Comm group) {
+  std::int64_t state = 0;
+  if (leader) {
+    bool logged = false;
+    for (;;) {
+      const RunState s = counter.state(parent);
+      if (s != RunState::unknown && s != RunState::running) {
+        state = static_cast<std::int64_t>(s);
+        break;
+      }
+      if (!logged) spdlog::info("run {} waits for its pretraining run {}", run_id, parent_id);
+      logged = true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+  }
+  patient_bcast(state, 0, group);
+  return static_cast<RunState>(state);
 }
 
 // The group's side of a study: claim, train, record, until the counter runs
@@ -92,6 +129,8 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
   const MPI_Comm group = groups.group();
   const bool leader = groups.is_leader();
   std::map<std::string, Dataset> datasets;
+  std::map<std::string, std::size_t> index_of;
+  for (std::size_t i = 0; i < runs.size(); ++i) index_of[runs[i].id] = i;
   for (;;) {
     std::int64_t claim = -1;
     std::string error;
@@ -119,9 +158,11 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
     if (done) {
       status.status = "complete";
       if (leader) {
+        counter.set_state(i, RunState::complete);
         try {
-          status.coarse_test_accuracy =
-              ActivationFile(path).number_attr("coarse_test_accuracy").value_or(std::nan(""));
+          const ActivationFile file(path);
+          status.coarse_test_accuracy = file.number_attr("coarse_test_accuracy").value_or(std::nan(""));
+          status.fine_test_accuracy = file.number_attr("fine_test_accuracy").value_or(std::nan(""));
         } catch (const std::exception& e) {
           spdlog::warn("run {}: {}", run.id, e.what());  // the cluster stage will report it
         }
@@ -129,6 +170,26 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
         result.statuses[i] = status;
       }
       continue;
+    }
+    if (leader) counter.set_state(i, RunState::running);
+    std::string init_checkpoint;
+    if (!run.parent_id.empty()) {
+      const RunState parent = wait_for_parent(counter, index_of.at(run.parent_id), run.id,
+                                              run.parent_id, leader, group);
+      if (parent != RunState::complete) {
+        // The pretraining run stopped short: so does this run, the same way.
+        const bool interrupted = parent == RunState::interrupted;
+        status.status = interrupted ? "pending" : "failed";
+        status.message = "pretraining run " + run.parent_id +
+                         (interrupted ? " is not complete yet" : " failed");
+        if (leader) {
+          counter.set_state(i, interrupted ? RunState::interrupted : RunState::failed);
+          spdlog::warn("run {}: {}", run.id, status.message);
+          result.statuses[i] = status;
+        }
+        continue;
+      }
+      init_checkpoint = (fs::path(run_dir(study, run.parent_id)) / "checkpoint.pt").string();
     }
     auto it = datasets.find(run.dataset);
     try {
@@ -140,10 +201,12 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
     std::string failed;
     if (error.empty()) {
       try {
-        const auto outcome = train_run(run, it->second, run_dir(study, run.id), group, options);
+        const auto outcome =
+            train_run(run, it->second, run_dir(study, run.id), group, options, init_checkpoint);
         status.status = outcome.ok ? "complete" : outcome.interrupted ? "pending" : "failed";
         status.message = outcome.message;
         status.coarse_test_accuracy = outcome.ok ? outcome.coarse_test_accuracy : std::nan("");
+        status.fine_test_accuracy = outcome.ok ? outcome.fine_test_accuracy : std::nan("");
       } catch (const ConfigError& e) {
         error = e.what();
         result.config_error = true;
@@ -152,14 +215,21 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
       }
     }
     result.config_error = any_of(result.config_error, group);
-    if (result.fatal = first_error(error, group); !result.fatal.empty()) break;
+    if (result.fatal = first_error(error, group); !result.fatal.empty()) {
+      if (leader) counter.set_state(i, RunState::failed);  // nobody may wait for it forever
+      break;
+    }
     if (failed = first_error(failed, group); !failed.empty()) {
       status.status = "failed";
       status.message = failed;
       status.coarse_test_accuracy = std::nan("");
+      status.fine_test_accuracy = std::nan("");
       if (leader) spdlog::error("run {} failed: {}", run.id, failed);
     }
-    if (leader) result.statuses[i] = status;
+    if (leader) {
+      counter.set_state(i, state_of(status.status));
+      result.statuses[i] = status;
+    }
   }
   return result;
 }
@@ -170,8 +240,14 @@ void train_stage(const StudyConfig& study, MPI_Comm world) {
   const int rank = comm_rank(world), size = comm_size(world);
   const auto runs = expand_grid(study);
   std::vector<double> costs;
-  for (const auto& r : runs) costs.push_back(r.cost);
-  const auto order = cost_order(costs);
+  std::set<std::string> parents;
+  for (const auto& r : runs) {
+    costs.push_back(r.cost);
+    if (!r.parent_id.empty()) parents.insert(r.parent_id);
+  }
+  std::vector<bool> is_parent;
+  for (const auto& r : runs) is_parent.push_back(parents.count(r.id) > 0);
+  const auto order = cost_order(costs, is_parent);
   const NodePlacement node = node_placement(world);
 
   // Device and backend are the study's, agreed before any group forms: a rank
@@ -202,7 +278,7 @@ void train_stage(const StudyConfig& study, MPI_Comm world) {
 
   GroupResult result;
   {
-    RunCounter counter(world);
+    RunCounter counter(world, runs.size());
     result = train_group(study, runs, order, groups, counter, options);
   }  // MPI_Win_free: collective, reached by every group once it has stopped claiming
   // Agree on failure before the gather, so no rank waits for one that stopped.

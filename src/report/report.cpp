@@ -80,16 +80,34 @@ std::string describe(const std::string& id, const std::map<std::string, RunStatu
   const auto& r = it->second;
   std::ostringstream os;
   os << "run " << id << "  " << r.dataset << " / " << r.architecture << " / " << r.normalization
-     << " / seed " << r.seed << "  coarse test accuracy " << fixed(r.coarse_test_accuracy);
+     << " / seed " << r.seed;
+  if (r.labels != "coarse") os << " / trained on " << r.labels << " labels";
+  if (r.pretraining != "none" && !r.pretraining.empty()) os << " / pretraining " << r.pretraining;
+  os << "  coarse test accuracy " << fixed(r.coarse_test_accuracy);
+  if (!std::isnan(r.fine_test_accuracy)) os << ", fine test accuracy " << fixed(r.fine_test_accuracy);
   return os.str();
 }
 
 // The registry knows each built-in architecture's penultimate layer; for
 // files from elsewhere it is the layer just before the logits, if any.
 std::string penultimate(const std::vector<std::string>& layers, const std::string& architecture) {
-  const auto& known = known_architectures();
-  if (std::find(known.begin(), known.end(), architecture) != known.end()) return penultimate_point(architecture);
+  if (is_known_architecture(architecture)) return penultimate_point(architecture);
   return layers.size() >= 2 && layers.back() == "logits" ? layers[layers.size() - 2] : "";
+}
+
+// Mean AMI of every layer at every stored epoch: how clusterability evolves
+// with training (epoch 0: the untrained or pretrained network).
+Table dynamics(const RunMetrics& rm, const std::string& method) {
+  std::vector<std::string> header{"layer"};
+  for (int e : rm.epochs()) header.push_back("epoch " + std::to_string(e));
+  Table t(header);
+  for (const auto& layer : rm.layers()) {
+    if (layer == "input") continue;
+    std::vector<std::string> row{layer};
+    for (int e : rm.epochs()) row.push_back(fixed(rm.get(e, layer, "mean", method, "ami")));
+    t.add_row(row);
+  }
+  return t;
 }
 
 }  // namespace
@@ -120,8 +138,8 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
   std::map<std::string, RunStatus> status;
   for (const auto& r : runs) status[r.id] = r;
   ReportText out;
-  Table summary({"run", "dataset", "arch", "norm", "coarse acc", "best layer", "AMI", "penult. AMI*",
-                 "e2e acc*", "input AMI"});
+  Table summary({"run", "dataset", "arch", "norm", "labels", "pretraining", "coarse acc",
+                 "fine acc", "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"});
   for (const auto& [id, rm] : by_run) {
     if (rm.epochs().empty()) continue;
     const int last = *rm.epochs().rbegin();
@@ -158,13 +176,20 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
     const std::string best_line = best.empty() ? "best layer: -" : "best layer: " + best + " (mean AMI " + fixed(best_ami) + ")";
     out.terminal += title + "\n" + t.text() + best_line + "\n\n";
     out.markdown += "### " + title + "\n\n" + t.markdown() + "\n" + best_line + "\n\n";
+    if (rm.epochs().size() > 2) {
+      const Table d = dynamics(rm, main);
+      out.terminal += "mean AMI by epoch (training dynamics)\n" + d.text() + "\n";
+      out.markdown += "Mean AMI by epoch (training dynamics):\n\n" + d.markdown() + "\n";
+    }
 
     auto st = status.find(id);
     const bool known = st != status.end();
     const auto penult = penultimate(rm.layers(), known ? st->second.architecture : "");
     summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
-                     known ? st->second.normalization : "",
-                     fixed(known ? st->second.coarse_test_accuracy : kMissing), best.empty() ? "-" : best,
+                     known ? st->second.normalization : "", known ? st->second.labels : "",
+                     known ? st->second.pretraining : "",
+                     fixed(known ? st->second.coarse_test_accuracy : kMissing),
+                     fixed(known ? st->second.fine_test_accuracy : kMissing), best.empty() ? "-" : best,
                      fixed(best_ami < 0 ? kMissing : best_ami),
                      fixed(penult.empty() ? kMissing : rm.latest(penult, "mean", main, "ami")),
                      fixed(penult.empty() ? kMissing : rm.latest(penult, "global", main, "e2e_accuracy")),
@@ -173,7 +198,8 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
   const std::string legend =
       "AMI: mean over superclasses of " + main + " (k = subclasses) vs subclass labels; acc within: "
       "Hungarian-matched accuracy inside each true superclass; e2e acc: network's coarse prediction, "
-      "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch.\n";
+      "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch; "
+      "fine acc: test accuracy of a network trained on the fine labels (compare with e2e acc of the coarse-trained one).\n";
   out.terminal += "summary\n" + summary.text() + legend;
   out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend + "\n## Runs\n\n" +
                  out.markdown;

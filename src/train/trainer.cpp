@@ -10,19 +10,24 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <numeric>
 #include <random>
+#include <set>
 
 #include "checkpoint.hpp"
+#include "evaluate.hpp"
+#include "init.hpp"
+#include "snapshots.hpp"
 #include "clusterprobe/comm/communicator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/model.hpp"
-#include "clusterprobe/train/extract.hpp"
+#include "clusterprobe/train/augment.hpp"
 #include "clusterprobe/train/data_parallel.hpp"
 #include "clusterprobe/train/sync_batchnorm.hpp"
 
@@ -37,18 +42,21 @@ using Clock = std::chrono::steady_clock;
 constexpr std::uint64_t kDataSeed = 0;
 
 struct Tensors {
-  torch::Tensor x, coarse;
+  torch::Tensor x, coarse, fine;
 };
+
+torch::Tensor labels_tensor(const std::vector<std::int32_t>& labels, const torch::Device& device) {
+  return torch::from_blob(const_cast<std::int32_t*>(labels.data()),
+                          {static_cast<std::int64_t>(labels.size())}, torch::kInt32)
+      .to(device, torch::kInt64);
+}
 
 Tensors to_tensors(const Split& split, const std::vector<std::int64_t>& sample_shape,
                    const torch::Device& device) {
   std::vector<std::int64_t> shape{split.size()};
   shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
   auto x = torch::from_blob(const_cast<float*>(split.x.data()), shape, torch::kFloat32).to(device, false, true);
-  auto coarse = torch::from_blob(const_cast<std::int32_t*>(split.coarse.data()), {split.size()},
-                                 torch::kInt32)
-                    .to(device, torch::kInt64);
-  return {x, coarse};
+  return {x, labels_tensor(split.coarse, device), labels_tensor(split.fine, device)};
 }
 
 double learning_rate(const TrainConfig& t, int epoch) {
@@ -69,63 +77,26 @@ void agree(const std::string& local_error, MPI_Comm comm) {
   if (!error.empty()) throw Error(error);
 }
 
-// Collective over comm. Extracts this rank's probe rows and writes every
-// requested point at their global rows as /epoch_<epoch>/<layer>. Returns the
-// logits of this rank's rows.
-torch::Tensor store_epoch(ActivationWriter& writer, ProbedModel& model, const torch::Tensor& probe_x,
-                          std::pair<std::int64_t, std::int64_t> rows, const ExtractConfig& extract,
-                          int epoch) {
-  const std::int64_t n = rows.second - rows.first;
-  // A rank without rows still needs the names and widths every rank writes:
-  // it extracts one row and writes none.
-  const auto x = n > 0 ? probe_x.slice(0, rows.first, rows.second) : probe_x.slice(0, 0, 1);
-  auto acts = extract_probes(model, x, extract.layers, extract.spatial);
-  for (const auto& name : acts.names) {
-    if (epoch > 0 && name == "input") continue;  // the raw input does not change with training
-    const auto& v = acts.values.at(name);
-    writer.write_layer(epoch, name, v.size(1), rows.first, n, v.data_ptr<float>());
-  }
-  return n > 0 ? acts.logits : acts.logits.slice(0, 0, 0);
+// Epochs whose activations are stored: 0, the listed ones up to `epochs`, and the last.
+std::vector<int> stored_epochs(const std::vector<int>& listed, int epochs) {
+  std::set<int> out{0, epochs};
+  for (int e : listed)
+    if (e >= 0 && e <= epochs) out.insert(e);
+  return {out.begin(), out.end()};
 }
 
-// Collective over comm. Coarse accuracy over all rows of (x, y), sharded.
-double sharded_accuracy(ProbedModel& model, const Tensors& t, MPI_Comm comm) {
-  const auto rows = shard_range(t.x.size(0), comm_rank(comm), comm_size(comm));
-  std::int64_t counts[2] = {0, rows.second - rows.first};
-  if (counts[1] > 0) {
-    const double acc = evaluate_accuracy(model, t.x.slice(0, rows.first, rows.second),
-                                         t.coarse.slice(0, rows.first, rows.second));
-    counts[0] = std::llround(acc * static_cast<double>(counts[1]));
-  }
-  check_mpi(MPI_Allreduce(MPI_IN_PLACE, counts, 2, MPI_INT64_T, MPI_SUM, comm),
-            "train_run: MPI_Allreduce(accuracy)");
-  return counts[1] ? static_cast<double>(counts[0]) / static_cast<double>(counts[1]) : 0.0;
-}
-
-void save_final_model(torch::nn::Module& model, const fs::path& path, MPI_Comm comm) {
-  std::string error;
-  if (comm_rank(comm) == 0) {
-    try {
-      torch::serialize::OutputArchive archive;
-      model.save(archive);
-      const auto tmp = path.string() + ".tmp";
-      archive.save_to(tmp);
-      fs::rename(tmp, path);
-    } catch (const std::exception& e) {
-      error = path.string() + ": " + e.what();
-    }
-  }
-  agree(error, comm);
-}
-
-ActivationMeta activation_meta(const RunSpec& run, const Dataset& data) {
+ActivationMeta activation_meta(const RunSpec& run, const Dataset& data, const std::string& finetune,
+                               bool pretrained, const std::vector<int>& epochs) {
   ActivationMeta meta;
   meta.run_id = run.id;
   meta.config_yaml = run.resolved_yaml;
+  std::string listed;
+  for (int e : epochs) listed += (listed.empty() ? "" : ",") + std::to_string(e);
   meta.string_attrs = {{"dataset", run.dataset},           {"architecture", run.architecture},
                        {"normalization", run.normalization}, {"pretraining", run.pretraining},
                        {"hierarchy", data.hierarchy.name},   {"probe_split", run.extract.split},
-                       {"trained_on", "coarse"}};
+                       {"trained_on", run.labels},           {"stored_epochs", listed}};
+  if (pretrained) meta.string_attrs.emplace_back("finetune", finetune);
   meta.number_attrs = {{"seed", run.seed}, {"epochs", run.train.epochs}};
   return meta;
 }
@@ -133,7 +104,7 @@ ActivationMeta activation_meta(const RunSpec& run, const Dataset& data) {
 }  // namespace
 
 TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
-                       MPI_Comm comm, const TrainOptions& options) {
+                       MPI_Comm comm, const TrainOptions& options, const std::string& init_checkpoint) {
   const auto t0 = Clock::now();
   const int grank = comm_rank(comm), gsize = comm_size(comm);
   const bool leader = grank == 0;
@@ -152,50 +123,70 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
   }
   agree(error, comm);  // the others would otherwise wait for the leader in the next collective
 
+  const bool pretrained = !init_checkpoint.empty() || !run.torchscript_path.empty();
+  const std::string finetune = effective_finetune(run, pretrained);
+  const bool frozen = finetune == "frozen";
+  const int epochs = frozen ? 0 : run.train.epochs;  // frozen: probe the network as it is
+  const auto epochs_stored = stored_epochs(run.extract_epochs, epochs);
+  const auto augment = augment_spec(run.augment, run.train.crop_padding, data.sample_shape);
+  const auto label_map = make_label_map(data.hierarchy, run.labels == "fine", device);
+
   const auto train_split = subsample(data.train, data.sample_size(), run.train.max_samples, kDataSeed);
   const Split& probe_source = run.extract.split == "train" ? data.train : data.test;
   const auto probe_split = subsample(probe_source, data.sample_size(), run.extract.max_samples, kDataSeed);
   const auto train_t = to_tensors(train_split, data.sample_shape, device);
   const auto test_t = to_tensors(data.test, data.sample_shape, device);
   const auto probe_t = to_tensors(probe_split, data.sample_shape, device);
+  const auto& train_y = label_map.fine ? train_t.fine : train_t.coarse;
 
   // The same seed on every rank gives the same initial model; the broadcast
   // below makes that a guarantee rather than an assumption.
   torch::manual_seed(static_cast<std::uint64_t>(run.seed));
-  auto model = make_model({run.architecture, run.normalization, data.sample_shape,
-                           static_cast<std::int64_t>(data.hierarchy.num_coarse())});
+  ProbedModel model;
+  error.clear();
+  try {
+    model = build_model(run, data.sample_shape, label_map.classes);
+    if (!init_checkpoint.empty()) load_pretrained_body(*model, init_checkpoint);
+  } catch (const std::exception& e) {
+    error = e.what();
+  }
+  error = first_error(error, comm);  // a file one rank cannot read fails the whole group
+  if (!error.empty()) throw InputError(error);
   model->to(device);
   const bool sync_bn = run.train.sync_batchnorm && gsize > 1;
   if (sync_bn) convert_sync_batchnorm(*model, *communicator);
   broadcast_state(*communicator, *model);
+  if (leader && pretrained)
+    spdlog::info("run {}: starting from {} (finetune {})", run.id,
+                 init_checkpoint.empty() ? run.torchscript_path : init_checkpoint, finetune);
 
   const auto probe_rows = shard_range(probe_split.size(), grank, gsize);
   const std::int64_t probe_n = probe_rows.second - probe_rows.first;
   ActivationWriter writer((fs::path(run_dir) / "activations.h5").string(), comm,
-                          activation_meta(run, data), probe_split.size());
+                          activation_meta(run, data, finetune, pretrained, epochs_stored),
+                          probe_split.size());
   writer.write_labels(probe_rows.first, probe_n, probe_split.fine.data() + probe_rows.first,
                       probe_split.coarse.data() + probe_rows.first,
                       probe_split.index.data() + probe_rows.first);
-  // Epoch 0 comes from the freshly initialised model, also when resuming.
+  // Epoch 0 comes from the initial (or pretrained) model, also when resuming.
   auto logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, 0);
 
-  torch::optim::SGD optimizer(model->parameters(), torch::optim::SGDOptions(run.train.lr)
-                                                       .momentum(run.train.momentum)
-                                                       .weight_decay(run.train.weight_decay));
+  torch::optim::SGD optimizer(trainable_parameters(*model, finetune),
+                              torch::optim::SGDOptions(run.train.lr)
+                                  .momentum(run.train.momentum)
+                                  .weight_decay(run.train.weight_decay));
   TrainState state;
   state.run_id = run.id;
-  state.epochs_total = run.train.epochs;
+  state.epochs_total = epochs;
   state.order_rng = order_rng(run.seed);
   const auto state_path = (fs::path(run_dir) / "train_state.pt").string();
   TrainOutcome outcome;
-  if (auto resumed = load_train_state(state_path, run.id, run.train.epochs, *model, optimizer,
-                                      device, comm)) {
+  if (auto resumed = load_train_state(state_path, run.id, epochs, *model, optimizer, device, comm)) {
     state = *resumed;
     outcome.resumed_from_epoch = state.epochs_done;
     outcome.final_train_loss = state.last_loss;
     if (leader)
-      spdlog::info("run {}: resuming from checkpoint at epoch {}/{}", run.id, state.epochs_done,
-                   run.train.epochs);
+      spdlog::info("run {}: resuming from checkpoint at epoch {}/{}", run.id, state.epochs_done, epochs);
   }
   outcome.epochs_done = state.epochs_done;
 
@@ -203,9 +194,9 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
   const std::int64_t batch = run.train.batch_size;
   std::vector<std::int64_t> order(static_cast<std::size_t>(n_train));
   const int first_epoch = state.epochs_done;
-  model->train();
-  for (int epoch = first_epoch; epoch < run.train.epochs; ++epoch) {
+  for (int epoch = first_epoch; epoch < epochs; ++epoch) {
     const auto epoch_t0 = Clock::now();
+    set_training_mode(*model, finetune);  // linear: the body stays in eval mode
     const double lr = learning_rate(run.train, epoch);
     for (auto& group : optimizer.param_groups()) {
       static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
@@ -229,8 +220,10 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
       if (shard.second > shard.first || sync_bn) {
         try {
           const auto idx = perm.slice(0, start + shard.first, start + shard.second);
-          const auto xb = train_t.x.index_select(0, idx);
-          const auto yb = train_t.coarse.index_select(0, idx);
+          const auto xb = augment_batch(train_t.x.index_select(0, idx), augment,
+                                        static_cast<std::uint64_t>(run.seed), epoch, start, global,
+                                        shard.first);
+          const auto yb = train_y.index_select(0, idx);
           const auto out = model->forward(xb);
           const auto summed = torch::nn::functional::cross_entropy(
               out, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
@@ -266,19 +259,23 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
     outcome.final_train_loss = state.last_loss;
     outcome.epochs_done = state.epochs_done;
     if (leader) {
-      spdlog::info("run {} {}/{}/{} epoch {}/{}: loss {:.4f}, coarse train acc {:.4f}, lr {:.4g}, "
+      spdlog::info("run {} {}/{}/{} epoch {}/{}: loss {:.4f}, {} train acc {:.4f}, lr {:.4g}, "
                    "{:.1f} images/s on {} rank(s) ({:.1f} s)",
-                   run.id, run.dataset, run.architecture, run.normalization, epoch + 1,
-                   run.train.epochs, state.last_loss,
-                   n_train ? correct / static_cast<double>(n_train) : 0.0, lr,
-                   secs > 0 ? static_cast<double>(n_train) / secs : 0.0, gsize,
+                   run.id, run.dataset, run.architecture, run.normalization, epoch + 1, epochs,
+                   state.last_loss, run.labels, n_train ? correct / static_cast<double>(n_train) : 0.0,
+                   lr, secs > 0 ? static_cast<double>(n_train) / secs : 0.0, gsize,
                    std::chrono::duration<double>(Clock::now() - t0).count());
     }
+    // A listed intermediate epoch: its model is extracted at the end (from
+    // this file, so a resumed run still has it). Written before the training
+    // state, so a state at epoch e implies every snapshot up to e.
+    if (state.epochs_done < epochs &&
+        std::binary_search(epochs_stored.begin(), epochs_stored.end(), state.epochs_done)) {
+      save_model_file(*model, snapshot_path(run_dir, state.epochs_done), comm);
+    }
     const bool stop = options.stop_after_epochs > 0 &&
-                      epoch + 1 - first_epoch >= options.stop_after_epochs &&
-                      epoch + 1 < run.train.epochs;
-    if (stop || state.epochs_done % run.train.checkpoint_every == 0 ||
-        state.epochs_done == run.train.epochs) {
+                      epoch + 1 - first_epoch >= options.stop_after_epochs && epoch + 1 < epochs;
+    if (stop || state.epochs_done % run.train.checkpoint_every == 0 || state.epochs_done == epochs) {
       save_train_state(state_path, state, *model, optimizer, device, comm);
     }
     if (stop) {
@@ -288,19 +285,38 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
     }
   }
 
-  outcome.coarse_test_accuracy = sharded_accuracy(model, test_t, comm);
-  if (run.train.epochs > 0) logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, run.train.epochs);
-  auto predicted = logits.argmax(1).to(torch::kCPU, torch::kInt32).contiguous();
-  writer.write_predicted_coarse(probe_rows.first, probe_n, predicted.data_ptr<std::int32_t>());
-  writer.set_number_attr("coarse_test_accuracy", outcome.coarse_test_accuracy);
+  const double nan = std::nan("");
+  TestAccuracy acc{nan, nan};
+  if (!frozen) {
+    acc = sharded_test_accuracy(model, test_t.x, test_t.coarse, test_t.fine, label_map, comm);
+    if (epochs > 0) logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, epochs);
+    // Fine networks: the most likely used fine class, mapped to its superclass.
+    auto predicted = label_map.to_coarse.to(torch::kCPU)
+                         .index_select(0, predict_classes(label_map, logits).to(torch::kCPU))
+                         .to(torch::kInt32)
+                         .contiguous();
+    writer.write_predicted_coarse(probe_rows.first, probe_n, predicted.data_ptr<std::int32_t>());
+    writer.set_number_attr("coarse_test_accuracy", acc.coarse);
+    if (label_map.fine) writer.set_number_attr("fine_test_accuracy", acc.fine);
+  }
+  outcome.coarse_test_accuracy = acc.coarse;
+  outcome.fine_test_accuracy = acc.fine;
   writer.set_number_attr("final_train_loss", outcome.final_train_loss);
   writer.set_number_attr("ranks", gsize);
-  save_final_model(*model, fs::path(run_dir) / "checkpoint.pt", comm);
+  save_model_file(*model, (fs::path(run_dir) / "checkpoint.pt").string(), comm);
+  // Training dynamics: the listed intermediate epochs, from their snapshots
+  // (the model is not used after this).
+  for (int e : epochs_stored) {
+    if (e == 0 || e == epochs) continue;
+    load_model_file(*model, snapshot_path(run_dir, e), device, comm);
+    store_epoch(writer, model, probe_t.x, probe_rows, run.extract, e);
+  }
   writer.commit();
   if (leader) {
-    // Complete now: the resumable state is no longer needed.
+    // Complete now: the resumable state and the snapshots are no longer needed.
     std::error_code ec;
     fs::remove(state_path, ec);
+    for (int e : epochs_stored) fs::remove(snapshot_path(run_dir, e), ec);
   }
   outcome.ok = true;
   if (leader) spdlog::info("run {} done: coarse test accuracy {:.4f}", run.id, outcome.coarse_test_accuracy);

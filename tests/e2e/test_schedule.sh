@@ -26,7 +26,7 @@ cnn_ids=$(awk 'NR > 2 && $3 == "cnn" {print $1}' "$WORK/plan")
 "$CP_PYTHON" - "$WORK/plan" <<'PY' || die "the grid's costs do not differ by 10x"
 import sys
 rows = [l.split() for l in open(sys.argv[1]).read().splitlines()[2:]]
-costs = {r[2]: float(r[6]) for r in rows}
+costs = {r[2]: float(r[7]) for r in rows}
 sys.exit(0 if abs(costs["cnn"] / costs["mlp"] - 10) < 1e-6 else 1)
 PY
 

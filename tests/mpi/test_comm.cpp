@@ -119,6 +119,27 @@ TEST(RunCounter, EveryValueClaimedExactlyOnce) {
   for (std::int64_t v = 0; v < kRuns; ++v) EXPECT_EQ(seen.count(v), 1u) << v;
 }
 
+TEST(RunCounter, StatesAreSeenByEveryRank) {
+  // The last rank "trains" run 0 and then publishes its state; every other
+  // rank polls until it sees it, as a run waits for its pretraining run.
+  const int rank = comm_rank(MPI_COMM_WORLD), size = comm_size(MPI_COMM_WORLD);
+  RunCounter counter(MPI_COMM_WORLD, 3);
+  EXPECT_EQ(counter.state(0), RunState::unknown);
+  MPI_Barrier(MPI_COMM_WORLD);  // nobody publishes before everyone has read "unknown"
+  if (rank == size - 1) {
+    counter.set_state(0, RunState::running);
+    counter.set_state(2, RunState::failed);
+    counter.set_state(0, RunState::complete);
+  } else {
+    int polls = 0;
+    while (counter.state(0) != RunState::complete) ASSERT_LT(++polls, 10000000);
+    EXPECT_EQ(counter.state(2), RunState::failed);  // published before run 0's final state
+  }
+  EXPECT_EQ(counter.state(1), RunState::unknown);
+  std::vector<std::size_t> order = cost_order({1.0, 5.0, 3.0, 9.0}, {false, true, true, false});
+  EXPECT_EQ(order, (std::vector<std::size_t>{1, 2, 3, 0}));  // pretraining runs first, then by cost
+}
+
 TEST(NcclCommunicator, FailsCleanlyOnEveryRankWithoutAGpu) {
   if (!nccl_compiled()) {
     EXPECT_THROW(make_nccl_communicator(MPI_COMM_WORLD, 0), ConfigError);

@@ -116,7 +116,7 @@ TEST(Hierarchy, RejectsEmptySuperclass) {
 TEST(Hierarchy, RejectsMalformedFiles) {
   expect_error("  x: [a]\n", 1, "colour", "unknown key",
                "colour: red\nname: t\nclasses: [a]\nsuperclasses:\n");
-  expect_error("  x: [a]\n", 1, "classes", "missing required key", "name: t\nsuperclasses:\n");
+  expect_error("  x: [a]\n", 1, "name", "missing required key", "superclasses:\n");
   expect_error("  x: {a: 1}\n", 4, "superclasses.x", "expected a list, got a mapping");
   EXPECT_THROW(cp::load_hierarchy("/nonexistent/h.yaml"), cp::InputError);
 }
@@ -135,4 +135,31 @@ TEST(Hierarchy, UnknownNameListsTheAvailableOnes) {
   cp::DataConfig elsewhere;
   elsewhere.hierarchy_dir = "/nonexistent";
   EXPECT_THROW(cp::hierarchy_path("pairs-similar", elsewhere), cp::ConfigError);
+}
+
+TEST(Hierarchy, BreedsFormListsSubclassesOnly) {
+  // No `classes`: fine labels follow the order of appearance; members are names.
+  const cp::Hierarchy h = cp::parse_hierarchy(
+      "name: b\nsuperclasses:\n  dog: [collie, beagle]\n  cat: [tabby, \"0\"]\n", "h.yaml");
+  EXPECT_EQ(h.fine_names, (std::vector<std::string>{"collie", "beagle", "tabby", "0"}));
+  EXPECT_EQ(h.subclasses, (std::vector<std::vector<int>>{{0, 1}, {2, 3}}));
+  EXPECT_EQ(h.fine_to_coarse, (std::vector<int>{0, 0, 1, 1}));
+  const std::string head = "name: t\nsuperclasses:\n";
+  expect_error("  x: [a, b]\n  y: [b]\n", 4, "superclasses.y",
+               "class 'b' is already in superclass 'x'", head);
+  expect_error("  x: [a, a]\n", 3, "superclasses.x", "class 'a' listed twice", head);
+  expect_error("  x: []\n", 3, "superclasses.x", "empty superclass", head);
+}
+
+TEST(Hierarchy, BuiltinCifarAndBreedsFiles) {
+  const cp::Hierarchy pairs = builtin("cifar10-pairs");
+  EXPECT_EQ(pairs.fine_names[0], "airplane");
+  EXPECT_EQ(pairs.fine_names[9], "truck");
+  ASSERT_EQ(pairs.num_fine(), 10);
+  for (int f = 0; f < 10; ++f) EXPECT_EQ(pairs.fine_to_coarse[f], f / 2) << f;  // fine // 2
+
+  const cp::Hierarchy breeds = builtin("fmnist-breeds");
+  EXPECT_EQ(breeds.fine_names, builtin("pairs-similar").fine_names);
+  EXPECT_EQ(breeds.coarse_names, (std::vector<std::string>{"clothing", "other"}));
+  EXPECT_EQ(breeds.subclasses, (std::vector<std::vector<int>>{{0, 2, 3, 4, 6}, {1, 5, 7, 8, 9}}));
 }

@@ -3,6 +3,7 @@
 // call's code is checked so a failure becomes an IoError naming the call.
 #include <mpi.h>
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,5 +42,11 @@ bool any_of(bool flag, MPI_Comm comm);
 /// non-empty, identical on every rank; empty if no rank failed. Lets all ranks
 /// raise the same error together instead of deadlocking.
 std::string first_error(const std::string& local_error, MPI_Comm comm);
+
+/// Collective over comm. MPI_Bcast of one int64 that sleeps while it waits
+/// (MPI_Ibcast polled every few milliseconds): for ranks that may wait
+/// minutes for their root (e.g. while it waits for a pretraining run), where
+/// a blocking broadcast would spin a core at 100%.
+void patient_bcast(std::int64_t& value, int root, MPI_Comm comm);
 
 }  // namespace cp

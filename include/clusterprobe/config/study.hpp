@@ -25,6 +25,15 @@ struct TrainConfig {
   std::string device = "auto";    ///< auto (cuda when a GPU is visible) | cpu | cuda
   bool sync_batchnorm = false;    ///< all-reduce batch statistics across a run's ranks
   int checkpoint_every = 1;       ///< epochs between resumable checkpoints (>= 1)
+  /// With pretraining: full (train every weight) | linear (freeze the pretrained
+  /// body, train a fresh head) | frozen (no downstream training: probe the
+  /// pretrained network as it is).
+  std::string finetune = "full";
+  int pretrain_epochs = 0;        ///< epochs of a pretraining run, 0 = `epochs`
+  /// Augmentation of training batches: [auto] (the dataset's default), [] (none),
+  /// or any of crop (random crop after zero padding) and flip (horizontal).
+  std::vector<std::string> augment{"auto"};
+  int crop_padding = 4;           ///< pixels of zero padding before the random crop (>= 0)
 };
 
 struct ExtractConfig {
@@ -32,6 +41,9 @@ struct ExtractConfig {
   std::vector<std::string> layers{"all"};     ///< probe point names, or "all"
   std::int64_t max_samples = 0;               ///< probe samples, 0 = all (class-stratified)
   std::string spatial = "mean";               ///< conv maps: mean | max (global pooling) | flatten
+  /// Epochs after which activations are stored, besides epoch 0 (always
+  /// stored: the untrained or pretrained network): integers >= 1 and "last".
+  std::vector<std::string> epochs{"last"};
 };
 
 struct ClusterConfig {
@@ -65,15 +77,28 @@ struct DataConfig {
   int synthetic_test_per_fine = 100;
   double synthetic_separation = 8.0;  ///< distance scale between subclass means (noise sd 1)
   int synthetic_seed = 0;          ///< seed of the mixture's centres and samples (>= 0)
+  // SynthClust (dataset "synthetic/synthclust"): x in R^500, 30 centroids of five
+  // ones each (disjoint supports), 2 classes x 15 clusters, Gaussian noise.
+  int synthclust_train_per_cluster = 100;
+  int synthclust_test_per_cluster = 50;
+  double synthclust_noise = 0.4;   ///< noise standard deviation
+  std::string cifar10_dir;         ///< CIFAR-10 binary version (data_batch_*.bin, test_batch.bin)
+  std::string cifar100_dir;        ///< CIFAR-100 binary version (train.bin, test.bin)
+  std::string image_dir;           ///< image folders: <image_dir>/{train,test}/<fine class>/*.png|jpg
+  int image_size = 32;             ///< image-folder samples are resized to image_size^2, 3 channels
 };
 
 /// The grid axes; the runs are their cartesian product.
 struct GridConfig {
   std::vector<std::string> dataset;        ///< fmnist/<hierarchy> | synthetic/gmm
-  std::vector<std::string> architecture;   ///< mlp | cnn
+  std::vector<std::string> architecture;   ///< see models/registry.hpp (mlp, cnn, resnet20, vit, ...)
   std::vector<std::string> normalization;  ///< batch | layer | group | none
-  std::vector<std::string> pretraining{"none"};  ///< none (only, for now)
+  /// none | fine:<dataset> | coarse:<dataset> | torchscript:<path>
+  std::vector<std::string> pretraining{"none"};
   std::vector<int> seed{0};
+  /// What the network is trained on: coarse | fine (study file: train.labels,
+  /// a name or a list; a list makes it one more axis).
+  std::vector<std::string> labels{"coarse"};
 };
 
 struct StudyConfig {
@@ -96,6 +121,18 @@ struct RunSpec {
   std::string id;               ///< stable content hash of `resolved_yaml` (16 hex digits)
   std::string dataset, architecture, normalization, pretraining;
   int seed = 0;
+  std::string labels = "coarse";  ///< coarse | fine: the training targets
+  /// The pretraining run whose final weights this run starts from (its id), or
+  /// empty. A pretraining run is an ordinary run of the plan (pretraining none,
+  /// labels and dataset from the `fine:`/`coarse:` spec), trained once.
+  std::string parent_id;
+  /// The TorchScript file of `torchscript:<path>` pretraining, else empty,
+  /// and the hash of its content (part of the id: a changed file is a new run).
+  std::string torchscript_path, torchscript_hash;
+  /// Epochs whose activations are stored, ascending, 0 first ("last" resolved).
+  std::vector<int> extract_epochs{0};
+  /// Augmentations applied in training, resolved ("auto" replaced): crop, flip.
+  std::vector<std::string> augment;
   TrainConfig train;
   ExtractConfig extract;
   DataConfig data;
@@ -115,8 +152,15 @@ StudyConfig load_study(const std::string& path, const std::vector<std::string>& 
 StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
                         const std::vector<std::string>& overrides = {});
 
-/// Local. The runs of the grid, in a stable order (grid order, last axis fastest).
+/// Local. The runs of the grid, in a stable order: the pretraining runs first
+/// (each once, however many runs use it), then the grid's runs (grid order:
+/// dataset, architecture, normalization, pretraining, labels, seed; last axis
+/// fastest). Combinations that make no run (a normalization the architecture
+/// lacks, torchscript without its file) are left out; identical runs appear once.
 std::vector<RunSpec> expand_grid(const StudyConfig& study);
+
+/// Local. The combinations expand_grid left out, each with the reason.
+std::vector<std::string> skipped_combinations(const StudyConfig& study);
 
 /// Local. 64-bit FNV-1a of `text` as 16 lower-case hex digits.
 std::string content_hash(const std::string& text);

@@ -26,17 +26,43 @@ struct Dataset {
   std::int64_t sample_size() const;        ///< prod(sample_shape)
 };
 
-/// Local. Loads the dataset named by `spec` ("fmnist/<hierarchy>" or
-/// "synthetic/<hierarchy-free name>"). Samples whose fine class is in no
-/// superclass are dropped. Throws ConfigError for an unknown spec, InputError
-/// for missing or corrupt files.
+/// Dataset specs (the grid's `dataset` axis):
+///   fmnist/<hierarchy>        Fashion-MNIST (cfg.fmnist_dir), a hierarchy file by name
+///   cifar10/<hierarchy>       CIFAR-10 binary (cfg.cifar10_dir), e.g. cifar10/cifar10-pairs
+///   cifar100/coarse20         CIFAR-100 binary (cfg.cifar100_dir) with its own 20 superclasses
+///   cifar100/<hierarchy>      ... or a hierarchy file
+///   images/<hierarchy>        image folders (cfg.image_dir), hierarchy file in the BREEDS form
+///   synthetic/gmm             hierarchical Gaussian mixture (cfg.synthetic_*)
+///   synthetic/synthclust      SynthClust (cfg.synthclust_*)
+/// Any spec with a hierarchy may end in ":source" or ":target" (BREEDS-style
+/// domain split): each superclass keeps only its first ceil(n/2) subclasses
+/// (source) or the remaining floor(n/2) (target), subclasses in label order,
+/// so the two halves share superclasses but no fine class.
+///
+/// Local. Loads the dataset named by `spec`. Samples whose fine class is in no
+/// (kept) superclass are dropped. Throws ConfigError for an unknown spec,
+/// InputError for missing or corrupt files (naming the file).
 Dataset load_dataset(const std::string& spec, const DataConfig& cfg);
 
 /// Local. Checks that `spec` names a loadable dataset without reading its
-/// samples: "synthetic/gmm", or "fmnist/<hierarchy>" whose hierarchy file exists
-/// and is valid. Throws ConfigError for an unknown spec or hierarchy name, and
-/// InputError (naming the hierarchy file) for an invalid hierarchy file.
+/// samples (hierarchy files are read and validated; a domain split needs two
+/// or more subclasses in every superclass). Throws ConfigError for an unknown
+/// spec or hierarchy name, and InputError (naming the file) for an invalid
+/// hierarchy file.
 void check_dataset_spec(const std::string& spec, const DataConfig& cfg);
+
+/// What a spec holds, without reading samples (file sizes and directory
+/// listings at most): for scheduling costs and plans. Unknown sizes are 0.
+struct DatasetInfo {
+  std::int64_t train_size = 0, test_size = 0;
+  std::vector<std::int64_t> sample_shape;
+};
+DatasetInfo peek_dataset(const std::string& spec, const DataConfig& cfg);
+
+/// The augmentation a dataset trains with by default: {"crop", "flip"} for
+/// natural images (cifar10, cifar100, images), none for Fashion-MNIST and the
+/// synthetic sets.
+std::vector<std::string> default_augmentation(const std::string& spec);
 
 /// Local. A class-stratified subset of at most `max_samples` rows (0 = all),
 /// deterministic for a given seed; keeps the original order of rows.

@@ -23,6 +23,12 @@ struct Hierarchy {
 ///   classes: [T-shirt/top, Trouser, ...]      # fine names, by label
 ///   superclasses:                             # ordered map: name -> fine classes
 ///     tops: [T-shirt/top, Shirt]              # by name or by label
+/// or in the BREEDS form, without `classes`: the fine classes are then the
+/// subclasses named under `superclasses`, labelled in order of appearance
+/// (image folders are named after them):
+///   name: living-9
+///   superclasses:
+///     dog: [beagle, collie]
 /// Throws InputError naming file, line and key when a class is unknown, used
 /// twice, or a superclass is empty.
 Hierarchy load_hierarchy(const std::string& path);

@@ -1,8 +1,10 @@
 #pragma once
 // <out>/study.h5: external links to every run file and a /runs table.
 //   /runs/{id, dataset, architecture, normalization, pretraining, status, message, file}  strings [R]
-//   /runs/seed int32 [R], /runs/coarse_test_accuracy float64 [R] (NaN when unknown)
+//   /runs/{labels, pretrained_from}  strings [R]  (training targets; id of the pretraining run or "")
+//   /runs/seed int32 [R], /runs/{coarse,fine}_test_accuracy float64 [R] (NaN when unknown)
 //   /files/<id> -> external link to runs/<id>/activations.h5:/   (complete runs only)
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,9 @@ struct RunStatus {
   std::string message;  ///< reason of a failure
   std::string file;     ///< activations file, relative to the study directory
   double coarse_test_accuracy = 0;  ///< NaN when unknown
+  std::string labels = "coarse";    ///< what the network was trained on
+  std::string pretrained_from;      ///< the pretraining run's id, or empty
+  double fine_test_accuracy = std::numeric_limits<double>::quiet_NaN();  ///< fine-label runs only
 };
 
 /// Local (call on one rank). Writes study.h5 under a tmp name, then renames.

@@ -40,7 +40,8 @@ struct TrainOutcome {
   bool ok = false;                ///< false: failed or interrupted (see `message`)
   bool interrupted = false;       ///< stopped by stop_after_epochs, resumable
   std::string message;            ///< why ok is false
-  double coarse_test_accuracy = 0;  ///< on the whole test split
+  double coarse_test_accuracy = 0;  ///< on the whole test split (NaN: frozen, no head trained)
+  double fine_test_accuracy = 0;    ///< runs trained on fine labels; NaN otherwise
   double final_train_loss = 0;
   int epochs_done = 0;
   int resumed_from_epoch = -1;    ///< epoch of the checkpoint it resumed from, -1: fresh start
@@ -64,7 +65,15 @@ struct TrainOutcome {
 /// resumed from, ending with the same parameters as an uninterrupted run.
 /// A diverged run (non-finite loss, agreed by all ranks) returns ok=false and
 /// leaves no complete activations file.
+///
+/// `init_checkpoint` (a pretraining run's checkpoint.pt, or empty): the model
+/// starts from its weights, all but the classifier head ("head.*"), which is
+/// freshly initialised; then run.train.finetune applies (full | linear |
+/// frozen). run.labels picks the targets (fine: one output per fine class,
+/// predicted_coarse maps the prediction up the hierarchy, and the file gets
+/// fine_test_accuracy). run.extract_epochs says which epochs are stored.
 TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
-                       MPI_Comm comm, const TrainOptions& options);
+                       MPI_Comm comm, const TrainOptions& options,
+                       const std::string& init_checkpoint = "");
 
 }  // namespace cp
