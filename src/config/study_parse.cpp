@@ -65,7 +65,7 @@ void read_data(const Map& top, DataConfig& d) {
 void read_grid(const Map& top, const DataConfig& data, GridConfig& g) {
   top.require("grid");
   const Map m =
-      top.map("grid", {"dataset", "architecture", "normalization", "pretraining", "seed"});
+      top.map("grid", {"dataset", "architecture", "normalization", "pretraining", "seed", "labels"});
   for (const char* axis : {"dataset", "architecture", "normalization"}) m.require(axis);
 
   std::vector<YAML::Node> nodes;
@@ -100,6 +100,8 @@ void read_grid(const Map& top, const DataConfig& data, GridConfig& g) {
     }
   }
   m.get_int_list("seed", g.seed, IntRange::at_least(0), ListRule{});
+  // train.labels says the same; grid.labels is how the resolved file writes the axis.
+  m.get_list("labels", g.labels, ListRule{true, false, &kLabels});
 }
 
 void read_train(const Map& top, TrainConfig& t, GridConfig& g) {

@@ -53,11 +53,21 @@ nn::AnyModule make_norm(const std::string& kind, std::int64_t channels, NormInpu
                                                 : "batch, layer, group or none"));
 }
 
+namespace {
+// AnyModule needs a non-template forward; Sequential's is a template.
+struct NormHolder : nn::SequentialImpl {
+  torch::Tensor forward(torch::Tensor x) { return nn::SequentialImpl::forward(std::move(x)); }
+};
+}  // namespace
+
 nn::AnyModule register_norm(nn::Module& owner, const std::string& name, const std::string& kind,
                             std::int64_t channels, NormInput input) {
-  auto norm = make_norm(kind, channels, input);
-  owner.register_module(name, norm.ptr());
-  return norm;
+  // Inside a one-element Sequential, so convert_sync_batchnorm can swap the
+  // layer in place (a module held by value elsewhere cannot be replaced).
+  auto holder = std::make_shared<NormHolder>();
+  holder->push_back(make_norm(kind, channels, input));
+  owner.register_module(name, holder);
+  return nn::AnyModule(holder);
 }
 
 void require_image(const ModelSpec& spec, std::int64_t min_side) {

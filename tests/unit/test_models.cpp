@@ -199,13 +199,13 @@ Norm find_module(const ProbedModel& model, const std::string& name) {
 TEST(Models, NormalizationMeanings) {
   // For feature maps "layer" is GroupNorm with one group (over C, H, W).
   auto layer = make_model({"resnet8", "layer", {1, 28, 28}, 2});
-  EXPECT_EQ(find_module<torch::nn::GroupNorm>(layer, "stem_norm")->options.num_groups(), 1);
+  EXPECT_EQ(find_module<torch::nn::GroupNorm>(layer, "stem_norm.0")->options.num_groups(), 1);
   auto group = make_model({"resnet8", "group", {1, 28, 28}, 2});  // 16 channels
-  EXPECT_EQ(find_module<torch::nn::GroupNorm>(group, "stem_norm")->options.num_groups(), 8);
+  EXPECT_EQ(find_module<torch::nn::GroupNorm>(group, "stem_norm.0")->options.num_groups(), 8);
   auto vec = make_model({"mlp", "layer", {32}, 2});
-  EXPECT_NO_THROW(find_module<torch::nn::LayerNorm>(vec, "norm1"));
+  EXPECT_NO_THROW(find_module<torch::nn::LayerNorm>(vec, "norm1.0"));
   auto vit = make_model({"vit-p7-d1-w16-h2", "layer", {1, 28, 28}, 2});
-  EXPECT_NO_THROW(find_module<torch::nn::LayerNorm>(vit, "final_norm"));
+  EXPECT_NO_THROW(find_module<torch::nn::LayerNorm>(vit, "final_norm.0"));
 }
 
 TEST(Models, RejectsUnknownNamesUnsupportedNormsAndUnfitInputs) {
