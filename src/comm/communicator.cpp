@@ -89,6 +89,8 @@ bool nccl_compiled() { return CLUSTERPROBE_HAS_NCCL != 0; }
 #if !CLUSTERPROBE_HAS_NCCL
 // Without CUDA and NCCL the backend does not exist; src/comm/nccl_communicator.cpp
 // defines this function when it does.
+std::string shared_gpu(MPI_Comm, int) { return {}; }
+
 std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm, int, void*) {
   throw ConfigError(
       "parallel.backend: nccl: this build has no NCCL backend (CUDA runtime and NCCL were not "

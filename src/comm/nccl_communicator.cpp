@@ -4,7 +4,10 @@
 #include <cuda_runtime_api.h>
 #include <nccl.h>
 
+#include <cstdio>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "clusterprobe/comm/communicator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
@@ -46,6 +49,19 @@ void agree(const std::string& local_error, MPI_Comm comm) {
   if (!error.empty()) throw IoError("NCCL communicator: " + error);
 }
 
+// Host name and PCI bus id: a GPU's identity across processes, whatever
+// CUDA_VISIBLE_DEVICES each one was given.
+std::string gpu_identity(int device) {
+  char bus[64] = {};
+  if (cudaDeviceGetPCIBusId(bus, static_cast<int>(sizeof bus), device) != cudaSuccess) {
+    std::snprintf(bus, sizeof bus, "device %d", device);
+  }
+  char host[MPI_MAX_PROCESSOR_NAME] = {};
+  int length = 0;
+  MPI_Get_processor_name(host, &length);
+  return std::string(bus) + " on " + std::string(host, static_cast<std::size_t>(length));
+}
+
 class NcclCommunicator final : public Communicator {
  public:
   NcclCommunicator(MPI_Comm comm, int device, void* stream)
@@ -68,6 +84,7 @@ class NcclCommunicator final : public Communicator {
     // A throwing constructor runs no destructor: release what this rank holds.
     try {
       agree(error, comm);
+      agree(shared_gpu(comm, device), comm);
       ncclUniqueId id{};
       if (rank_ == 0) {
         const ncclResult_t r = ncclGetUniqueId(&id);
@@ -133,6 +150,27 @@ class NcclCommunicator final : public Communicator {
 };
 
 }  // namespace
+
+std::string shared_gpu(MPI_Comm comm, int cuda_device) {
+  constexpr int kWidth = 256;
+  std::string mine = gpu_identity(cuda_device);
+  mine.resize(kWidth, '\0');
+  const int size = comm_size(comm);
+  std::vector<char> all(static_cast<std::size_t>(kWidth) * static_cast<std::size_t>(size));
+  check_mpi(MPI_Allgather(mine.data(), kWidth, MPI_CHAR, all.data(), kWidth, MPI_CHAR, comm),
+            "shared_gpu: MPI_Allgather");
+  std::map<std::string, int> first_rank;
+  for (int r = 0; r < size; ++r) {
+    const std::string id(all.data() + static_cast<std::size_t>(r) * kWidth);
+    const auto [it, fresh] = first_rank.emplace(id, r);
+    if (!fresh) {
+      return "ranks " + std::to_string(it->second) + " and " + std::to_string(r) +
+             " of one run group share GPU " + id + "; NCCL needs a GPU per rank: set "
+             "parallel.ranks_per_run to at most the GPUs of a node, or parallel.backend: mpi";
+    }
+  }
+  return {};
+}
 
 std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm comm, int cuda_device, void* stream) {
   return std::make_unique<NcclCommunicator>(comm, cuda_device, stream);

@@ -9,6 +9,7 @@
 #include <thread>
 #include <sstream>
 
+#include "clusterprobe/comm/communicator.hpp"
 #include "clusterprobe/comm/groups.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
@@ -264,6 +265,21 @@ void train_stage(const StudyConfig& study, MPI_Comm world) {
   if (auto first = first_error(error, world); !first.empty()) throw ConfigError(first);
 
   RankGroups groups(world, study.parallel.ranks_per_run);
+  // auto: a group whose ranks share a GPU (more ranks per run than GPUs per
+  // node) cannot use NCCL, so it stages its all-reduces through host memory.
+  if (study.parallel.backend == "auto" && options.plan.backend == "nccl") {
+    const std::string shared = shared_gpu(groups.group(), options.plan.cuda_index);
+    if (!shared.empty()) {
+      options.plan.backend = "mpi";
+      error = study.train.sync_batchnorm
+                  ? "train.sync_batchnorm on CUDA needs NCCL, but " + shared + " (or train.sync_batchnorm: false)"
+                  : "";
+      if (groups.is_leader() && error.empty()) {
+        spdlog::warn("train: {}: this group all-reduces through MPI instead", shared);
+      }
+    }
+  }
+  if (auto first = first_error(error, world); !first.empty()) throw ConfigError(first);
   if (rank == 0) {
     spdlog::info("train: {} runs on {} ranks: {} group(s) of up to {}, {} torch threads per rank, "
                  "device {}, backend {}",

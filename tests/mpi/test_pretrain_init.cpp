@@ -241,10 +241,10 @@ TEST_F(PretrainInit, MissingCheckpointIsAnInputErrorNamingIt) {
 // train_run: its direct submodule calls are probe points, and finetune linear
 // leaves the scripted weights alone.
 TEST_F(PretrainInit, TorchScriptBodyWithLinearFinetune) {
-  const int skip = std::system("/usr/bin/python3 -c 'import torch' >/dev/null 2>&1") != 0;
+  const int skip = std::system((std::string(CP_TEST_PYTHON) + " -c 'import torch' >/dev/null 2>&1").c_str()) != 0;
   int any_skip = skip;
   MPI_Allreduce(&skip, &any_skip, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
-  if (any_skip) GTEST_SKIP() << "/usr/bin/python3 cannot import torch";
+  if (any_skip) GTEST_SKIP() << CP_TEST_PYTHON << " cannot import torch";
   const auto dir = scratch("scripted");
   const auto model = (dir / "body.pt").string();
   int rc = 0;
@@ -262,7 +262,7 @@ TEST_F(PretrainInit, TorchScriptBodyWithLinearFinetune) {
            "        return torch.relu(self.bn(h)) + 0.1 * h\n"
            "torch.manual_seed(0)\n"
            "torch.jit.script(Body()).save(sys.argv[1])\n";
-    rc = std::system(("/usr/bin/python3 " + (dir / "make.py").string() + " " + model).c_str());
+    rc = std::system((std::string(CP_TEST_PYTHON) + " " + (dir / "make.py").string() + " " + model).c_str());
   }
   MPI_Bcast(&rc, 1, MPI_INT, 0, MPI_COMM_WORLD);
   ASSERT_EQ(rc, 0);

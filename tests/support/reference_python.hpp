@@ -1,7 +1,7 @@
 #pragma once
 // Shared by the tests that check values against scikit-learn/numpy at test
 // time: a scratch directory and Debian's interpreter, where python3-sklearn
-// lives (not a pyenv one that may come first on PATH).
+// lives (not a pyenv one that may come first on PATH), unless CMake names another.
 #include <stdlib.h>
 
 #include <filesystem>
@@ -10,7 +10,11 @@
 
 namespace cp::testing {
 
-inline const char* const kPython = "/usr/bin/python3";
+#ifndef CP_TEST_PYTHON
+#define CP_TEST_PYTHON "/usr/bin/python3"
+#endif
+/// The interpreter of the reference checks (tests/CMakeLists.txt: CP_PYTHON).
+inline const char* const kPython = CP_TEST_PYTHON;
 
 /// A fresh directory under the system temp dir, removed with the test.
 struct TempDir {

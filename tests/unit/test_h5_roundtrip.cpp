@@ -34,7 +34,7 @@ class MpiEnv : public ::testing::Environment {
 };
 [[maybe_unused]] auto* const g_mpi_env = ::testing::AddGlobalTestEnvironment(new MpiEnv);
 
-constexpr const char* kPython = "/usr/bin/python3";  // Debian's, where python3-h5py lives
+constexpr const char* kPython = CP_TEST_PYTHON;  // Debian's /usr/bin/python3 unless CMake names another
 
 class H5Test : public ::testing::Test {
  protected:
@@ -255,9 +255,18 @@ with h5py.File(sys.argv[1], "w") as f:
 }
 
 cp::RunStatus run(std::string id, std::string status, std::string file, double acc) {
-  return cp::RunStatus{id, "fmnist/pairs-similar", "resnet8", "batch", "none", 2, status,
-                       status == "failed" ? "NaN loss, \"diverged\" at epoch 3 — ü" : "",
-                       file, acc};
+  cp::RunStatus r;
+  r.id = std::move(id);
+  r.dataset = "fmnist/pairs-similar";
+  r.architecture = "resnet8";
+  r.normalization = "batch";
+  r.pretraining = "none";
+  r.seed = 2;
+  r.message = status == "failed" ? "NaN loss, \"diverged\" at epoch 3 — ü" : "";
+  r.status = std::move(status);
+  r.file = std::move(file);
+  r.coarse_test_accuracy = acc;
+  return r;
 }
 
 TEST_F(H5Test, StudyIndexRoundTripAndExternalLinks) {

@@ -111,7 +111,9 @@ TEST(Plan, GridRunThatIsAlsoAPretrainingRunIsTrainedOnce) {
   EXPECT_EQ(runs.front().labels, "fine");
   EXPECT_EQ(runs.front().pretraining, "none");
   for (std::size_t i = 1; i < runs.size(); ++i) {
-    if (!runs[i].parent_id.empty()) EXPECT_EQ(runs[i].parent_id, runs.front().id);
+    if (!runs[i].parent_id.empty()) {
+      EXPECT_EQ(runs[i].parent_id, runs.front().id);
+    }
   }
 }
 
@@ -239,9 +241,10 @@ TEST(Plan, ReproStudiesParseAndPlan) {
     const auto runs = cp::expand_grid(s);
     EXPECT_FALSE(runs.empty());
     for (const auto& r : runs) {
-      if (!r.parent_id.empty())
+      if (!r.parent_id.empty()) {
         EXPECT_TRUE(std::any_of(runs.begin(), runs.end(),
                                 [&](const cp::RunSpec& p) { return p.id == r.parent_id; }));
+      }
     }
   }
   EXPECT_GE(files, 5);

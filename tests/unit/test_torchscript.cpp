@@ -17,7 +17,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kPython = "/usr/bin/python3";
+constexpr const char* kPython = CP_TEST_PYTHON;
 
 // A conv -> bn -> relu Sequential ("features"), a residual add around "block",
 // pooling, a Linear "proj"; BatchNorm statistics made non-trivial first.

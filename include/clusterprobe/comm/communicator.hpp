@@ -63,12 +63,19 @@ std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm);
 /// Local. Whether this build has the NCCL backend (CUDA runtime + NCCL found).
 bool nccl_compiled();
 
+/// Collective over `comm`. Empty when every rank of `comm` drives a different
+/// GPU (told apart by host name and the PCI bus id of `cuda_device`);
+/// otherwise the same message on every rank, naming two ranks that share one
+/// (NCCL refuses such a group). Empty in a build without the NCCL backend.
+std::string shared_gpu(MPI_Comm comm, int cuda_device);
+
 /// Collective over `comm`. An NCCL communicator over the ranks of `comm` on
 /// CUDA device `cuda_device`: rank 0 makes the unique id, MPI_Bcast sends it,
 /// ncclCommInitRank joins. `stream` is a cudaStream_t (nullptr: the legacy
 /// default stream, which is the one LibTorch uses unless a stream guard says
-/// otherwise). Device problems (no GPU, a CUDA driver older than the runtime)
-/// are agreed on first, so every rank throws the same IoError together.
+/// otherwise). Device problems (no GPU, a CUDA driver older than the runtime,
+/// two ranks on one GPU) are agreed on first, so every rank throws the same
+/// IoError together.
 /// Throws ConfigError when the build has no NCCL backend.
 std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm comm, int cuda_device,
                                                      void* stream = nullptr);
