@@ -43,7 +43,7 @@ class Item {
   Item(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
        const ClusterConfig& config, const std::vector<std::string>& metrics)
       : file_(file), key_(key), run_id_(run_id), config_(config), metrics_(metrics),
-        raw_(file.read(key)), X_(raw_) {
+        raw_(file.read(key)), X_(raw_), predicted_(file.predicted_coarse_at(key.epoch)) {
     preprocess(X_, config.preprocess);
     const auto& coarse = file.coarse();
     for (std::size_t i = 0; i < coarse.size(); ++i) rows_of_[coarse[i]].push_back(static_cast<std::int64_t>(i));
@@ -67,7 +67,7 @@ class Item {
     }
     for (const auto& [metric, values] : per_metric) add("mean", name, metric, mean_of(values));
     if (fine_set(all_).size() >= 2) score(cluster(name, all_, 0), name, "global", nullptr);
-    if (has(metrics_, "accuracy") && file_.predicted_coarse()) {
+    if (has(metrics_, "accuracy") && predicted_) {
       add("global", name, "e2e_accuracy", end_to_end_accuracy(per_super, single_subclass));
     }
   }
@@ -147,7 +147,7 @@ class Item {
   double end_to_end_accuracy(const std::map<std::int32_t, Clustering>& per_super,
                              const std::map<std::int32_t, std::int32_t>& single_subclass) const {
     const auto& fine = file_.fine();
-    const auto& predicted = *file_.predicted_coarse();
+    const auto& predicted = *predicted_;
     std::map<std::int32_t, std::vector<std::int64_t>> predicted_rows;
     for (std::size_t i = 0; i < fine.size(); ++i) predicted_rows[predicted[i]].push_back(static_cast<std::int64_t>(i));
     std::int64_t correct = 0;
@@ -175,6 +175,9 @@ class Item {
   const ClusterConfig& config_;
   const std::vector<std::string>& metrics_;
   RowMatrixXf raw_, X_;
+  // The network's superclass per row at this epoch: e2e accuracy needs the
+  // prediction of the same network whose features are clustered.
+  std::optional<std::vector<std::int32_t>> predicted_;
   std::map<std::int32_t, std::vector<std::int64_t>> rows_of_;
   std::vector<std::int64_t> all_;
   RecordBatch out_;

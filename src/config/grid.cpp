@@ -106,14 +106,9 @@ std::string incompatibility(const std::string& arch, const std::string& norm,
   return {};
 }
 
-struct Expansion {
-  std::vector<RunSpec> runs;
-  std::vector<std::string> skipped;
-};
-
-Expansion expand(const StudyConfig& study) {
+GridExpansion expand(const StudyConfig& study) {
   const GridConfig& g = study.grid;
-  Expansion out;
+  GridExpansion out;
   std::set<std::string> seen;  // ids already planned
   auto add = [&](RunSpec r) {
     if (seen.insert(r.id).second) out.runs.push_back(std::move(r));
@@ -172,8 +167,9 @@ Expansion expand(const StudyConfig& study) {
   for (const auto& r : out.runs) {
     if (!r.parent_id.empty()) parents.insert(r.parent_id);
   }
+  for (auto& r : out.runs) r.is_pretraining = parents.count(r.id) > 0;
   std::stable_partition(out.runs.begin(), out.runs.end(),
-                        [&](const RunSpec& r) { return parents.count(r.id) > 0; });
+                        [](const RunSpec& r) { return r.is_pretraining; });
   return out;
 }
 
@@ -192,8 +188,6 @@ std::string content_hash(const std::string& text) {
 
 std::vector<RunSpec> expand_grid(const StudyConfig& study) { return expand(study).runs; }
 
-std::vector<std::string> skipped_combinations(const StudyConfig& study) {
-  return expand(study).skipped;
-}
+GridExpansion expand_grid_explained(const StudyConfig& study) { return expand(study); }
 
 }  // namespace cp

@@ -302,9 +302,9 @@ StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
   YAML::Node root = yamlr::load_document(yaml_text, o);
   for (const auto& ov : overrides) apply_override(root, ov, o);
   StudyConfig s = read_study(root, o);
-  if (expand_grid(s).empty()) {
+  if (const auto grid = expand_grid_explained(s); grid.runs.empty()) {
     std::string why;
-    for (const auto& skipped : skipped_combinations(s)) why += "\n  " + skipped;
+    for (const auto& skipped : grid.skipped) why += "\n  " + skipped;
     o.fail_at(origin, "grid", "no combination of the axes makes a run:" + why);
   }
   s.source_path = origin;

@@ -144,6 +144,16 @@ const std::vector<std::int64_t>& ActivationFile::index() const { return impl_->i
 const std::optional<std::vector<std::int32_t>>& ActivationFile::predicted_coarse() const {
   return impl_->predicted;
 }
+std::optional<std::vector<std::int32_t>> ActivationFile::predicted_coarse_at(int epoch) const {
+  Impl& f = *impl_;
+  const std::string obj = "/predicted_coarse/epoch_" + std::to_string(epoch);
+  if (h5::exists(f.ctx, f.file, obj)) return narrow_labels(f.ctx, obj, f.read_column(obj, rows()));
+  // Older files: only the final network's prediction, which belongs to the last epoch.
+  const bool last = !f.layers.empty() && epoch == f.layers.back().epoch;
+  if (last && f.predicted) return f.predicted;
+  return std::nullopt;
+}
+
 const std::vector<LayerKey>& ActivationFile::layers() const { return impl_->layers; }
 std::int64_t ActivationFile::rows() const { return static_cast<std::int64_t>(impl_->fine.size()); }
 

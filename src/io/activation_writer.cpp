@@ -212,11 +212,13 @@ void ActivationWriter::write_labels(std::int64_t row_offset, std::int64_t n,
 }
 
 void ActivationWriter::write_predicted_coarse(std::int64_t row_offset, std::int64_t n,
-                                              const std::int32_t* pred) {
+                                              const std::int32_t* pred, int epoch) {
   Impl& w = *impl_;
+  const std::string path = epoch < 0 ? std::string("/labels/predicted_coarse")
+                                     : "/predicted_coarse/epoch_" + std::to_string(epoch);
+  w.same_on_all_ranks("write_predicted_coarse " + path, {epoch});
   w.agree<InternalError>(w.check_rows("write_predicted_coarse", row_offset, n, !pred));
-  w.write_vector("/labels/predicted_coarse", H5T_STD_I32LE, H5T_NATIVE_INT32, 4, row_offset, n,
-                 pred);
+  w.write_vector(path, H5T_STD_I32LE, H5T_NATIVE_INT32, 4, row_offset, n, pred);
 }
 
 void ActivationWriter::write_layer(int epoch, const std::string& layer, std::int64_t dim,

@@ -29,12 +29,10 @@ std::vector<ClusterInput> study_inputs(const StudyConfig& study) {
 }
 
 void print_plan(const StudyConfig& study, std::ostream& out) {
-  const auto runs = expand_grid(study);
-  std::size_t pretraining = 0;
-  for (const auto& r : runs) {
-    pretraining += std::any_of(runs.begin(), runs.end(),
-                               [&](const RunSpec& d) { return d.parent_id == r.id; });
-  }
+  const auto grid = expand_grid_explained(study);
+  const auto& runs = grid.runs;
+  const auto pretraining = std::count_if(runs.begin(), runs.end(),
+                                         [](const RunSpec& r) { return r.is_pretraining; });
   out << "study " << study.study << ": " << runs.size() << " runs (" << pretraining
       << " pretraining) -> " << study.output << "\n";
   out << std::left << std::setw(18) << "id" << std::setw(30) << "dataset" << std::setw(12)
@@ -49,7 +47,7 @@ void print_plan(const StudyConfig& study, std::ostream& out) {
         // The dependency: this run starts from that run's final weights.
         << (r.parent_id.empty() ? "-" : r.parent_id) << "\n";
   }
-  for (const auto& s : skipped_combinations(study)) out << "skipped: " << s << "\n";
+  for (const auto& s : grid.skipped) out << "skipped: " << s << "\n";
 }
 
 }  // namespace cp

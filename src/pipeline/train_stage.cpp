@@ -5,7 +5,6 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
-#include <set>
 #include <thread>
 #include <sstream>
 
@@ -241,13 +240,11 @@ void train_stage(const StudyConfig& study, MPI_Comm world) {
   const int rank = comm_rank(world), size = comm_size(world);
   const auto runs = expand_grid(study);
   std::vector<double> costs;
-  std::set<std::string> parents;
+  std::vector<bool> is_parent;
   for (const auto& r : runs) {
     costs.push_back(r.cost);
-    if (!r.parent_id.empty()) parents.insert(r.parent_id);
+    is_parent.push_back(r.is_pretraining);
   }
-  std::vector<bool> is_parent;
-  for (const auto& r : runs) is_parent.push_back(parents.count(r.id) > 0);
   const auto order = cost_order(costs, is_parent);
   const NodePlacement node = node_placement(world);
 

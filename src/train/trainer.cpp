@@ -168,8 +168,19 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
   writer.write_labels(probe_rows.first, probe_n, probe_split.fine.data() + probe_rows.first,
                       probe_split.coarse.data() + probe_rows.first,
                       probe_split.index.data() + probe_rows.first);
+  // The network's superclass of each probe row after `epoch` (fine networks:
+  // the most likely fine class the hierarchy uses, mapped up), for e2e accuracy.
+  auto write_predictions = [&](const torch::Tensor& logits, int epoch) {
+    auto predicted = label_map.to_coarse.to(torch::kCPU)
+                         .index_select(0, predict_classes(label_map, logits).to(torch::kCPU))
+                         .to(torch::kInt32)
+                         .contiguous();
+    writer.write_predicted_coarse(probe_rows.first, probe_n, predicted.data_ptr<std::int32_t>(), epoch);
+  };
   // Epoch 0 comes from the initial (or pretrained) model, also when resuming.
   auto logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, 0);
+  // A frozen network's head is untrained: its predictions would mean nothing.
+  if (!frozen) write_predictions(logits, 0);
 
   torch::optim::SGD optimizer(trainable_parameters(*model, finetune),
                               torch::optim::SGDOptions(run.train.lr)
@@ -289,13 +300,11 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
   TestAccuracy acc{nan, nan};
   if (!frozen) {
     acc = sharded_test_accuracy(model, test_t.x, test_t.coarse, test_t.fine, label_map, comm);
-    if (epochs > 0) logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, epochs);
-    // Fine networks: the most likely used fine class, mapped to its superclass.
-    auto predicted = label_map.to_coarse.to(torch::kCPU)
-                         .index_select(0, predict_classes(label_map, logits).to(torch::kCPU))
-                         .to(torch::kInt32)
-                         .contiguous();
-    writer.write_predicted_coarse(probe_rows.first, probe_n, predicted.data_ptr<std::int32_t>());
+    if (epochs > 0) {
+      logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, epochs);
+      write_predictions(logits, epochs);
+    }
+    write_predictions(logits, -1);
     writer.set_number_attr("coarse_test_accuracy", acc.coarse);
     if (label_map.fine) writer.set_number_attr("fine_test_accuracy", acc.fine);
   }
@@ -309,7 +318,7 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
   for (int e : epochs_stored) {
     if (e == 0 || e == epochs) continue;
     load_model_file(*model, snapshot_path(run_dir, e), device, comm);
-    store_epoch(writer, model, probe_t.x, probe_rows, run.extract, e);
+    write_predictions(store_epoch(writer, model, probe_t.x, probe_rows, run.extract, e), e);
   }
   writer.commit();
   if (leader) {

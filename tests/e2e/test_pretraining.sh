@@ -45,13 +45,13 @@ assert sorted(labels[ids.index(c)] for c in children) == ["coarse", "fine"]
 for i, l, a in zip(ids, labels, fine_acc):
     assert (l == "fine") == np.isfinite(a), (i, l, a)   # fine accuracy only for fine-label runs
 with h5py.File(f"{out}/runs/{parent}/activations.h5", "r") as p:
-    assert sorted(p.keys()) == ["epoch_0", "epoch_1", "epoch_3", "labels"], list(p.keys())
+    assert sorted(p.keys()) == ["epoch_0", "epoch_1", "epoch_3", "labels", "predicted_coarse"], list(p.keys())
     assert p.attrs["trained_on"] in ("fine", b"fine")
     pidx = p["labels/index"][:]
     ref = {l: p[f"epoch_3/{l}"][:] for l in ("fc1", "fc2")}
 for c in children:
     with h5py.File(f"{out}/runs/{c}/activations.h5", "r") as f:
-        assert sorted(f.keys()) == ["epoch_0", "epoch_1", "epoch_2", "labels"], list(f.keys())
+        assert sorted(f.keys()) == ["epoch_0", "epoch_1", "epoch_2", "labels", "predicted_coarse"], list(f.keys())
         assert (f["labels/index"][:] == pidx).all()
         for l, want in ref.items():
             got = f[f"epoch_0/{l}"][:]

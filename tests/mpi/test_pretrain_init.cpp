@@ -209,6 +209,15 @@ TEST_F(PretrainInit, ExtractEpochsSurviveAResume) {
   }
   // Epoch 1 and 2 really are other models than epoch 3.
   EXPECT_FALSE(fa.read(*find(fa, 1, "fc2")).isApprox(fa.read(*find(fa, 3, "fc2")), 1e-6f));
+  // Each stored epoch has its network's predictions (e2e accuracy at that
+  // epoch), the same after a resume; the last one is the final network's.
+  for (int e : {0, 1, 2, 3}) {
+    const auto pa = fa.predicted_coarse_at(e), pb = fb.predicted_coarse_at(e);
+    ASSERT_TRUE(pa && pb) << "epoch " << e;
+    EXPECT_EQ(*pa, *pb) << "epoch " << e;
+  }
+  EXPECT_EQ(*fa.predicted_coarse_at(3), *fa.predicted_coarse());
+  EXPECT_NE(*fa.predicted_coarse_at(0), *fa.predicted_coarse()) << "an untrained net predicts as well as a trained one";
   for (const auto& dir : {whole, split}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       const auto name = entry.path().filename().string();

@@ -97,6 +97,9 @@ void write_sample(cp::ActivationWriter& w) {
   w.write_labels(0, 4, fine.data(), coarse.data(), index.data());
   w.write_labels(4, 3, fine.data() + 4, coarse.data() + 4, index.data() + 4);
   w.write_predicted_coarse(0, 7, coarse.data());
+  const std::vector<std::int32_t> early{3, 3, 2, 2, 1, 1, 0};  // epoch 0: another network
+  w.write_predicted_coarse(0, 3, early.data(), 0);
+  w.write_predicted_coarse(3, 4, early.data() + 3, 0);
   w.write_layer(0, "input", 3, 0, 7, layer_rows(0, 7, 3, 0).data());
   w.write_layer(2, "fc", 5, 0, 2, layer_rows(0, 2, 5, 2).data());
   w.write_layer(2, "fc", 5, 2, 5, layer_rows(2, 5, 5, 2).data());
@@ -120,6 +123,10 @@ TEST_F(H5Test, ActivationsRoundTripThroughMpiIoOnCommSelf) {
   EXPECT_EQ(f.index(), (std::vector<std::int64_t>{10, 11, 12, 13, 14, 15, 16}));
   ASSERT_TRUE(f.predicted_coarse());
   EXPECT_EQ(*f.predicted_coarse(), f.coarse());
+  // Per epoch: epoch 0 has its own; epoch 2, the last, falls back to the final one.
+  EXPECT_EQ(f.predicted_coarse_at(0), (std::vector<std::int32_t>{3, 3, 2, 2, 1, 1, 0}));
+  EXPECT_EQ(f.predicted_coarse_at(2), f.coarse());
+  EXPECT_FALSE(f.predicted_coarse_at(1));
   EXPECT_EQ(f.string_attr("run_id"), "run-ä1");
   EXPECT_EQ(f.string_attr("config"), sample_meta().config_yaml);
   EXPECT_EQ(f.string_attr("version"), CLUSTERPROBE_VERSION);

@@ -50,6 +50,7 @@ TEST(Plan, PretrainingRunIsPlannedOnceBeforeItsDependents) {
   EXPECT_TRUE(parent.parent_id.empty());
   int dependents = 0;
   for (const auto& r : runs) {
+    EXPECT_EQ(r.is_pretraining, r.id == parent.id) << r.id;
     if (r.pretraining == "none") {
       EXPECT_TRUE(r.parent_id.empty());
       continue;
@@ -140,7 +141,7 @@ TEST(Plan, CombinationsAnArchitectureCannotTakeAreSkipped) {
       "  normalization: [batch, group]\n");
   const auto runs = cp::expand_grid(s);
   ASSERT_EQ(runs.size(), 3u);  // the ViT has no group normalization
-  const auto skipped = cp::skipped_combinations(s);
+  const auto skipped = cp::expand_grid_explained(s).skipped;
   ASSERT_EQ(skipped.size(), 1u);
   EXPECT_NE(skipped[0].find("normalization group is not defined for vit-d1-w16-h2"),
             std::string::npos);

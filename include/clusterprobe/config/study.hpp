@@ -126,6 +126,9 @@ struct RunSpec {
   /// empty. A pretraining run is an ordinary run of the plan (pretraining none,
   /// labels and dataset from the `fine:`/`coarse:` spec), trained once.
   std::string parent_id;
+  /// Whether another run of the plan starts from this one's weights (set by
+  /// expand_grid; not part of the id).
+  bool is_pretraining = false;
   /// The TorchScript file of `torchscript:<path>` pretraining, else empty,
   /// and the hash of its content (part of the id: a changed file is a new run).
   std::string torchscript_path, torchscript_hash;
@@ -159,8 +162,16 @@ StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
 /// lacks, torchscript without its file) are left out; identical runs appear once.
 std::vector<RunSpec> expand_grid(const StudyConfig& study);
 
-/// Local. The combinations expand_grid left out, each with the reason.
-std::vector<std::string> skipped_combinations(const StudyConfig& study);
+/// The runs of expand_grid together with the combinations it left out, each
+/// with the reason: what `plan` shows, from one expansion (peeking at a large
+/// image folder or hashing a TorchScript file is not free).
+struct GridExpansion {
+  std::vector<RunSpec> runs;
+  std::vector<std::string> skipped;
+};
+
+/// Local. expand_grid's runs and the skipped combinations.
+GridExpansion expand_grid_explained(const StudyConfig& study);
 
 /// Local. 64-bit FNV-1a of `text` as 16 lower-case hex digits.
 std::string content_hash(const std::string& text);

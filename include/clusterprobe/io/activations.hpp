@@ -4,7 +4,8 @@
 //   /            attrs: run_id, config (YAML), version, complete (0/1), + extras
 //   /labels/fine, /labels/coarse   int32 [N]
 //   /labels/index                  int64 [N]
-//   /labels/predicted_coarse       int32 [N] (optional)
+//   /labels/predicted_coarse       int32 [N] (optional): the final network's superclass
+//   /predicted_coarse/epoch_<e>    int32 [N] (optional): the network's superclass after epoch e
 //   /epoch_<e>/<layer>             float32 [N, D]
 //
 // The writer works on `<path>.tmp` and renames it to `<path>` in commit(), so a
@@ -49,8 +50,10 @@ class ActivationWriter {
   /// numbered row_offset, row_offset + 1, ... Pointers may be null where n == 0.
   void write_labels(std::int64_t row_offset, std::int64_t n, const std::int32_t* fine,
                     const std::int32_t* coarse, const std::int64_t* index);
-  /// Collective. This rank's rows of /labels/predicted_coarse.
-  void write_predicted_coarse(std::int64_t row_offset, std::int64_t n, const std::int32_t* pred);
+  /// Collective. This rank's rows of /labels/predicted_coarse (epoch < 0: the
+  /// final network) or of /predicted_coarse/epoch_<epoch>.
+  void write_predicted_coarse(std::int64_t row_offset, std::int64_t n, const std::int32_t* pred,
+                              int epoch = -1);
   /// Collective. This rank's rows of /epoch_<epoch>/<layer>, `dim` floats per row.
   /// Every rank passes the same epoch, layer and dim (n may be 0). May be called
   /// repeatedly for the same layer with other rows (batched extraction). Stored
@@ -91,6 +94,10 @@ class ActivationFile {
   const std::vector<std::int32_t>& coarse() const;
   const std::vector<std::int64_t>& index() const;  ///< 0..N-1 when absent
   const std::optional<std::vector<std::int32_t>>& predicted_coarse() const;
+  /// The network's superclass for each row after `epoch`: /predicted_coarse/epoch_<e>,
+  /// else (files written before it existed) /labels/predicted_coarse for the
+  /// last stored epoch; nullopt otherwise.
+  std::optional<std::vector<std::int32_t>> predicted_coarse_at(int epoch) const;
   /// All stored matrices, sorted by epoch then layer name.
   const std::vector<LayerKey>& layers() const;
   std::int64_t rows() const;
