@@ -95,19 +95,26 @@ std::string penultimate(const std::vector<std::string>& layers, const std::strin
   return layers.size() >= 2 && layers.back() == "logits" ? layers[layers.size() - 2] : "";
 }
 
-// Mean AMI of every layer at every stored epoch: how clusterability evolves
-// with training (epoch 0: the untrained or pretrained network).
-Table dynamics(const RunMetrics& rm, const std::string& method) {
+// One metric of every layer at every stored epoch: how clusterability (mean
+// AMI) and recoverability (e2e accuracy) evolve with training (epoch 0: the
+// untrained or pretrained network). Empty when fewer than two epochs have it.
+Table dynamics(const RunMetrics& rm, const std::string& scope, const std::string& method,
+               const std::string& metric) {
   std::vector<std::string> header{"layer"};
   for (int e : rm.epochs()) header.push_back("epoch " + std::to_string(e));
   Table t(header);
+  std::set<int> seen;
   for (const auto& layer : rm.layers()) {
     if (layer == "input") continue;
     std::vector<std::string> row{layer};
-    for (int e : rm.epochs()) row.push_back(fixed(rm.get(e, layer, "mean", method, "ami")));
+    for (int e : rm.epochs()) {
+      const double v = rm.get(e, layer, scope, method, metric);
+      if (!std::isnan(v)) seen.insert(e);
+      row.push_back(fixed(v));
+    }
     t.add_row(row);
   }
-  return t;
+  return seen.size() >= 2 ? t : Table({"layer"});
 }
 
 }  // namespace
@@ -177,9 +184,14 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
     out.terminal += title + "\n" + t.text() + best_line + "\n\n";
     out.markdown += "### " + title + "\n\n" + t.markdown() + "\n" + best_line + "\n\n";
     if (rm.epochs().size() > 2) {
-      const Table d = dynamics(rm, main);
-      out.terminal += "mean AMI by epoch (training dynamics)\n" + d.text() + "\n";
-      out.markdown += "Mean AMI by epoch (training dynamics):\n\n" + d.markdown() + "\n";
+      for (const auto& [what, scope, metric] :
+           {std::tuple<std::string, std::string, std::string>{"mean AMI", "mean", "ami"},
+            {"e2e accuracy", "global", "e2e_accuracy"}}) {
+        const Table d = dynamics(rm, scope, main, metric);
+        if (d.empty()) continue;
+        out.terminal += what + " by epoch (training dynamics)\n" + d.text() + "\n";
+        out.markdown += what + " by epoch (training dynamics):\n\n" + d.markdown() + "\n";
+      }
     }
 
     auto st = status.find(id);

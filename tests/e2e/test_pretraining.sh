@@ -61,6 +61,10 @@ for c in children:
 print("dependents start from the pretraining run's final weights:", children)
 PY
 
+# Training dynamics: e2e accuracy at each stored epoch, from that epoch's network.
+grep -q "^e2e accuracy by epoch (training dynamics):" "$WORK/out/report.md" ||
+  die "report.md has no e2e accuracy by epoch"
+
 "$MPIEXEC" -n 2 "$CP_BIN" run "$WORK/study.yaml" > "$WORK/log2" 2>&1 || { cat "$WORK/log2"; die "second run failed"; }
 [ "$(grep -c "is complete: skipped" "$WORK/log2")" = 3 ] || { cat "$WORK/log2"; die "a complete run was retrained"; }
 echo PASS
