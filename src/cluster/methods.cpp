@@ -37,32 +37,41 @@ RowMatrixXf select_rows(const RowMatrixXf& X, const std::vector<std::int64_t>& r
   return out;
 }
 
-Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
-                       const ClusterConfig& config, std::uint64_t seed) {
+namespace {
+
+KMeansParams kmeans_params(const ClusterConfig& config, int k, std::uint64_t seed) {
   KMeansParams km;
   km.k = k;
   km.restarts = config.restarts;
   km.max_iter = config.max_iter;
   km.tol = config.tol;
   km.seed = seed;
+  return km;
+}
+
+}  // namespace
+
+Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const ClusterConfig& config,
+                        std::uint64_t seed) {
   Partition p;
+  p.labels = spectral_clustering(W, k, kmeans_params(config, k, seed));
+  p.centroids = cluster_means(X, p.labels, k);
+  return p;
+}
+
+Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
+                       const ClusterConfig& config, std::uint64_t seed) {
   if (method == "kmeans") {
-    auto r = kmeans(X, km);
-    p.labels = std::move(r.labels);
-    p.centroids = std::move(r.centroids);
-    return p;
+    auto r = kmeans(X, kmeans_params(config, k, seed));
+    return Partition{std::move(r.labels), std::move(r.centroids)};
   }
   if (method == "spectral") {
     // A neighbour count beyond the row count would make every graph complete.
     const int knn = std::max(1, std::min<int>(config.knn, static_cast<int>(X.rows()) - 1));
-    p.labels = spectral_clustering(knn_affinity(X, knn), k, km);
-  } else if (method == "ssc") {
-    p.labels = spectral_clustering(ssc_affinity(X, ssc_params(config, seed)), k, km);
-  } else {
-    throw ConfigError("cluster.methods: unknown method '" + method + "' (known: kmeans, spectral, ssc)");
+    return cluster_graph(knn_affinity(X, knn), X, k, config, seed);
   }
-  p.centroids = cluster_means(X, p.labels, k);
-  return p;
+  if (method == "ssc") return cluster_graph(ssc_affinity(X, ssc_params(config, seed)), X, k, config, seed);
+  throw ConfigError("cluster.methods: unknown method '" + method + "' (known: kmeans, spectral, ssc)");
 }
 
 }  // namespace cp

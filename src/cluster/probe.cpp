@@ -98,7 +98,7 @@ class Item {
   // Community structure of the SSC graph of all rows (the subspace-clustering study).
   void community() {
     const auto& fine = file_.fine();
-    const auto W = ssc_affinity(X_, ssc_params(config_, 0));
+    const Affinity& W = ssc_of_all();
     const auto found = detect_communities(W, config_.community, config_.resolution, 0);
     add("global", "ssc", "modularity", found.modularity);
     add("global", "ssc", "communities", found.count);
@@ -117,12 +117,15 @@ class Item {
   }
 
   Clustering cluster(const std::string& method, const std::vector<std::int64_t>& rows,
-                     std::uint64_t seed_offset) const {
+                     std::uint64_t seed_offset) {
     Clustering c;
     c.rows = rows;
     for (auto r : rows) c.truth.push_back(file_.fine()[static_cast<std::size_t>(r)]);
     const int k = static_cast<int>(fine_set(rows).size());
-    c.partition = cluster_rows(method, select_rows(X_, rows), k, config_, 1234 + seed_offset);
+    const std::uint64_t seed = kSeed + seed_offset;
+    c.partition = method == "ssc" && rows.size() == all_.size()
+                      ? cluster_graph(ssc_of_all(), X_, k, config_, seed)
+                      : cluster_rows(method, select_rows(X_, rows), k, config_, seed);
     c.cluster_to_fine = match_clusters(c.truth, c.partition.labels);
     return c;
   }
@@ -169,12 +172,22 @@ class Item {
     out_.metrics.push_back({run_id_, key_.layer, key_.epoch, scope, method, metric, v});
   }
 
+  // The SSC graph of all rows, built once: the global ssc clustering and the
+  // community measures share it (building it is the costly part of both).
+  const Affinity& ssc_of_all() {
+    if (!ssc_all_) ssc_all_ = ssc_affinity(X_, ssc_params(config_, kSeed));
+    return *ssc_all_;
+  }
+
+  static constexpr std::uint64_t kSeed = 1234;
+
   const ActivationFile& file_;
   LayerKey key_;
   std::string run_id_;
   const ClusterConfig& config_;
   const std::vector<std::string>& metrics_;
   RowMatrixXf raw_, X_;
+  std::optional<Affinity> ssc_all_;
   // The network's superclass per row at this epoch: e2e accuracy needs the
   // prediction of the same network whose features are clustered.
   std::optional<std::vector<std::int32_t>> predicted_;

@@ -26,6 +26,11 @@ struct Partition {
 Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
                        const ClusterConfig& config, std::uint64_t seed);
 
+/// Local. Spectral clustering of an affinity graph W of the rows of X already
+/// built (cluster_rows's spectral and ssc), with the clusters' means in X.
+Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const ClusterConfig& config,
+                        std::uint64_t seed);
+
 /// Local. The SSC parameters a study asks for.
 SscParams ssc_params(const ClusterConfig& config, std::uint64_t seed);
 
