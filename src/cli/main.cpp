@@ -45,6 +45,9 @@ cp::StudyConfig analyze_config(const std::string& out_dir, const std::vector<std
   return cp::parse_study(yaml, "analyze", overrides);
 }
 
+// EX_TEMPFAIL (sysexits.h): not finished, the same command again goes on.
+constexpr int kExitOutOfTime = 75;
+
 void setup_logging(bool verbose, int rank) {
   spdlog::set_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %l: %v");
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
@@ -93,7 +96,10 @@ int main(int argc, char** argv) {
   const int rank = cp::comm_rank(MPI_COMM_WORLD);
   setup_logging(args.verbose, rank);
   try {
-    if (train->parsed() || run->parsed()) cp::train_stage(study, MPI_COMM_WORLD);
+    if ((train->parsed() || run->parsed()) && cp::train_stage(study, MPI_COMM_WORLD).out_of_time) {
+      // Clustering now would overrun the limit too; a job script resubmits on this code.
+      return kExitOutOfTime;
+    }
     if (cluster->parsed() || run->parsed()) {
       cp::cluster_stage(cp::study_inputs(study), study, study.output, MPI_COMM_WORLD);
     }

@@ -120,6 +120,7 @@ struct GroupResult {
   std::map<std::size_t, RunStatus> statuses;  ///< on the leader: the runs this group claimed
   std::string fatal;                          ///< a user error that stops the stage
   bool config_error = false;
+  bool out_of_time = false;                   ///< the deadline stopped this group
 };
 
 GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& runs,
@@ -132,17 +133,24 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
   std::map<std::string, std::size_t> index_of;
   for (std::size_t i = 0; i < runs.size(); ++i) index_of[runs[i].id] = i;
   for (;;) {
+    constexpr std::int64_t kOutOfTime = -2;
     std::int64_t claim = -1;
     std::string error;
     if (leader) {
       try {
-        claim = counter.fetch_add();
+        // Past the deadline, or a run already stopped by it: claim nothing more.
+        claim = result.out_of_time || wall_seconds() >= options.deadline ? kOutOfTime
+                                                                          : counter.fetch_add();
       } catch (const std::exception& e) {
         error = e.what();
       }
     }
     if (result.fatal = first_error(error, group); !result.fatal.empty()) break;
     check_mpi(MPI_Bcast(&claim, 1, MPI_INT64_T, 0, group), "train: MPI_Bcast(claim)");
+    if (claim == kOutOfTime) {
+      result.out_of_time = true;
+      break;
+    }
     if (claim >= static_cast<std::int64_t>(runs.size())) break;  // nothing left for anyone
     const std::size_t i = order[static_cast<std::size_t>(claim)];
     const RunSpec& run = runs[i];
@@ -204,6 +212,7 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
         const auto outcome =
             train_run(run, it->second, run_dir(study, run.id), group, options, init_checkpoint);
         status.status = outcome.ok ? "complete" : outcome.interrupted ? "pending" : "failed";
+        result.out_of_time = result.out_of_time || outcome.out_of_time;
         status.message = outcome.message;
         status.coarse_test_accuracy = outcome.ok ? outcome.coarse_test_accuracy : std::nan("");
         status.fine_test_accuracy = outcome.ok ? outcome.fine_test_accuracy : std::nan("");
@@ -236,7 +245,7 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
 
 }  // namespace
 
-void train_stage(const StudyConfig& study, MPI_Comm world) {
+TrainSummary train_stage(const StudyConfig& study, MPI_Comm world) {
   const int rank = comm_rank(world), size = comm_size(world);
   const auto runs = expand_grid(study);
   std::vector<double> costs;
@@ -260,6 +269,12 @@ void train_stage(const StudyConfig& study, MPI_Comm world) {
     error = e.what();
   }
   if (auto first = first_error(error, world); !first.empty()) throw ConfigError(first);
+  if (study.parallel.max_hours > 0) {
+    // Rank 0's clock: every group stops at the same instant.
+    double start = wall_seconds();
+    check_mpi(MPI_Bcast(&start, 1, MPI_DOUBLE, 0, world), "train: MPI_Bcast(start)");
+    options.deadline = start + study.parallel.max_hours * 3600.0;
+  }
 
   RankGroups groups(world, study.parallel.ranks_per_run);
   // auto: a group whose ranks share a GPU (more ranks per run than GPUs per
@@ -315,7 +330,13 @@ void train_stage(const StudyConfig& study, MPI_Comm world) {
     }
     spdlog::info("train: {} of {} runs complete, {} failed", complete, all.size(), failed);
   }
-  MPI_Barrier(world);
+  TrainSummary summary;
+  summary.out_of_time = any_of(result.out_of_time, world);
+  if (rank == 0 && summary.out_of_time) {
+    spdlog::warn("train: the wall-time limit (parallel.max_hours {}) stopped training; the same "
+                 "command again goes on where it stopped", study.parallel.max_hours);
+  }
+  return summary;
 }
 
 }  // namespace cp

@@ -103,6 +103,10 @@ ActivationMeta activation_meta(const RunSpec& run, const Dataset& data, const st
 
 }  // namespace
 
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
                        MPI_Comm comm, const TrainOptions& options, const std::string& init_checkpoint) {
   const auto t0 = Clock::now();
@@ -284,14 +288,22 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
         std::binary_search(epochs_stored.begin(), epochs_stored.end(), state.epochs_done)) {
       save_model_file(*model, snapshot_path(run_dir, state.epochs_done), comm);
     }
-    const bool stop = options.stop_after_epochs > 0 &&
-                      epoch + 1 - first_epoch >= options.stop_after_epochs && epoch + 1 < epochs;
+    // The leader's clock decides for the group, so every rank stops together.
+    int out_of_time = leader && wall_seconds() + secs > options.deadline ? 1 : 0;
+    check_mpi(MPI_Bcast(&out_of_time, 1, MPI_INT, 0, comm), "train: MPI_Bcast(deadline)");
+    const bool stop = epoch + 1 < epochs &&
+                      (out_of_time || (options.stop_after_epochs > 0 &&
+                                       epoch + 1 - first_epoch >= options.stop_after_epochs));
     if (stop || state.epochs_done % run.train.checkpoint_every == 0 || state.epochs_done == epochs) {
       save_train_state(state_path, state, *model, optimizer, device, comm);
     }
     if (stop) {
       outcome.interrupted = true;
-      outcome.message = "stopped after epoch " + std::to_string(epoch + 1) + " (resumable)";
+      outcome.out_of_time = out_of_time != 0;
+      outcome.message = "stopped after epoch " + std::to_string(epoch + 1) +
+                        (out_of_time ? " at the wall-time limit (parallel.max_hours)" : "") +
+                        " (resumable)";
+      if (leader && out_of_time) spdlog::warn("run {}: {}", run.id, outcome.message);
       return outcome;
     }
   }

@@ -190,6 +190,30 @@ TEST(Resume, InterruptedAndResumedEndsWithTheUninterruptedParameters) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+TEST(Resume, ADeadlineStopsTheRunAtAnEpochEndAndItResumesFromThere) {
+  auto run = mlp_run("layer", false);
+  run.train.epochs = 3;
+  const auto data = load_dataset(run.dataset, run.data);
+  const auto dir = shared_scratch("deadline");
+  auto late = options();
+  late.deadline = wall_seconds();  // already past when the first epoch ends
+  const auto first = train_run(run, data, dir.string(), MPI_COMM_WORLD, late);
+  EXPECT_FALSE(first.ok);
+  EXPECT_TRUE(first.interrupted);
+  EXPECT_TRUE(first.out_of_time);
+  EXPECT_EQ(first.epochs_done, 1);
+  EXPECT_NE(first.message.find("wall-time limit"), std::string::npos) << first.message;
+  EXPECT_TRUE(fs::exists(dir / "train_state.pt"));
+  EXPECT_FALSE(fs::exists(dir / "activations.h5"));
+  const auto second = train_run(run, data, dir.string(), MPI_COMM_WORLD, options());
+  ASSERT_TRUE(second.ok) << second.message;
+  EXPECT_FALSE(second.out_of_time);
+  EXPECT_EQ(second.resumed_from_epoch, 1);
+  EXPECT_EQ(second.epochs_done, 3);
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
+}
+
 // This rank on its GPU (rank mod visible GPUs), all-reducing through NCCL.
 TrainOptions on_gpu() {
   TrainOptions o = options();

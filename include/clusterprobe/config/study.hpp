@@ -64,6 +64,10 @@ struct ClusterConfig {
 struct ParallelConfig {
   int ranks_per_run = 1;           ///< ranks that train one run together (data-parallel)
   std::string backend = "auto";    ///< auto | mpi | nccl
+  /// Wall-time limit of one invocation in hours (GROMACS -maxh; 0: none): no
+  /// run is claimed after it, a run stops (checkpointed) at the first epoch
+  /// end where the next epoch would overrun it, and a later call goes on.
+  double max_hours = 0;
 };
 
 struct DataConfig {

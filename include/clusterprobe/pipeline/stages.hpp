@@ -17,7 +17,11 @@ void print_plan(const StudyConfig& study, std::ostream& out);
 /// Collective over world. Trains every run of the grid that has no complete
 /// activations file (rank groups of parallel.ranks_per_run claim runs dynamically, most expensive first), then
 /// writes <output>/study.h5. A failed run is recorded and the study goes on.
-void train_stage(const StudyConfig& study, MPI_Comm world);
+/// With parallel.max_hours, runs not finished by then stay pending (resumable).
+struct TrainSummary {
+  bool out_of_time = false;  ///< the wall-time limit left runs pending (same on every rank)
+};
+TrainSummary train_stage(const StudyConfig& study, MPI_Comm world);
 
 /// One activations file to cluster, and the run id it belongs to.
 struct ClusterInput {

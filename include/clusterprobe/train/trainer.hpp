@@ -4,6 +4,7 @@
 // without paying for <torch/torch.h>.
 #include <mpi.h>
 
+#include <limits>
 #include <string>
 
 #include "clusterprobe/config/study.hpp"
@@ -34,11 +35,19 @@ struct TrainOptions {
   /// the run's checkpoint written and `interrupted` set, as a wall-time limit
   /// would (GROMACS -maxh); a later call resumes from there.
   int stop_after_epochs = 0;
+  /// Wall-clock deadline (seconds since the Unix epoch, parallel.max_hours):
+  /// training stops, resumable, at the first epoch end after which the next
+  /// epoch, as long as the last one, would end past it.
+  double deadline = std::numeric_limits<double>::infinity();
 };
+
+/// Local. Now, in seconds since the Unix epoch (the clock of TrainOptions::deadline).
+double wall_seconds();
 
 struct TrainOutcome {
   bool ok = false;                ///< false: failed or interrupted (see `message`)
-  bool interrupted = false;       ///< stopped by stop_after_epochs, resumable
+  bool interrupted = false;       ///< stopped by stop_after_epochs or the deadline, resumable
+  bool out_of_time = false;       ///< interrupted by TrainOptions::deadline
   std::string message;            ///< why ok is false
   double coarse_test_accuracy = 0;  ///< on the whole test split (NaN: frozen, no head trained)
   double fine_test_accuracy = 0;    ///< runs trained on fine labels; NaN otherwise
