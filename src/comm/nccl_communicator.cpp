@@ -5,6 +5,7 @@
 #include <nccl.h>
 
 #include <cstdio>
+#include <cstring>
 #include <map>
 #include <string>
 #include <vector>
@@ -161,7 +162,8 @@ std::string shared_gpu(MPI_Comm comm, int cuda_device) {
             "shared_gpu: MPI_Allgather");
   std::map<std::string, int> first_rank;
   for (int r = 0; r < size; ++r) {
-    const std::string id(all.data() + static_cast<std::size_t>(r) * kWidth);
+    const char* slot = all.data() + static_cast<std::size_t>(r) * kWidth;
+    const std::string id(slot, strnlen(slot, kWidth));  // a long host name fills the slot
     const auto [it, fresh] = first_rank.emplace(id, r);
     if (!fresh) {
       return "ranks " + std::to_string(it->second) + " and " + std::to_string(r) +
