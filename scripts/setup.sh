@@ -43,6 +43,7 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 # (CI) reuses the cache of earlier builds.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${launcher[@]}"
+  # shellcheck disable=SC2086  # CMAKE_ARGS: extra configure arguments, e.g. -DCLUSTERPROBE_NATIVE=ON
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${launcher[@]}" ${CMAKE_ARGS:-}
 fi
 cmake --build "$BUILD_DIR" -j"${JOBS:-2}"
