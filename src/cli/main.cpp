@@ -1,18 +1,22 @@
 // clusterprobe: the command-line front end. Everything it does lives in the
 // core library; this file parses arguments, validates the study file before
 // MPI starts (so every rank fails the same way, early) and maps errors to
-// exit codes.
+// exit codes (README, "Exit codes").
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "clusterprobe/build_config.hpp"
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
+#include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 
 namespace {
@@ -34,23 +38,55 @@ struct Args {
 };
 
 void add_study_args(CLI::App* sub, Args& args) {
-  sub->add_option("study", args.study, "study file (YAML)")->required()->check(CLI::ExistingFile);
+  // Existence is checked by load_study, which says so with the documented exit code.
+  sub->add_option("study", args.study, "study file (YAML)")->required();
   sub->add_option("overrides", args.overrides, "key=value overrides of study fields, e.g. train.epochs=1");
 }
-
-// `analyze` has no study file: its configuration is the defaults plus overrides.
-cp::StudyConfig analyze_config(const std::string& out_dir, const std::vector<std::string>& overrides) {
-  const std::string yaml = "study: analyze\noutput: \"" + out_dir +
-                           "\"\ngrid: {dataset: [synthetic/gmm], architecture: [mlp], normalization: [none]}\n";
-  return cp::parse_study(yaml, "analyze", overrides);
-}
-
-// EX_TEMPFAIL (sysexits.h): not finished, the same command again goes on.
-constexpr int kExitOutOfTime = 75;
 
 void setup_logging(bool verbose, int rank) {
   spdlog::set_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %l: %v");
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+}
+
+struct Commands {
+  CLI::App* plan;
+  CLI::App* train;
+  CLI::App* cluster;
+  CLI::App* report;
+  CLI::App* run;
+  CLI::App* analyze;
+};
+
+// The stages the command runs; the exit code of a run that finished.
+int run_stages(const Commands& c, const Args& args, const cp::StudyConfig& study, MPI_Comm world) {
+  const int rank = cp::comm_rank(world);
+  // One writer per output directory, held by rank 0 for the whole command.
+  std::unique_ptr<cp::OutputLock> lock;
+  cp::collective(world, [&] {
+    if (rank == 0) lock = std::make_unique<cp::OutputLock>(study.output, study.study);
+  });
+  bool incomplete = false;
+  if (c.train->parsed() || c.run->parsed()) {
+    const auto trained = cp::train_stage(study, world);
+    // Clustering now would overrun the limit too; a job script resubmits on this code.
+    if (trained.out_of_time) return cp::kExitOutOfTime;
+    incomplete = trained.failed > 0;
+  }
+  if (c.cluster->parsed() || c.run->parsed()) {
+    std::vector<cp::ClusterInput> inputs;
+    cp::collective(world, [&] { inputs = cp::study_inputs(study); });
+    incomplete = cp::cluster_stage(inputs, study, study.output, world).failed > 0 || incomplete;
+  }
+  if (c.analyze->parsed()) {
+    incomplete = cp::cluster_stage({{"analyzed", args.study}}, study, study.output, world).failed > 0;
+  }
+  if (c.report->parsed() || c.run->parsed() || c.analyze->parsed()) {
+    incomplete = !cp::report_stage(study.output, world, std::cout) || incomplete;
+  }
+  if (incomplete && rank == 0)
+    std::cerr << "clusterprobe: finished, but some runs or items are not complete (listed above and in "
+              << study.output << "/report.md)\n";
+  return incomplete ? cp::kExitIncomplete : 0;
 }
 
 }  // namespace
@@ -61,61 +97,60 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   Args args;
   app.add_flag("-v,--verbose", args.verbose, "debug logging");
-  auto* plan = app.add_subcommand("plan", "print the runs of a study");
-  auto* train = app.add_subcommand("train", "train every run not yet complete");
-  auto* cluster = app.add_subcommand("cluster", "cluster the stored activations, write metrics.h5/csv");
-  auto* report = app.add_subcommand("report", "print the result table, write report.md");
-  auto* run = app.add_subcommand("run", "train, cluster and report");
-  for (auto* sub : {plan, train, cluster, report, run}) add_study_args(sub, args);
-  auto* analyze = app.add_subcommand("analyze", "cluster and report an activations file from anywhere");
-  analyze->add_option("file", args.study, "HDF5 file following the activations schema")
-      ->required()->check(CLI::ExistingFile);
-  analyze->add_option("--output,-o", args.output, "output directory (default: <file>-analysis)");
-  analyze->add_option("overrides", args.overrides, "key=value overrides, e.g. cluster.restarts=3");
-  CLI11_PARSE(app, argc, argv);
+  Commands c{};
+  c.plan = app.add_subcommand("plan", "print the runs of a study");
+  c.train = app.add_subcommand("train", "train every run not yet complete");
+  c.cluster = app.add_subcommand("cluster", "cluster the stored activations, write metrics.h5/csv");
+  c.report = app.add_subcommand("report", "print the result table, write report.md");
+  c.run = app.add_subcommand("run", "train, cluster and report");
+  for (auto* sub : {c.plan, c.train, c.cluster, c.report, c.run}) add_study_args(sub, args);
+  c.analyze = app.add_subcommand("analyze", "cluster and report an activations file from anywhere");
+  c.analyze->add_option("file", args.study, "HDF5 file following the activations schema")->required();
+  c.analyze->add_option("--output,-o", args.output, "output directory (default: <file>-analysis)");
+  c.analyze->add_option("overrides", args.overrides, "key=value overrides, e.g. cluster.restarts=3");
 
   const int pre_rank = launcher_rank();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and usage errors once, not once per rank; a usage error is a configuration error.
+    if (pre_rank == 0) app.exit(e);
+    return e.get_exit_code() == 0 ? 0 : static_cast<int>(cp::ErrorKind::config);
+  }
+
   cp::StudyConfig study;
   try {
-    if (analyze->parsed()) {
+    if (c.analyze->parsed()) {
+      if (!std::filesystem::is_regular_file(args.study))
+        throw cp::InputError(args.study + ": no such activations file");
       if (args.output.empty()) args.output = std::filesystem::path(args.study).replace_extension().string() + "-analysis";
-      study = analyze_config(args.output, args.overrides);
+      study = cp::analysis_study(args.output, args.overrides);
     } else {
       study = cp::load_study(args.study, args.overrides);
     }
-  } catch (const cp::Error& e) {
-    if (pre_rank == 0) std::cerr << "clusterprobe: error: " << e.what() << "\n";
-    return e.exit_code();
-  }
-  if (plan->parsed()) {
-    cp::print_plan(study, std::cout);
-    return 0;
+    if (c.plan->parsed()) {
+      cp::print_plan(study, std::cout);
+      return 0;
+    }
+  } catch (const std::exception& e) {
+    if (pre_rank == 0) std::cerr << "clusterprobe: error: " << cp::message_of(e) << "\n";
+    return static_cast<int>(cp::kind_of(e));
   }
 
   cp::MpiEnvironment mpi(&argc, &argv);
   const int rank = cp::comm_rank(MPI_COMM_WORLD);
+  const int size = cp::comm_size(MPI_COMM_WORLD);
   setup_logging(args.verbose, rank);
   try {
-    if ((train->parsed() || run->parsed()) && cp::train_stage(study, MPI_COMM_WORLD).out_of_time) {
-      // Clustering now would overrun the limit too; a job script resubmits on this code.
-      return kExitOutOfTime;
-    }
-    if (cluster->parsed() || run->parsed()) {
-      cp::cluster_stage(cp::study_inputs(study), study, study.output, MPI_COMM_WORLD);
-    }
-    if (analyze->parsed()) {
-      cp::cluster_stage({{"analyzed", args.study}}, study, study.output, MPI_COMM_WORLD);
-    }
-    if (report->parsed() || run->parsed() || analyze->parsed()) {
-      cp::report_stage(study.output, MPI_COMM_WORLD, std::cout);
-    }
-  } catch (const cp::Error& e) {
-    // Stage errors are agreed by all ranks before they are thrown: one report suffices.
-    if (rank == 0) std::cerr << "clusterprobe: error: " << e.what() << "\n";
-    return e.exit_code();
+    return run_stages(c, args, study, MPI_COMM_WORLD);
   } catch (const std::exception& e) {
-    std::cerr << "clusterprobe: internal error on rank " << rank << ": " << e.what() << "\n";
-    MPI_Abort(MPI_COMM_WORLD, 1);
+    const auto* error = dynamic_cast<const cp::Error*>(&e);
+    // Agreed (or alone): every rank holds the same error, one report suffices.
+    if ((error && error->agreed()) || size == 1) {
+      if (rank == 0) std::cerr << "clusterprobe: error: " << cp::message_of(e) << "\n";
+      return static_cast<int>(cp::kind_of(e));
+    }
+    // Not agreed: the other ranks may be waiting in a collective call for this one.
+    cp::abort_world(cp::message_of(e), static_cast<int>(cp::kind_of(e)));
   }
-  return 0;
 }

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "lloyd.hpp"
@@ -143,8 +144,8 @@ KMeansResult run(const RowMatrixXf& local_rows, const KMeansParams& params,
   std::string error = detail::lloyd_input_error(local_rows, cols, params, initial, offsets.back());
   const std::string mismatch = differs_from_root(params, initial, comm);  // collective
   if (error.empty()) error = mismatch;
-  error = first_error(error.empty() ? "" : "rank " + std::to_string(rank) + ": " + error, comm);
-  if (!error.empty()) CP_THROW_INTERNAL("kmeans_parallel: " + error);
+  agree(ErrorKind::internal,
+        error.empty() ? "" : "kmeans_parallel: rank " + std::to_string(rank) + ": " + error, comm);
 
   RowMatrixXf reshaped;  // a rank without rows may have passed any width
   const RowMatrixXf* rows = &local_rows;

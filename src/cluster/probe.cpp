@@ -14,6 +14,7 @@
 #include "clusterprobe/cluster/preprocess.hpp"
 #include "clusterprobe/cluster/spectral.hpp"
 #include "clusterprobe/cluster/ssc.hpp"
+#include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/clustering.hpp"
 #include "clusterprobe/metrics/collapse.hpp"
 #include "clusterprobe/metrics/silhouette.hpp"
@@ -44,7 +45,11 @@ class Item {
        const ClusterConfig& config, const std::vector<std::string>& metrics)
       : file_(file), key_(key), run_id_(run_id), config_(config), metrics_(metrics),
         raw_(file.read(key)), X_(raw_), predicted_(file.predicted_coarse_at(key.epoch)) {
+    if (raw_.rows() < 2) throw InputError(std::to_string(raw_.rows()) + " row(s): nothing to cluster");
+    require_finite(raw_, "");
+    if (fine_count(file.fine()) < 2) throw InputError("one fine class only: nothing to recover");
     preprocess(X_, config.preprocess);
+    require_finite(X_, " after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)");
     const auto& coarse = file.coarse();
     for (std::size_t i = 0; i < coarse.size(); ++i) rows_of_[coarse[i]].push_back(static_cast<std::int64_t>(i));
     all_.resize(coarse.size());
@@ -88,7 +93,8 @@ class Item {
     if (has(metrics_, "nc1")) {
       // Collapse is a property of the raw features, not of a preprocessed view.
       add("global", "labels", "nc1_fine", nc1(raw_, fine));
-      add("global", "labels", "nc1_coarse", nc1(raw_, coarse));
+      // One superclass (a domain-split or hand-made file) has no coarse collapse to measure.
+      if (fine_count(coarse) >= 2) add("global", "labels", "nc1_coarse", nc1(raw_, coarse));
     }
     if (has(metrics_, "selectivity")) {
       add("mean", "labels", "subclass_selectivity", subclass_selectivity(raw_, fine, coarse));
@@ -110,6 +116,19 @@ class Item {
   RecordBatch take() { return std::move(out_); }
 
  private:
+  static std::size_t fine_count(const std::vector<std::int32_t>& labels) {
+    return std::set<std::int32_t>(labels.begin(), labels.end()).size();
+  }
+
+  static void require_finite(const RowMatrixXf& m, const std::string& when) {
+    if (m.allFinite()) return;
+    for (Eigen::Index r = 0; r < m.rows(); ++r)
+      for (Eigen::Index c = 0; c < m.cols(); ++c)
+        if (!std::isfinite(m(r, c)))
+          throw InputError("value " + std::to_string(m(r, c)) + " at row " + std::to_string(r) +
+                           ", column " + std::to_string(c) + when + ": not finite");
+  }
+
   std::set<std::int32_t> fine_set(const std::vector<std::int64_t>& rows) const {
     std::set<std::int32_t> s;
     for (auto r : rows) s.insert(file_.fine()[static_cast<std::size_t>(r)]);

@@ -131,16 +131,6 @@ bool any_of(bool flag, MPI_Comm comm) {
   return global != 0;
 }
 
-std::string first_error(const std::string& local_error, MPI_Comm comm) {
-  const int rank = comm_rank(comm);
-  const int size = comm_size(comm);
-  int mine = local_error.empty() ? size : rank, lowest = size;
-  check_mpi(MPI_Allreduce(&mine, &lowest, 1, MPI_INT, MPI_MIN, comm),
-            "first_error: MPI_Allreduce");
-  if (lowest == size) return {};
-  return broadcast_bytes(local_error, comm, lowest);
-}
-
 void patient_bcast(std::int64_t& value, int root, MPI_Comm comm) {
   MPI_Request request = MPI_REQUEST_NULL;
   check_mpi(MPI_Ibcast(&value, 1, MPI_INT64_T, root, comm, &request), "patient_bcast: MPI_Ibcast");

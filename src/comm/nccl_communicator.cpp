@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "clusterprobe/comm/communicator.hpp"
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 
@@ -45,9 +46,8 @@ ncclDataType_t nccl_type(DType type) {
 
 // Collective over comm: every rank throws IoError(first message) together,
 // so no rank is left waiting in MPI_Bcast or ncclCommInitRank.
-void agree(const std::string& local_error, MPI_Comm comm) {
-  const std::string error = first_error(local_error, comm);
-  if (!error.empty()) throw IoError("NCCL communicator: " + error);
+void agree_io(const std::string& local_error, MPI_Comm comm) {
+  agree(ErrorKind::io, local_error.empty() ? "" : "NCCL communicator: " + local_error, comm);
 }
 
 // Host name and PCI bus id: a GPU's identity across processes, whatever
@@ -84,14 +84,14 @@ class NcclCommunicator final : public Communicator {
     }
     // A throwing constructor runs no destructor: release what this rank holds.
     try {
-      agree(error, comm);
-      agree(shared_gpu(comm, device), comm);
+      agree_io(error, comm);
+      agree_io(shared_gpu(comm, device), comm);
       ncclUniqueId id{};
       if (rank_ == 0) {
         const ncclResult_t r = ncclGetUniqueId(&id);
         if (r != ncclSuccess) error = nccl_message(r, "ncclGetUniqueId");
       }
-      agree(error, comm);
+      agree_io(error, comm);
       check_mpi(MPI_Bcast(&id, static_cast<int>(sizeof id), MPI_BYTE, 0, comm),
                 "NCCL communicator: MPI_Bcast(unique id)");
       const ncclResult_t r = ncclCommInitRank(&comm_, size_, id, rank_);
@@ -99,7 +99,7 @@ class NcclCommunicator final : public Communicator {
         comm_ = nullptr;
         error = "rank " + std::to_string(rank_) + ": " + nccl_message(r, "ncclCommInitRank");
       }
-      agree(error, comm);
+      agree_io(error, comm);
     } catch (...) {
       release();
       throw;

@@ -2,6 +2,7 @@
 // study.hpp, every key present in the file is type- and range-checked here.
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
 #include <fstream>
 #include <limits>
 #include <sstream>
@@ -297,10 +298,10 @@ void apply_override(YAML::Node& root, const std::string& text, yamlr::Origins& o
 
 }  // namespace
 
-StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
-                        const std::vector<std::string>& overrides) {
-  yamlr::Origins o(origin, yamlr::Blame::config);
-  YAML::Node root = yamlr::load_document(yaml_text, o);
+namespace {
+
+StudyConfig parse_tree(YAML::Node root, yamlr::Origins& o, const std::string& origin,
+                       const std::vector<std::string>& overrides) {
   for (const auto& ov : overrides) apply_override(root, ov, o);
   StudyConfig s = read_study(root, o);
   if (const auto grid = expand_grid_explained(s); grid.runs.empty()) {
@@ -313,7 +314,37 @@ StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
   return s;
 }
 
+}  // namespace
+
+StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
+                        const std::vector<std::string>& overrides) {
+  yamlr::Origins o(origin, yamlr::Blame::config);
+  return parse_tree(yamlr::load_document(yaml_text, o), o, origin, overrides);
+}
+
+StudyConfig analysis_study(const std::string& output_dir, const std::vector<std::string>& overrides) {
+  yamlr::Origins o("analyze", yamlr::Blame::config);
+  // Built as a tree, never as text: the path is one scalar whatever it holds.
+  YAML::Node root(YAML::NodeType::Map);
+  root["study"] = "analyze";
+  root["output"] = output_dir;
+  YAML::Node grid(YAML::NodeType::Map);
+  for (const auto& [axis, value] : {std::pair<const char*, const char*>{"dataset", "synthetic/gmm"},
+                                    {"architecture", "mlp"},
+                                    {"normalization", "none"}}) {
+    YAML::Node list(YAML::NodeType::Sequence);
+    list.push_back(value);
+    grid[axis] = list;
+  }
+  root["grid"] = grid;
+  return parse_tree(root, o, "analyze", overrides);
+}
+
 StudyConfig load_study(const std::string& path, const std::vector<std::string>& overrides) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) throw ConfigError(path + ": no such study file");
+  if (std::filesystem::is_directory(path, ec))
+    throw ConfigError(path + ": is a directory, not a study file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw ConfigError(path + ": cannot open study file");
   std::ostringstream text;

@@ -115,7 +115,10 @@ std::int64_t as_int(const Origins& o, const std::string& path, const YAML::Node&
     o.fail(path, node, "expected an integer, got '" + s + "'");
   }
   if (v < range.lo || v > range.hi) {
-    const bool open_top = range.hi >= std::numeric_limits<int>::max();
+    // Only a bound no value can pass goes unsaid: 10^12 for an int field must
+    // not read "must be >= 1".
+    const bool open_top = range.hi >= std::numeric_limits<std::int64_t>::max() ||
+                          (v < range.lo && range.hi >= std::numeric_limits<int>::max());
     o.fail(path, node,
            (open_top ? "must be >= " + std::to_string(range.lo)
                      : "must be in [" + std::to_string(range.lo) + ", " + std::to_string(range.hi) +

@@ -19,6 +19,8 @@ std::vector<std::int32_t> narrow_labels(const h5::Ctx& ctx, const std::string& p
                                         const std::vector<std::int64_t>& wide) {
   std::vector<std::int32_t> out(wide.size());
   for (size_t i = 0; i < wide.size(); ++i) {
+    if (wide[i] < 0 && path.rfind("/labels/", 0) == 0 && path != "/labels/predicted_coarse")
+      ctx.fail(path, "negative label " + std::to_string(wide[i]) + " at row " + std::to_string(i));
     if (wide[i] < INT32_MIN || wide[i] > INT32_MAX)
       ctx.fail(path, "value " + std::to_string(wide[i]) + " at row " + std::to_string(i) +
                          " does not fit int32");

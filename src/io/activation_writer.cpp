@@ -2,7 +2,7 @@
 //
 // Every HDF5 call that touches metadata (create, open, attributes, close) is
 // collective in parallel HDF5, so argument problems are agreed on first
-// (first_error) and every rank throws the same exception together instead of
+// (comm/agree.hpp) and every rank throws the same exception together instead of
 // one rank leaving the others blocked in a collective call.
 #include <algorithm>
 #include <functional>
@@ -10,6 +10,7 @@
 
 #include "clusterprobe/build_config.hpp"
 #include "clusterprobe/comm/mpi.hpp"
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "h5_util.hpp"
@@ -48,13 +49,6 @@ struct ActivationWriter::Impl {
   Impl(const std::string& path, MPI_Comm c, std::int64_t rows)
       : final_path(path), tmp_path(path + ".tmp"), comm(c), rank(comm_rank(c)), total_rows(rows),
         ctx(tmp_path) {}
-
-  /// Collective. Throws E(message of the lowest failing rank) on every rank.
-  template <class E>
-  void agree(const std::string& local_error) const {
-    const std::string error = first_error(local_error, comm);
-    if (!error.empty()) throw E(error);
-  }
 
   /// Collective. All ranks must pass identical values (a divergent call would
   /// otherwise corrupt the file or hang inside HDF5).
@@ -125,6 +119,9 @@ struct ActivationWriter::Impl {
     h5::Id fspace = ctx.id(H5Dget_space(dset), path, "H5Dget_space");
     const char* bytes = static_cast<const char*>(data);
     for (std::int64_t c = 0; c < calls; ++c) {
+      // Agreed call by call: a rank whose write failed must not leave the
+      // others inside the next collective transfer.
+      collective(comm, [&] {
       const std::int64_t first = c * per_call;
       const std::int64_t count = std::clamp<std::int64_t>(n - first, 0, per_call);
       const hsize_t start[2] = {static_cast<hsize_t>(offset + first), 0};
@@ -142,13 +139,15 @@ struct ActivationWriter::Impl {
       }
       const void* buf = count > 0 ? bytes + first * row_bytes : g_no_rows;
       ctx.ok(H5Dwrite(dset, memtype, mspace, fspace, dxpl, buf), path, "H5Dwrite");
+      });
     }
   }
 
   void write_vector(const std::string& path, hid_t filetype, hid_t memtype,
                     std::int64_t elem_size, std::int64_t offset, std::int64_t n,
                     const void* data) {
-    h5::Id dset = require_dataset(path, filetype, 0);
+    h5::Id dset;
+    collective(comm, [&] { dset = require_dataset(path, filetype, 0); });
     write_rows(dset, path, memtype, elem_size, 1, 1, offset, n, data);
   }
 };
@@ -163,18 +162,16 @@ ActivationWriter::ActivationWriter(const std::string& final_path, MPI_Comm comm,
     if (is_reserved_attr(name)) error = final_path + ": extra attribute '" + name + "' is reserved";
   for (const auto& [name, value] : meta.number_attrs)
     if (is_reserved_attr(name)) error = final_path + ": extra attribute '" + name + "' is reserved";
-  w.agree<InternalError>(error);
+  agree(ErrorKind::internal, error, w.comm);
 
-  if (w.rank == 0) {
-    try {
-      h5::create_parent_dirs(final_path);
-    } catch (const Error& e) {
-      error = e.what();
-    }
-  }
   // Also the barrier that keeps the other ranks from opening before the directory exists.
-  w.agree<IoError>(error);
+  collective(comm, [&] {
+    if (w.rank == 0) h5::create_parent_dirs(final_path);
+  });
 
+  // HDF5 may fail on some ranks only (a full disk seen by one I/O aggregator):
+  // each collective step is agreed, so no rank goes on into the next one alone.
+  collective(comm, [&] {
   h5::Id fapl = w.ctx.id(H5Pcreate(H5P_FILE_ACCESS), "", "H5Pcreate");
   w.ctx.ok(H5Pset_fapl_mpio(fapl, comm, MPI_INFO_NULL), "", "H5Pset_fapl_mpio");
   // Let one rank write the metadata cache at flush and close instead of all of them.
@@ -190,6 +187,7 @@ ActivationWriter::ActivationWriter(const std::string& final_path, MPI_Comm comm,
   for (const auto& [name, value] : meta.string_attrs) h5::write_attr(w.ctx, w.file, "/", name, value);
   for (const auto& [name, value] : meta.number_attrs) h5::write_attr(w.ctx, w.file, "/", name, value);
   h5::require_group(w.ctx, w.file, "/labels");
+  });
 }
 
 ActivationWriter::~ActivationWriter() = default;  // h5::Id closes quietly: tmp stays complete=0
@@ -198,7 +196,7 @@ void ActivationWriter::write_labels(std::int64_t row_offset, std::int64_t n,
                                     const std::int32_t* fine, const std::int32_t* coarse,
                                     const std::int64_t* index) {
   Impl& w = *impl_;
-  w.agree<InternalError>(w.check_rows("write_labels", row_offset, n, !fine || !coarse));
+  agree(ErrorKind::internal, w.check_rows("write_labels", row_offset, n, !fine || !coarse), w.comm);
   std::vector<std::int64_t> rows;
   if (!index && n > 0) {
     // No dataset row numbers given: the probe set is the split in order.
@@ -217,7 +215,7 @@ void ActivationWriter::write_predicted_coarse(std::int64_t row_offset, std::int6
   const std::string path = epoch < 0 ? std::string("/labels/predicted_coarse")
                                      : "/predicted_coarse/epoch_" + std::to_string(epoch);
   w.same_on_all_ranks("write_predicted_coarse " + path, {epoch});
-  w.agree<InternalError>(w.check_rows("write_predicted_coarse", row_offset, n, !pred));
+  agree(ErrorKind::internal, w.check_rows("write_predicted_coarse", row_offset, n, !pred), w.comm);
   w.write_vector(path, H5T_STD_I32LE, H5T_NATIVE_INT32, 4, row_offset, n, pred);
 }
 
@@ -232,8 +230,9 @@ void ActivationWriter::write_layer(int epoch, const std::string& layer, std::int
   if (epoch < 0 || dim <= 0)
     error = w.final_path + ": write_layer " + path + ": invalid epoch " + std::to_string(epoch) +
             " or dim " + std::to_string(dim);
-  w.agree<InternalError>(error);
-  h5::Id dset = w.require_dataset(path, H5T_IEEE_F32LE, dim);
+  agree(ErrorKind::internal, error, w.comm);
+  h5::Id dset;
+  collective(w.comm, [&] { dset = w.require_dataset(path, H5T_IEEE_F32LE, dim); });
   w.write_rows(dset, path, H5T_NATIVE_FLOAT, sizeof(float), 2, dim, row_offset, n, rows);
 }
 
@@ -244,28 +243,24 @@ void ActivationWriter::set_number_attr(const std::string& name, double value) {
   if (!w.file.valid()) error = w.final_path + ": set_number_attr after commit";
   if (is_reserved_attr(name) || name.empty())
     error = w.final_path + ": set_number_attr: attribute name '" + name + "' is reserved";
-  w.agree<InternalError>(error);
-  h5::write_attr(w.ctx, w.file, "/", name, value);
+  agree(ErrorKind::internal, error, w.comm);
+  collective(w.comm, [&] { h5::write_attr(w.ctx, w.file, "/", name, value); });
 }
 
 void ActivationWriter::commit() {
   Impl& w = *impl_;
-  w.agree<InternalError>(w.file.valid() ? "" : w.final_path + ": commit called twice");
-  h5::write_attr(w.ctx, w.file, "/", "complete", std::int64_t{1});
-  w.ctx.ok(H5Fflush(w.file, H5F_SCOPE_GLOBAL), "", "H5Fflush");
+  agree(ErrorKind::internal, w.file.valid() ? "" : w.final_path + ": commit called twice", w.comm);
+  collective(w.comm, [&] {
+    h5::write_attr(w.ctx, w.file, "/", "complete", std::int64_t{1});
+    w.ctx.ok(H5Fflush(w.file, H5F_SCOPE_GLOBAL), "", "H5Fflush");
+  });
   w.dxpl.reset();
-  h5::close_file(w.ctx, w.file);
-  check_mpi(MPI_Barrier(w.comm), "ActivationWriter::commit: MPI_Barrier");
-  std::string error;
-  if (w.rank == 0) {
-    try {
-      h5::rename_into_place(w.tmp_path, w.final_path);
-    } catch (const Error& e) {
-      error = e.what();
-    }
-  }
+  // Closing writes what the flush left (the superblock's end of file).
+  collective(w.comm, [&] { h5::close_file(w.ctx, w.file); });
   // Also the barrier after which every rank may open the final file.
-  w.agree<IoError>(error);
+  collective(w.comm, [&] {
+    if (w.rank == 0) h5::rename_into_place(w.tmp_path, w.final_path);
+  });
 }
 
 }  // namespace cp

@@ -11,13 +11,14 @@
 
 #include "clusterprobe/build_config.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
 #include "h5_util.hpp"
 
 namespace cp {
 namespace {
 
-template <class Field>
-std::vector<std::string> column(const std::vector<MetricRecord>& records, Field field) {
+template <class Record, class Field>
+std::vector<std::string> column(const std::vector<Record>& records, Field field) {
   std::vector<std::string> out;
   out.reserve(records.size());
   for (const auto& r : records) out.push_back(r.*field);
@@ -51,18 +52,6 @@ std::string csv_text(const std::vector<MetricRecord>& records) {
             value + '\n';
   }
   return text;
-}
-
-void write_text_file(const std::string& path, const std::string& text) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw IoError(path + ": cannot create: " + std::strerror(errno));
-  const bool written = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  const int saved = errno;
-  if (std::fclose(f) != 0 || !written) {
-    const std::string reason = std::strerror(written ? errno : saved);
-    std::remove(path.c_str());
-    throw IoError(path + ": write failed: " + reason);
-  }
 }
 
 void write_assignments(const h5::Ctx& ctx, hid_t file, const std::vector<AssignmentRecord>& all) {
@@ -100,6 +89,18 @@ void write_similarities(const h5::Ctx& ctx, hid_t file, const std::vector<Simila
   }
 }
 
+// /failures/{run_id, layer, epoch, file, message}: the items that could not be scored.
+void write_failures(const h5::Ctx& ctx, hid_t file, const std::vector<FailureRecord>& all) {
+  h5::write_strings(ctx, file, "/failures/run_id", column(all, &FailureRecord::run_id));
+  h5::write_strings(ctx, file, "/failures/layer", column(all, &FailureRecord::layer));
+  h5::write_strings(ctx, file, "/failures/file", column(all, &FailureRecord::file));
+  h5::write_strings(ctx, file, "/failures/message", column(all, &FailureRecord::message));
+  std::vector<std::int32_t> epochs;
+  for (const auto& f : all) epochs.push_back(f.epoch);
+  h5::write_vector(ctx, file, "/failures/epoch", H5T_STD_I32LE, H5T_NATIVE_INT32, epochs.data(),
+                   epochs.size());
+}
+
 }  // namespace
 
 void write_metrics(const std::string& out_dir, const RecordBatch& batch,
@@ -133,11 +134,28 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
                      values.data(), values.size());
     write_assignments(ctx, file, batch.assignments);
     write_similarities(ctx, file, batch.similarities);
+    write_failures(ctx, file, batch.failures);
   });
+  write_file_atomically(csv_path, csv_text(m));
+}
 
-  const std::string csv_tmp = csv_path + ".tmp";
-  write_text_file(csv_tmp, csv_text(m));
-  h5::rename_into_place(csv_tmp, csv_path);
+std::vector<FailureRecord> read_failures(const std::string& h5_path) {
+  const h5::Ctx ctx(h5_path, h5::Blame::input);
+  h5::require_file(ctx);
+  h5::Id file = h5::open_file_readonly(ctx);
+  std::vector<FailureRecord> out;
+  if (!h5::exists(ctx, file, "/failures/run_id")) return out;  // written before failures were kept
+  const auto run_id = h5::read_strings(ctx, file, "/failures/run_id");
+  const auto layer = h5::read_strings(ctx, file, "/failures/layer");
+  const auto path = h5::read_strings(ctx, file, "/failures/file");
+  const auto message = h5::read_strings(ctx, file, "/failures/message");
+  const auto epoch = h5::read_integers(ctx, file, "/failures/epoch");
+  for (const auto* column : {&layer, &path, &message})
+    if (column->size() != run_id.size()) ctx.fail("/failures", "columns of different lengths");
+  if (epoch.size() != run_id.size()) ctx.fail("/failures/epoch", "column of a different length");
+  for (std::size_t i = 0; i < run_id.size(); ++i)
+    out.push_back({run_id[i], layer[i], static_cast<std::int32_t>(epoch[i]), path[i], message[i]});
+  return out;
 }
 
 std::vector<MetricRecord> read_metrics(const std::string& h5_path) {

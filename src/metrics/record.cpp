@@ -11,16 +11,19 @@
 
 namespace cp {
 
+namespace {
+template <class T>
+void move_all(std::vector<T>& to, std::vector<T>& from) {
+  to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+  from.clear();
+}
+}  // namespace
+
 void RecordBatch::append(RecordBatch&& other) {
-  metrics.insert(metrics.end(), std::make_move_iterator(other.metrics.begin()),
-                 std::make_move_iterator(other.metrics.end()));
-  assignments.insert(assignments.end(), std::make_move_iterator(other.assignments.begin()),
-                     std::make_move_iterator(other.assignments.end()));
-  similarities.insert(similarities.end(), std::make_move_iterator(other.similarities.begin()),
-                      std::make_move_iterator(other.similarities.end()));
-  other.metrics.clear();
-  other.assignments.clear();
-  other.similarities.clear();
+  move_all(metrics, other.metrics);
+  move_all(assignments, other.assignments);
+  move_all(similarities, other.similarities);
+  move_all(failures, other.failures);
 }
 
 std::string serialize_batch(const RecordBatch& batch) {

@@ -5,12 +5,13 @@
 #include <filesystem>
 #include <map>
 #include <memory>
-#include <sstream>
 
 #include "clusterprobe/cluster/layer_similarity.hpp"
 #include "clusterprobe/cluster/probe.hpp"
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/fields.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/metrics_store.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
@@ -29,47 +30,48 @@ struct WorkItem {
   bool similarity() const { return key.layer == kAllLayers; }
 };
 
-// Rank 0 lists the work (it opens every file once); the list travels as text
-// lines, tab-separated: run_id, path, epoch, layer, rows, dim.
+// Rank 0 lists the work (it opens every file once); the list travels as
+// length-prefixed fields, so any layer name survives.
 std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity) {
-  std::ostringstream os;
+  std::string out;
+  auto put = [&](const std::string& run_id, const std::string& path, const LayerKey& k) {
+    put_field(out, run_id);
+    put_field(out, path);
+    put_field(out, std::int64_t{k.epoch});
+    put_field(out, k.layer);
+    put_field(out, k.rows);
+    put_field(out, k.dim);
+  };
   for (const auto& in : inputs) {
     ActivationFile f(in.path);
     std::int64_t dims = 0;
     for (const auto& k : f.layers()) {
-      os << in.run_id << '\t' << in.path << '\t' << k.epoch << '\t' << k.layer << '\t' << k.rows
-         << '\t' << k.dim << '\n';
+      put(in.run_id, in.path, k);
       dims += k.dim;
     }
-    if (similarity) {
-      os << in.run_id << '\t' << in.path << "\t-1\t" << kAllLayers << '\t' << f.rows() << '\t' << dims << '\n';
-    }
+    if (similarity) put(in.run_id, in.path, LayerKey{-1, kAllLayers, f.rows(), dims});
   }
-  return os.str();
+  return out;
 }
 
-std::vector<WorkItem> parse_items(const std::string& text) {
+std::vector<WorkItem> parse_items(const std::string& bytes) {
   std::vector<WorkItem> items;
-  std::istringstream is(text);
-  std::string line;
-  while (std::getline(is, line)) {
-    std::istringstream ls(line);
+  FieldReader in(bytes);
+  while (!in.done()) {
     WorkItem w;
-    std::string epoch, rows, dim;
-    std::getline(ls, w.run_id, '\t');
-    std::getline(ls, w.path, '\t');
-    std::getline(ls, epoch, '\t');
-    std::getline(ls, w.key.layer, '\t');
-    std::getline(ls, rows, '\t');
-    std::getline(ls, dim, '\t');
-    w.key.epoch = std::stoi(epoch);
-    w.key.rows = std::stoll(rows);
-    w.key.dim = std::stoll(dim);
+    w.run_id = in.text();
+    w.path = in.text();
+    w.key.epoch = static_cast<int>(in.integer());
+    w.key.layer = in.text();
+    w.key.rows = in.integer();
+    w.key.dim = in.integer();
     items.push_back(std::move(w));
   }
   return items;
 }
 
+// An item that cannot be scored (NaN/Inf, too few rows, an unreadable
+// matrix) is recorded as a failure naming file, layer and epoch; the others go on.
 RecordBatch run_items(const std::vector<WorkItem>& items, const std::vector<int>& owner, int rank,
                       const StudyConfig& study) {
   RecordBatch mine;
@@ -77,15 +79,25 @@ RecordBatch run_items(const std::vector<WorkItem>& items, const std::vector<int>
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (owner[i] != rank) continue;
     const auto& w = items[i];
-    auto& file = files[w.path];
-    if (!file) file = std::make_unique<ActivationFile>(w.path);
     const auto t0 = std::chrono::steady_clock::now();
-    if (w.similarity()) {
-      const auto& methods = study.cluster.methods;
-      const bool ssc = std::find(methods.begin(), methods.end(), "ssc") != methods.end();
-      mine.append(layer_similarity(*file, w.run_id, study.cluster, ssc));
-    } else {
-      mine.append(cluster_probe(*file, w.key, w.run_id, study.cluster, study.metrics));
+    try {
+      auto& file = files[w.path];
+      if (!file) file = std::make_unique<ActivationFile>(w.path);
+      if (w.similarity()) {
+        const auto& methods = study.cluster.methods;
+        const bool ssc = std::find(methods.begin(), methods.end(), "ssc") != methods.end();
+        mine.append(layer_similarity(*file, w.run_id, study.cluster, ssc));
+      } else {
+        mine.append(cluster_probe(*file, w.key, w.run_id, study.cluster, study.metrics));
+      }
+    } catch (const std::exception& e) {
+      const std::string where = w.similarity() ? "layer similarity"
+                                               : "/epoch_" + std::to_string(w.key.epoch) + "/" + w.key.layer;
+      std::string message = message_of(e);
+      if (kind_of(e) == ErrorKind::internal) message = "internal error: " + message;
+      spdlog::error("cluster: {}: {}: {}", w.path, where, message);
+      mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, where + ": " + message});
+      continue;
     }
     spdlog::debug("clustered {} epoch {} {} ({}x{}) in {:.2f} s", w.run_id, w.key.epoch, w.key.layer,
                   w.key.rows, w.key.dim,
@@ -96,19 +108,17 @@ RecordBatch run_items(const std::vector<WorkItem>& items, const std::vector<int>
 
 }  // namespace
 
-void cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& study,
-                   const std::string& out_dir, MPI_Comm world) {
+ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& study,
+                             const std::string& out_dir, MPI_Comm world) {
   const int rank = comm_rank(world), size = comm_size(world);
-  std::string listing, error;
-  if (rank == 0) {
-    try {
-      const auto& m = study.metrics;
-      listing = list_items(inputs, std::find(m.begin(), m.end(), "cka") != m.end());
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }
-  if (auto first = first_error(error, world); !first.empty()) throw InputError(first);
+  std::string listing;
+  collective(world, [&] {
+    if (rank != 0) return;
+    if (inputs.empty())
+      throw InputError(out_dir + ": no complete run file to cluster: run `train` first");
+    const auto& m = study.metrics;
+    listing = list_items(inputs, std::find(m.begin(), m.end(), "cka") != m.end());
+  });
   const auto items = parse_items(broadcast_bytes(listing, world, 0));
   std::vector<double> costs;
   for (const auto& w : items) costs.push_back(static_cast<double>(w.key.rows) * static_cast<double>(w.key.dim));
@@ -116,15 +126,12 @@ void cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& s
   if (rank == 0) spdlog::info("cluster: {} items from {} files on {} ranks", items.size(), inputs.size(), size);
 
   RecordBatch mine;
-  try {
-    mine = run_items(items, owner, rank, study);
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  if (auto first = first_error(error, world); !first.empty()) throw InputError(first);
+  collective(world, [&] { mine = run_items(items, owner, rank, study); });
 
   const auto parts = gather_bytes(serialize_batch(mine), world, 0);
-  if (rank == 0) {
+  std::int64_t failed = 0;
+  collective(world, [&] {
+    if (rank != 0) return;
     RecordBatch all;
     for (const auto& p : parts) all.append(deserialize_batch(p));
     auto key = [](const auto& r) { return std::tie(r.run_id, r.epoch, r.layer, r.scope); };
@@ -134,10 +141,14 @@ void cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& s
                      [&](const AssignmentRecord& a, const AssignmentRecord& b) { return key(a) < key(b); });
     std::filesystem::create_directories(out_dir);
     write_metrics(out_dir, all, study.resolved_yaml);
+    failed = static_cast<std::int64_t>(all.failures.size());
     spdlog::info("cluster: {} metric values written to {}/metrics.h5 and metrics.csv", all.metrics.size(),
                  out_dir);
-  }
-  MPI_Barrier(world);
+    if (failed > 0) spdlog::error("cluster: {} of {} items failed (listed in metrics.h5:/failures and the report)",
+                                  failed, items.size());
+  });
+  check_mpi(MPI_Bcast(&failed, 1, MPI_INT64_T, 0, world), "cluster: MPI_Bcast(failed)");
+  return ClusterSummary{static_cast<std::int64_t>(items.size()), failed};
 }
 
 }  // namespace cp

@@ -1,3 +1,7 @@
+// The train stage: rank groups claim runs, train them, and rank 0 writes the
+// study index. Control flow is agreed at every step (comm/agree.hpp): inside a
+// group for each claimed run, over the world once the groups stop claiming, and
+// for rank 0's tail, so no rank ever waits for one that has failed.
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -6,12 +10,13 @@
 #include <filesystem>
 #include <map>
 #include <thread>
-#include <sstream>
 
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/communicator.hpp"
 #include "clusterprobe/comm/groups.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/fields.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/study_index.hpp"
@@ -24,43 +29,27 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Statuses travel to rank 0 as text: unit/record separators never occur in
-// ids or names, and are stripped from free-text messages.
-constexpr char kField = '\x1f', kRecord = '\x1e';
-
-std::string clean(std::string s) {
-  for (auto& ch : s) {
-    if (ch == kField || ch == kRecord) ch = ' ';
-  }
-  return s;
-}
-
+// Statuses travel to rank 0 as length-prefixed fields: any message survives.
 std::string encode(const std::map<std::size_t, RunStatus>& statuses) {
-  std::ostringstream os;
-  os.precision(17);
+  std::string out;
   for (const auto& [i, s] : statuses) {
-    os << i << kField << s.status << kField << clean(s.message) << kField << s.coarse_test_accuracy
-       << kField << s.fine_test_accuracy << kRecord;
+    put_field(out, static_cast<std::int64_t>(i));
+    put_field(out, s.status);
+    put_field(out, s.message);
+    put_field(out, s.coarse_test_accuracy);
+    put_field(out, s.fine_test_accuracy);
   }
-  return os.str();
+  return out;
 }
 
-void decode(const std::string& text, std::vector<RunStatus>& runs) {
-  std::istringstream is(text);
-  std::string record;
-  while (std::getline(is, record, kRecord)) {
-    std::istringstream rs(record);
-    std::string index, status, message, acc, fine_acc;
-    std::getline(rs, index, kField);
-    std::getline(rs, status, kField);
-    std::getline(rs, message, kField);
-    std::getline(rs, acc, kField);
-    std::getline(rs, fine_acc, kField);
-    auto& r = runs.at(std::stoul(index));
-    r.status = status;
-    r.message = message;
-    r.coarse_test_accuracy = std::stod(acc);
-    r.fine_test_accuracy = std::stod(fine_acc);
+void decode(const std::string& bytes, std::vector<RunStatus>& runs) {
+  FieldReader in(bytes);
+  while (!in.done()) {
+    auto& r = runs.at(static_cast<std::size_t>(in.integer()));
+    r.status = in.text();
+    r.message = in.text();
+    r.coarse_test_accuracy = in.number();
+    r.fine_test_accuracy = in.number();
   }
 }
 
@@ -110,137 +99,200 @@ RunState wait_for_parent(RunCounter& counter, std::size_t parent, const std::str
   return static_cast<RunState>(state);
 }
 
-// The group's side of a study: claim, train, record, until the counter runs
-// out. Every decision that changes control flow is agreed inside the group
-// (rank 0's claim and file check are broadcast, errors go through
-// first_error), so no group member waits for another that took another path.
-// A user error (bad configuration, unreadable dataset) stops this group and
-// is returned; a run that fails or diverges is recorded and the group goes on.
-struct GroupResult {
-  std::map<std::size_t, RunStatus> statuses;  ///< on the leader: the runs this group claimed
-  std::string fatal;                          ///< a user error that stops the stage
-  bool config_error = false;
-  bool out_of_time = false;                   ///< the deadline stopped this group
-};
+// What one group does; every step is agreed inside the group.
+class GroupWorker {
+ public:
+  GroupWorker(const StudyConfig& study, const std::vector<RunSpec>& runs, const RankGroups& groups,
+              RunCounter& counter, const TrainOptions& options)
+      : study_(study), runs_(runs), groups_(groups), counter_(counter), options_(options),
+        group_(groups.group()), leader_(groups.is_leader()) {
+    for (std::size_t i = 0; i < runs.size(); ++i) index_of_[runs[i].id] = i;
+  }
 
-GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& runs,
-                        const std::vector<std::size_t>& order, const RankGroups& groups,
-                        RunCounter& counter, const TrainOptions& options) {
-  GroupResult result;
-  const MPI_Comm group = groups.group();
-  const bool leader = groups.is_leader();
-  std::map<std::string, Dataset> datasets;
-  std::map<std::string, std::size_t> index_of;
-  for (std::size_t i = 0; i < runs.size(); ++i) index_of[runs[i].id] = i;
-  for (;;) {
-    constexpr std::int64_t kOutOfTime = -2;
+  static constexpr std::int64_t kOutOfTime = -2;
+
+  // Collective over the group: the leader's claim (or kOutOfTime), on every rank.
+  std::int64_t claim() {
     std::int64_t claim = -1;
-    std::string error;
-    if (leader) {
-      try {
-        // Past the deadline, or a run already stopped by it: claim nothing more.
-        claim = result.out_of_time || wall_seconds() >= options.deadline ? kOutOfTime
-                                                                          : counter.fetch_add();
-      } catch (const std::exception& e) {
-        error = e.what();
-      }
-    }
-    if (result.fatal = first_error(error, group); !result.fatal.empty()) break;
-    check_mpi(MPI_Bcast(&claim, 1, MPI_INT64_T, 0, group), "train: MPI_Bcast(claim)");
-    if (claim == kOutOfTime) {
-      result.out_of_time = true;
-      break;
-    }
-    if (claim >= static_cast<std::int64_t>(runs.size())) break;  // nothing left for anyone
-    const std::size_t i = order[static_cast<std::size_t>(claim)];
-    const RunSpec& run = runs[i];
-    auto status = base_status(study, run);
-    const auto path = run_file(study, run.id);
-    int done = leader && fs::exists(path) ? 1 : 0;
-    check_mpi(MPI_Bcast(&done, 1, MPI_INT, 0, group), "train: MPI_Bcast(complete)");
-    if (leader) {
+    collective(group_, [&] {
+      // Past the deadline, or a run already stopped by it: claim nothing more.
+      if (leader_)
+        claim = out_of_time || wall_seconds() >= options_.deadline ? kOutOfTime : counter_.fetch_add();
+    });
+    check_mpi(MPI_Bcast(&claim, 1, MPI_INT64_T, 0, group_), "train: MPI_Bcast(claim)");
+    return claim;
+  }
+
+  // Collective over the group. Trains run i unless its file is complete;
+  // returns its status. Throws (agreed in the group) what stops the stage.
+  RunStatus run(std::size_t i, std::int64_t claim) {
+    const RunSpec& run = runs_[i];
+    auto status = base_status(study_, run);
+    if (leader_) {
       spdlog::info("group {} claimed run {} (claim {} of {}: {}/{}/{}, cost {:.3g})",
-                   groups.group_index(), run.id, claim + 1, runs.size(), run.dataset,
+                   groups_.group_index(), run.id, claim + 1, runs_.size(), run.dataset,
                    run.architecture, run.normalization, run.cost);
     }
-    if (done) {
-      status.status = "complete";
-      if (leader) {
-        counter.set_state(i, RunState::complete);
-        try {
-          const ActivationFile file(path);
-          status.coarse_test_accuracy = file.number_attr("coarse_test_accuracy").value_or(std::nan(""));
-          status.fine_test_accuracy = file.number_attr("fine_test_accuracy").value_or(std::nan(""));
-        } catch (const std::exception& e) {
-          spdlog::warn("run {}: {}", run.id, e.what());  // the cluster stage will report it
-        }
-        spdlog::info("run {} is complete: skipped", run.id);
-        result.statuses[i] = status;
-      }
-      continue;
-    }
-    if (leader) counter.set_state(i, RunState::running);
+    if (already_complete(run, status)) return status;
+    if (leader_) counter_.set_state(i, RunState::running);
     std::string init_checkpoint;
     if (!run.parent_id.empty()) {
-      const RunState parent = wait_for_parent(counter, index_of.at(run.parent_id), run.id,
-                                              run.parent_id, leader, group);
+      const RunState parent = wait_for_parent(counter_, index_of_.at(run.parent_id), run.id,
+                                              run.parent_id, leader_, group_);
       if (parent != RunState::complete) {
         // The pretraining run stopped short: so does this run, the same way.
         const bool interrupted = parent == RunState::interrupted;
         status.status = interrupted ? "pending" : "failed";
-        status.message = "pretraining run " + run.parent_id +
-                         (interrupted ? " is not complete yet" : " failed");
-        if (leader) {
-          counter.set_state(i, interrupted ? RunState::interrupted : RunState::failed);
-          spdlog::warn("run {}: {}", run.id, status.message);
-          result.statuses[i] = status;
-        }
-        continue;
+        status.message = "pretraining run " + run.parent_id + (interrupted ? " is not complete yet" : " failed");
+        if (leader_) spdlog::warn("run {}: {}", run.id, status.message);
+        return status;
       }
-      init_checkpoint = (fs::path(run_dir(study, run.parent_id)) / "checkpoint.pt").string();
+      init_checkpoint = (fs::path(run_dir(study_, run.parent_id)) / "checkpoint.pt").string();
     }
-    auto it = datasets.find(run.dataset);
+    const Dataset* data = nullptr;
+    collective(group_, [&] { data = &dataset(run); });  // unreadable data stops the stage
+    train(run, *data, init_checkpoint, status);
+    return status;
+  }
+
+  bool out_of_time = false;
+
+ private:
+  // Collective over the group. A complete file is kept (and its accuracies
+  // reported); one that is not complete is moved aside and the run redone.
+  bool already_complete(const RunSpec& run, RunStatus& status) {
+    const auto path = run_file(study_, run.id);
+    int done = 0;
+    collective(group_, [&] {
+      if (!leader_ || !fs::exists(path)) return;
+      const std::string why = incomplete_reason(path, run);
+      if (why.empty()) {
+        done = 1;
+        const ActivationFile file(path);
+        status.coarse_test_accuracy = file.number_attr("coarse_test_accuracy").value_or(std::nan(""));
+        status.fine_test_accuracy = file.number_attr("fine_test_accuracy").value_or(std::nan(""));
+        spdlog::info("run {} is complete: skipped", run.id);
+        return;
+      }
+      // Kept for inspection, out of the way of anything that trusts the final name.
+      spdlog::warn("run {}: {} is not complete ({}): moved to {}.incomplete, training it again",
+                   run.id, path, why, path);
+      fs::rename(path, path + ".incomplete");
+    });
+    check_mpi(MPI_Bcast(&done, 1, MPI_INT, 0, group_), "train: MPI_Bcast(complete)");
+    if (!done) return false;
+    status.status = "complete";
+    return true;
+  }
+
+  const Dataset& dataset(const RunSpec& run) {
+    auto it = datasets_.find(run.dataset);
+    if (it == datasets_.end()) it = datasets_.emplace(run.dataset, load_dataset(run.dataset, run.data)).first;
+    return it->second;
+  }
+
+  // Collective over the group. A configuration error stops the stage; any
+  // other failure (divergence, a full disk, a LibTorch error) fails this run only.
+  void train(const RunSpec& run, const Dataset& data, const std::string& init_checkpoint, RunStatus& status) {
+    TrainOutcome outcome;
     try {
-      if (it == datasets.end()) it = datasets.emplace(run.dataset, load_dataset(run.dataset, run.data)).first;
+      collective(group_, [&] {
+        outcome = train_run(run, data, run_dir(study_, run.id), group_, options_, init_checkpoint);
+      });
+    } catch (const ConfigError&) {
+      throw;
     } catch (const std::exception& e) {
-      error = e.what();
-      result.config_error = dynamic_cast<const ConfigError*>(&e) != nullptr;
+      outcome.ok = false;
+      outcome.interrupted = false;
+      outcome.message = message_of(e);
+      if (leader_) spdlog::error("run {} failed: {}", run.id, outcome.message);
     }
-    std::string failed;
-    if (error.empty()) {
-      try {
-        const auto outcome =
-            train_run(run, it->second, run_dir(study, run.id), group, options, init_checkpoint);
-        status.status = outcome.ok ? "complete" : outcome.interrupted ? "pending" : "failed";
-        result.out_of_time = result.out_of_time || outcome.out_of_time;
-        status.message = outcome.message;
-        status.coarse_test_accuracy = outcome.ok ? outcome.coarse_test_accuracy : std::nan("");
-        status.fine_test_accuracy = outcome.ok ? outcome.fine_test_accuracy : std::nan("");
-      } catch (const ConfigError& e) {
-        error = e.what();
-        result.config_error = true;
-      } catch (const std::exception& e) {
-        failed = e.what();
-      }
-    }
-    result.config_error = any_of(result.config_error, group);
-    if (result.fatal = first_error(error, group); !result.fatal.empty()) {
-      if (leader) counter.set_state(i, RunState::failed);  // nobody may wait for it forever
-      break;
-    }
-    if (failed = first_error(failed, group); !failed.empty()) {
-      status.status = "failed";
-      status.message = failed;
-      status.coarse_test_accuracy = std::nan("");
-      status.fine_test_accuracy = std::nan("");
-      if (leader) spdlog::error("run {} failed: {}", run.id, failed);
-    }
-    if (leader) {
-      counter.set_state(i, state_of(status.status));
-      result.statuses[i] = status;
+    status.status = outcome.ok ? "complete" : outcome.interrupted ? "pending" : "failed";
+    status.message = outcome.message;
+    out_of_time = out_of_time || outcome.out_of_time;
+    if (outcome.ok) {
+      status.coarse_test_accuracy = outcome.coarse_test_accuracy;
+      status.fine_test_accuracy = outcome.fine_test_accuracy;
     }
   }
+
+  const StudyConfig& study_;
+  const std::vector<RunSpec>& runs_;
+  const RankGroups& groups_;
+  RunCounter& counter_;
+  const TrainOptions& options_;
+  MPI_Comm group_;
+  bool leader_;
+  std::map<std::string, std::size_t> index_of_;
+  std::map<std::string, Dataset> datasets_;
+};
+
+struct GroupResult {
+  std::map<std::size_t, RunStatus> statuses;  ///< on the leader: the runs this group claimed
+  std::exception_ptr fatal;                   ///< agreed in the group: what stops the stage
+  bool out_of_time = false;                   ///< the deadline stopped this group
+};
+
+// The group's side of a study: claim, train, record, until the counter runs out.
+GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& runs,
+                        const std::vector<std::size_t>& order, const RankGroups& groups,
+                        RunCounter& counter, const TrainOptions& options) {
+  GroupResult result;
+  GroupWorker worker(study, runs, groups, counter, options);
+  std::size_t current = runs.size();
+  try {
+    for (;;) {
+      const std::int64_t claim = worker.claim();
+      if (claim == GroupWorker::kOutOfTime) worker.out_of_time = true;
+      if (claim == GroupWorker::kOutOfTime || claim >= static_cast<std::int64_t>(runs.size())) break;
+      current = order[static_cast<std::size_t>(claim)];
+      const RunStatus status = worker.run(current, claim);
+      if (groups.is_leader()) {
+        counter.set_state(current, state_of(status.status));
+        result.statuses[current] = status;
+      }
+      current = runs.size();
+    }
+  } catch (...) {
+    result.fatal = std::current_exception();
+    // Nobody may wait for it forever.
+    if (groups.is_leader() && current < runs.size()) counter.set_state(current, RunState::failed);
+  }
+  result.out_of_time = worker.out_of_time;
   return result;
+}
+
+// Collective over world. Device, backend and deadline, agreed before any group
+// forms: a rank without the requested GPU stops everyone with the same error.
+TrainOptions train_options(const StudyConfig& study, MPI_Comm world) {
+  const NodePlacement node = node_placement(world);
+  TrainOptions options;
+  options.threads = study.train.threads > 0 ? study.train.threads : std::max(1, node.cores / node.local_size);
+  collective(world, [&] { options.plan = plan_execution(study.train, study.parallel, node.local_rank); });
+  if (study.parallel.max_hours > 0) {
+    // Rank 0's clock: every group stops at the same instant.
+    double start = wall_seconds();
+    check_mpi(MPI_Bcast(&start, 1, MPI_DOUBLE, 0, world), "train: MPI_Bcast(start)");
+    options.deadline = start + study.parallel.max_hours * 3600.0;
+  }
+  return options;
+}
+
+// Collective over world. auto: a group whose ranks share a GPU (more ranks per
+// run than GPUs per node) cannot use NCCL, so it all-reduces through host memory.
+void fall_back_from_shared_gpus(const StudyConfig& study, const RankGroups& groups, TrainOptions& options,
+                                MPI_Comm world) {
+  const bool check = study.parallel.backend == "auto" && options.plan.backend == "nccl";
+  collective(world, [&] {
+    if (!check) return;
+    const std::string shared = shared_gpu(groups.group(), options.plan.cuda_index);
+    if (shared.empty()) return;
+    if (study.train.sync_batchnorm)
+      throw ConfigError("train.sync_batchnorm on CUDA needs NCCL, but " + shared +
+                        " (or train.sync_batchnorm: false)");
+    options.plan.backend = "mpi";
+    if (groups.is_leader()) spdlog::warn("train: {}: this group all-reduces through MPI instead", shared);
+  });
 }
 
 }  // namespace
@@ -255,44 +307,11 @@ TrainSummary train_stage(const StudyConfig& study, MPI_Comm world) {
     is_parent.push_back(r.is_pretraining);
   }
   const auto order = cost_order(costs, is_parent);
-  const NodePlacement node = node_placement(world);
-
-  // Device and backend are the study's, agreed before any group forms: a rank
-  // without the requested GPU stops everyone with the same ConfigError.
-  TrainOptions options;
-  options.threads = study.train.threads > 0 ? study.train.threads
-                                            : std::max(1, node.cores / node.local_size);
-  std::string error;
-  try {
-    options.plan = plan_execution(study.train, study.parallel, node.local_rank);
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  if (auto first = first_error(error, world); !first.empty()) throw ConfigError(first);
-  if (study.parallel.max_hours > 0) {
-    // Rank 0's clock: every group stops at the same instant.
-    double start = wall_seconds();
-    check_mpi(MPI_Bcast(&start, 1, MPI_DOUBLE, 0, world), "train: MPI_Bcast(start)");
-    options.deadline = start + study.parallel.max_hours * 3600.0;
-  }
-
+  TrainOptions options = train_options(study, world);
   RankGroups groups(world, study.parallel.ranks_per_run);
-  // auto: a group whose ranks share a GPU (more ranks per run than GPUs per
-  // node) cannot use NCCL, so it stages its all-reduces through host memory.
-  if (study.parallel.backend == "auto" && options.plan.backend == "nccl") {
-    const std::string shared = shared_gpu(groups.group(), options.plan.cuda_index);
-    if (!shared.empty()) {
-      options.plan.backend = "mpi";
-      error = study.train.sync_batchnorm
-                  ? "train.sync_batchnorm on CUDA needs NCCL, but " + shared + " (or train.sync_batchnorm: false)"
-                  : "";
-      if (groups.is_leader() && error.empty()) {
-        spdlog::warn("train: {}: this group all-reduces through MPI instead", shared);
-      }
-    }
-  }
-  if (auto first = first_error(error, world); !first.empty()) throw ConfigError(first);
-  if (rank == 0) {
+  fall_back_from_shared_gpus(study, groups, options, world);
+  collective(world, [&] {
+    if (rank != 0) return;
     spdlog::info("train: {} runs on {} ranks: {} group(s) of up to {}, {} torch threads per rank, "
                  "device {}, backend {}",
                  runs.size(), size, groups.num_groups(), std::min(study.parallel.ranks_per_run, size),
@@ -301,36 +320,33 @@ TrainSummary train_stage(const StudyConfig& study, MPI_Comm world) {
       spdlog::warn("train: {} ranks are not a multiple of parallel.ranks_per_run {}: the last group is smaller",
                    size, study.parallel.ranks_per_run);
     fs::create_directories(study.output);
-  }
-  MPI_Barrier(world);
+  });
 
   GroupResult result;
   {
     RunCounter counter(world, runs.size());
     result = train_group(study, runs, order, groups, counter, options);
   }  // MPI_Win_free: collective, reached by every group once it has stopped claiming
-  // Agree on failure before the gather, so no rank waits for one that stopped.
-  const bool config_error = any_of(result.config_error, world);
-  if (auto first = first_error(result.fatal, world); !first.empty()) {
-    if (config_error) throw ConfigError(first);
-    throw InputError(first);
-  }
+  agree(result.fatal, world);  // before the gather, so no rank waits for one that stopped
 
   const auto gathered = gather_bytes(encode(result.statuses), world, 0);
-  if (rank == 0) {
+  std::int64_t failed = 0;
+  collective(world, [&] {
+    if (rank != 0) return;
     std::vector<RunStatus> all;
     for (const auto& r : runs) all.push_back(base_status(study, r));
     for (const auto& part : gathered) decode(part, all);
-    write_study_index((fs::path(study.output) / "study.h5").string(), all, study.study,
-                      study.resolved_yaml);
-    int failed = 0, complete = 0;
+    write_study_index((fs::path(study.output) / "study.h5").string(), all, study.study, study.resolved_yaml);
+    int complete = 0;
     for (const auto& s : all) {
       complete += s.status == "complete";
       failed += s.status == "failed";
     }
     spdlog::info("train: {} of {} runs complete, {} failed", complete, all.size(), failed);
-  }
+  });
+  check_mpi(MPI_Bcast(&failed, 1, MPI_INT64_T, 0, world), "train: MPI_Bcast(failed)");
   TrainSummary summary;
+  summary.failed = static_cast<int>(failed);
   summary.out_of_time = any_of(result.out_of_time, world);
   if (rank == 0 && summary.out_of_time) {
     spdlog::warn("train: the wall-time limit (parallel.max_hours {}) stopped training; the same "

@@ -119,7 +119,33 @@ Table dynamics(const RunMetrics& rm, const std::string& scope, const std::string
 
 }  // namespace
 
-ReportText render_report(const std::vector<MetricRecord>& metrics, const std::vector<RunStatus>& runs) {
+namespace {
+
+// What did not finish: runs that failed or are pending, and items the cluster
+// stage could not score, each with its message. Empty when everything did.
+std::string missing_section(const std::vector<RunStatus>& runs, const std::vector<FailureRecord>& failures,
+                            bool markdown) {
+  Table t({"run", "what", "status", "message"});
+  for (const auto& r : runs) {
+    if (r.status == "complete") continue;
+    t.add_row({r.id, r.dataset + " / " + r.architecture + " / " + r.normalization + " / seed " +
+                         std::to_string(r.seed),
+               r.status, r.message.empty() ? "-" : r.message});
+  }
+  for (const auto& f : failures) {
+    t.add_row({f.run_id.empty() ? "-" : f.run_id,
+               f.layer == "*" ? "layer similarity" : f.layer + " at epoch " + std::to_string(f.epoch),
+               "item failed", f.message});
+  }
+  if (t.empty()) return {};
+  const std::string title = "Not complete: " + std::to_string(t.rows()) + " run(s) or item(s)";
+  return markdown ? "## " + title + "\n\n" + t.markdown() + "\n" : title + "\n" + t.text() + "\n";
+}
+
+}  // namespace
+
+ReportText render_report(const std::vector<MetricRecord>& metrics, const std::vector<RunStatus>& runs,
+                         const std::vector<FailureRecord>& failures) {
   std::map<std::string, RunMetrics> by_run;
   std::vector<std::string> methods;  // clustering methods, in first-seen order
   for (const auto& m : metrics) {
@@ -145,7 +171,7 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
   std::map<std::string, RunStatus> status;
   for (const auto& r : runs) status[r.id] = r;
   ReportText out;
-  Table summary({"run", "dataset", "arch", "norm", "labels", "pretraining", "coarse acc",
+  Table summary({"run", "dataset", "arch", "norm", "labels", "pretraining", "status", "coarse acc",
                  "fine acc", "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"});
   for (const auto& [id, rm] : by_run) {
     if (rm.epochs().empty()) continue;
@@ -199,7 +225,7 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
     const auto penult = penultimate(rm.layers(), known ? st->second.architecture : "");
     summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
                      known ? st->second.normalization : "", known ? st->second.labels : "",
-                     known ? st->second.pretraining : "",
+                     known ? st->second.pretraining : "", known ? st->second.status : "-",
                      fixed(known ? st->second.coarse_test_accuracy : kMissing),
                      fixed(known ? st->second.fine_test_accuracy : kMissing), best.empty() ? "-" : best,
                      fixed(best_ami < 0 ? kMissing : best_ami),
@@ -207,14 +233,21 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
                      fixed(penult.empty() ? kMissing : rm.latest(penult, "global", main, "e2e_accuracy")),
                      fixed(input_ami)});
   }
+  // Runs without any metric (failed, pending, not clustered) still get their row.
+  for (const auto& r : runs) {
+    if (by_run.count(r.id)) continue;
+    summary.add_row({r.id, r.dataset, r.architecture, r.normalization, r.labels, r.pretraining, r.status,
+                     fixed(r.coarse_test_accuracy), fixed(r.fine_test_accuracy), "-", fixed(kMissing),
+                     fixed(kMissing), fixed(kMissing), fixed(kMissing)});
+  }
   const std::string legend =
       "AMI: mean over superclasses of " + main + " (k = subclasses) vs subclass labels; acc within: "
       "Hungarian-matched accuracy inside each true superclass; e2e acc: network's coarse prediction, "
       "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch; "
       "fine acc: test accuracy of a network trained on the fine labels (compare with e2e acc of the coarse-trained one).\n";
-  out.terminal += "summary\n" + summary.text() + legend;
-  out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend + "\n## Runs\n\n" +
-                 out.markdown;
+  out.terminal += "summary\n" + summary.text() + legend + missing_section(runs, failures, false);
+  out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend + "\n" +
+                 missing_section(runs, failures, true) + "## Runs\n\n" + out.markdown;
   return out;
 }
 

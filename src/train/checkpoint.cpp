@@ -8,8 +8,10 @@
 #include <mutex>
 #include <sstream>
 
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
 
 namespace cp {
 namespace {
@@ -56,19 +58,6 @@ std::string serialise(const TrainState& state, torch::nn::Module& model,
   return bytes.str();
 }
 
-void write_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.flush();
-    if (!out) throw IoError(tmp + ": cannot write the training checkpoint");
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) throw IoError(path + ": cannot rename the training checkpoint into place: " + ec.message());
-}
-
 std::int64_t read_int(torch::serialize::InputArchive& a, const std::string& key) {
   c10::IValue v;
   a.read(key, v);
@@ -80,16 +69,9 @@ std::int64_t read_int(torch::serialize::InputArchive& a, const std::string& key)
 void save_train_state(const std::string& path, const TrainState& state, torch::nn::Module& model,
                       torch::optim::Optimizer& optimizer, const torch::Device& device,
                       MPI_Comm comm) {
-  std::string error;
-  if (comm_rank(comm) == 0) {
-    try {
-      write_atomically(path, serialise(state, model, optimizer, device));
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-  }
-  error = first_error(error, comm);
-  if (!error.empty()) throw IoError(error);
+  collective(comm, [&] {
+    if (comm_rank(comm) == 0) write_file_atomically(path, serialise(state, model, optimizer, device));
+  });
 }
 
 std::optional<TrainState> load_train_state(const std::string& path, const std::string& run_id,

@@ -3,9 +3,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
 
 namespace cp {
 
@@ -16,20 +19,14 @@ std::string snapshot_path(const std::string& run_dir, int epoch) {
 }
 
 void save_model_file(torch::nn::Module& model, const std::string& path, MPI_Comm comm) {
-  std::string error;
-  if (comm_rank(comm) == 0) {
-    try {
-      torch::serialize::OutputArchive archive;
-      model.save(archive);
-      const auto tmp = path + ".tmp";
-      archive.save_to(tmp);
-      fs::rename(tmp, path);
-    } catch (const std::exception& e) {
-      error = path + ": cannot write the model: " + e.what();
-    }
-  }
-  error = first_error(error, comm);
-  if (!error.empty()) throw IoError(error);
+  collective(comm, [&] {
+    if (comm_rank(comm) != 0) return;
+    torch::serialize::OutputArchive archive;
+    model.save(archive);
+    std::ostringstream bytes;
+    archive.save_to(bytes);
+    write_file_atomically(path, bytes.str());
+  });
 }
 
 void load_model_file(torch::nn::Module& model, const std::string& path, const torch::Device& device,
@@ -40,21 +37,17 @@ void load_model_file(torch::nn::Module& model, const std::string& path, const to
     if (in) bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
   bytes = broadcast_bytes(bytes, comm, 0);
-  std::string error;
-  if (bytes.empty()) {
-    error = path + ": missing or empty model file";
-  } else {
+  collective(comm, [&] {
+    if (bytes.empty()) throw InputError(path + ": missing or empty model file");
     try {
       torch::serialize::InputArchive archive;
       archive.load_from(bytes.data(), bytes.size(), device);
       model.load(archive);
     } catch (const std::exception& e) {
       const std::string what = e.what();
-      error = path + ": cannot load the model: " + what.substr(0, what.find('\n'));
+      throw InputError(path + ": cannot load the model: " + what.substr(0, what.find('\n')));
     }
-  }
-  error = first_error(error, comm);
-  if (!error.empty()) throw InputError(error);
+  });
 }
 
 }  // namespace cp

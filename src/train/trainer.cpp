@@ -24,6 +24,7 @@
 #include "snapshots.hpp"
 #include "clusterprobe/comm/communicator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/model.hpp"
@@ -71,12 +72,6 @@ std::mt19937_64 order_rng(int seed) {
   return std::mt19937_64(static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ULL + 1);
 }
 
-// Collective over comm: every rank throws the lowest failing rank's message.
-void agree(const std::string& local_error, MPI_Comm comm) {
-  const std::string error = first_error(local_error, comm);
-  if (!error.empty()) throw Error(error);
-}
-
 // Epochs whose activations are stored: 0, the listed ones up to `epochs`, and the last.
 std::vector<int> stored_epochs(const std::vector<int>& listed, int epochs) {
   std::set<int> out{0, epochs};
@@ -119,13 +114,10 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
   // Declared before the model: a SyncBatchNorm layer points at it.
   auto communicator = plan.backend == "nccl" ? make_nccl_communicator(comm, plan.cuda_index)
                                              : make_mpi_communicator(comm);
-  std::string error;
-  if (leader) {
-    std::error_code ec;
-    fs::create_directories(run_dir, ec);
-    if (ec) error = run_dir + ": " + ec.message();
-  }
-  agree(error, comm);  // the others would otherwise wait for the leader in the next collective
+  // The others would otherwise wait for the leader in the next collective.
+  collective(comm, [&] {
+    if (leader) fs::create_directories(run_dir);
+  });
 
   const bool pretrained = !init_checkpoint.empty() || !run.torchscript_path.empty();
   const std::string finetune = effective_finetune(run, pretrained);
@@ -147,15 +139,10 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
   // below makes that a guarantee rather than an assumption.
   torch::manual_seed(static_cast<std::uint64_t>(run.seed));
   ProbedModel model;
-  error.clear();
-  try {
+  collective(comm, [&] {  // a file one rank cannot read fails the whole group
     model = build_model(run, data.sample_shape, label_map.classes);
     if (!init_checkpoint.empty()) load_pretrained_body(*model, init_checkpoint);
-  } catch (const std::exception& e) {
-    error = e.what();
-  }
-  error = first_error(error, comm);  // a file one rank cannot read fails the whole group
-  if (!error.empty()) throw InputError(error);
+  });
   model->to(device);
   const bool sync_bn = run.train.sync_batchnorm && gsize > 1;
   if (sync_bn) convert_sync_batchnorm(*model, *communicator);
@@ -224,7 +211,7 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
       const std::int64_t global = std::min(batch, n_train - start);
       const auto shard = shard_range(global, grank, gsize);
       optimizer.zero_grad();
-      std::string local_error;
+      std::exception_ptr local_failure;
       auto stats = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(device));
       // Without synchronised BatchNorm an empty shard needs no forward pass
       // (BatchNorm would fail on zero rows); with it, the layers' collectives
@@ -246,8 +233,8 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
           stats = torch::stack({summed.detach().to(torch::kDouble),
                                 out.argmax(1).eq(yb).sum().to(torch::kDouble),
                                 torch::zeros({}, stats.options())});
-        } catch (const std::exception& e) {
-          local_error = e.what();
+        } catch (...) {
+          local_failure = std::current_exception();
           stats = torch::tensor({0.0, 0.0, 1.0}, stats.options());
         }
       }
@@ -256,7 +243,7 @@ TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::strin
       allreduce_sum(*communicator, tensors);
       const auto s = stats.to(torch::kCPU);
       const double* sv = s.data_ptr<double>();
-      if (sv[2] > 0) agree(local_error, comm);  // every rank saw the flag: all throw together
+      if (sv[2] > 0) agree(local_failure, comm);  // every rank saw the flag: all throw together
       if (!std::isfinite(sv[0])) {
         outcome.message = "diverged: loss is " + std::to_string(sv[0]) + " in epoch " +
                           std::to_string(epoch + 1) + " at sample " + std::to_string(start);

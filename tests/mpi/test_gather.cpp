@@ -4,6 +4,12 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 
+#include <filesystem>
+#include <functional>
+#include <new>
+#include <typeinfo>
+
+#include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/record.hpp"
@@ -95,12 +101,63 @@ TEST(Agreement, AnyOf) {
   EXPECT_FALSE(cp::any_of(false, MPI_COMM_WORLD));
 }
 
-TEST(Agreement, FirstErrorIsTheLowestFailingRanksMessageEverywhere) {
-  EXPECT_EQ(cp::first_error("", MPI_COMM_WORLD), "");
-  const std::string mine = rank() >= 1 ? "rank " + std::to_string(rank()) + " failed" : "";
-  EXPECT_EQ(cp::first_error(mine, MPI_COMM_WORLD), "rank 1 failed");
-  const std::string last = rank() == size() - 1 ? "only the last" : "";
-  EXPECT_EQ(cp::first_error(last, MPI_COMM_WORLD), "only the last");
+// What one rank threw, every rank throws: same type, same message, marked agreed.
+template <class Expected>
+void expect_agreed(const std::function<void()>& work, const std::string& message) {
+  try {
+    cp::collective(MPI_COMM_WORLD, work);
+    ADD_FAILURE() << "rank " << rank() << ": nothing thrown";
+  } catch (const Expected& e) {
+    EXPECT_TRUE(e.agreed()) << "rank " << rank();
+    EXPECT_EQ(e.what(), message) << "rank " << rank();
+    EXPECT_EQ(typeid(e), typeid(Expected)) << "rank " << rank() << ": " << typeid(e).name();
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "rank " << rank() << ": wrong type " << typeid(e).name() << ": " << e.what();
+  }
+}
+
+TEST(Agreement, NothingFailedNothingThrown) {
+  int ran = 0;
+  EXPECT_NO_THROW(cp::collective(MPI_COMM_WORLD, [&] { ++ran; }));
+  EXPECT_EQ(ran, 1);
+  EXPECT_NO_THROW(cp::agree(cp::ErrorKind::io, "", MPI_COMM_WORLD));
+}
+
+TEST(Agreement, TheLowestFailingRanksKindAndMessageReachEveryRank) {
+  // Rank 0 fails alone after the others are done: the rank-0 tail of a stage.
+  expect_agreed<cp::IoError>([] { if (rank() == 0) throw cp::IoError("disk full"); }, "disk full");
+  // Several ranks fail with different kinds: the lowest failing rank wins.
+  expect_agreed<cp::InputError>(
+      [] {
+        if (rank() == 1) throw cp::InputError("rank 1 input");
+        if (rank() >= 2) throw cp::ConfigError("later rank");
+      },
+      "rank 1 input");
+  expect_agreed<cp::ConfigError>([] { if (rank() == size() - 1) throw cp::ConfigError("last"); },
+                                 "last");
+}
+
+TEST(Agreement, ForeignExceptionsKeepTheirMeaning) {
+  expect_agreed<cp::IoError>(
+      [] {
+        if (rank() == size() - 1)
+          throw std::filesystem::filesystem_error("cannot create", "/x/y",
+                                                  std::make_error_code(std::errc::read_only_file_system));
+      },
+      std::filesystem::filesystem_error("cannot create", "/x/y",
+                                        std::make_error_code(std::errc::read_only_file_system))
+          .what());
+  expect_agreed<cp::InternalError>([] { if (rank() == 0) throw std::bad_alloc(); },
+                                   std::string("out of memory (") + std::bad_alloc().what() + ")");
+  expect_agreed<cp::InternalError>([] { if (rank() == 1) throw 42; }, "unknown exception");
+}
+
+TEST(Agreement, ExitCodesFollowTheKind) {
+  EXPECT_EQ(cp::ConfigError("x").exit_code(), 2);
+  EXPECT_EQ(cp::InputError("x").exit_code(), 3);
+  EXPECT_EQ(cp::IoError("x").exit_code(), 4);
+  EXPECT_EQ(cp::InternalError("x").exit_code(), 1);
+  EXPECT_FALSE(cp::IoError("x").agreed());
 }
 
 TEST(Environment, NestedEnvironmentKeepsMpiAliveAndReturnsErrors) {

@@ -117,7 +117,7 @@ TEST(Config, MissingFile) {
     cp::load_study("/nonexistent/study.yaml");
     FAIL() << "no error";
   } catch (const cp::ConfigError& e) {
-    EXPECT_EQ(std::string(e.what()), "/nonexistent/study.yaml: cannot open study file");
+    EXPECT_EQ(std::string(e.what()), "/nonexistent/study.yaml: no such study file");
   }
 }
 

@@ -38,11 +38,6 @@ std::string broadcast_bytes(const std::string& bytes, MPI_Comm comm, int root = 
 /// Collective over comm. True on every rank if `flag` is true on any rank.
 bool any_of(bool flag, MPI_Comm comm);
 
-/// Collective over comm. The message of the lowest rank whose `local_error` is
-/// non-empty, identical on every rank; empty if no rank failed. Lets all ranks
-/// raise the same error together instead of deadlocking.
-std::string first_error(const std::string& local_error, MPI_Comm comm);
-
 /// Collective over comm. MPI_Bcast of one int64 that sleeps while it waits
 /// (MPI_Ibcast polled every few milliseconds): for ranks that may wait
 /// minutes for their root (e.g. while it waits for a pretraining run), where

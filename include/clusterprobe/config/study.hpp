@@ -159,6 +159,10 @@ StudyConfig load_study(const std::string& path, const std::vector<std::string>& 
 StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
                         const std::vector<std::string>& overrides = {});
 
+/// Local. The configuration of `analyze`: the defaults, `output_dir` as the
+/// output (taken literally, whatever characters it holds), then overrides.
+StudyConfig analysis_study(const std::string& output_dir, const std::vector<std::string>& overrides = {});
+
 /// Local. The runs of the grid, in a stable order: the pretraining runs first
 /// (each once, however many runs use it), then the grid's runs (grid order:
 /// dataset, architecture, normalization, pretraining, labels, seed; last axis

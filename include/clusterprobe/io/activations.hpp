@@ -40,7 +40,7 @@ class ActivationWriter {
                    std::int64_t total_rows);
   /// Collective (closing a parallel file is). Without commit() it closes
   /// quietly, never throws, and the tmp file stays complete=0; reach it on
-  /// every rank (e.g. all ranks unwinding after a first_error agreement).
+  /// every rank (e.g. all ranks unwinding after an agreed error, comm/agree.hpp).
   ~ActivationWriter();
   ActivationWriter(const ActivationWriter&) = delete;
   ActivationWriter& operator=(const ActivationWriter&) = delete;

@@ -5,6 +5,8 @@
 //   /assignments/<n>  int32 [rows] cluster ids, attrs run_id, layer, epoch,
 //                     scope, method; /assignments/<n>_rows int64 [rows]
 //   /similarity/<run_id>/<name> float64 [R, C] with <name>_rows, <name>_cols strings
+//   /failures/{run_id, layer, file, message} strings [F], /failures/epoch int32 [F]:
+//                     the work items that could not be scored, and why
 //   metrics.csv: run_id,layer,epoch,scope,method,metric,value (%.17g values)
 #include <string>
 #include <vector>
@@ -19,6 +21,9 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
 
 /// Local. Reads /metrics back (for the report and tests).
 std::vector<MetricRecord> read_metrics(const std::string& h5_path);
+
+/// Local. Reads /failures back (empty for files written before it existed).
+std::vector<FailureRecord> read_failures(const std::string& h5_path);
 
 /// Local. Reads every /assignments entry back.
 std::vector<AssignmentRecord> read_assignments(const std::string& h5_path);

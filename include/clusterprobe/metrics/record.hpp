@@ -52,14 +52,30 @@ struct SimilarityRecord {
   }
 };
 
+/// A work item of the cluster stage that could not be scored (a matrix with
+/// NaN/Inf, too few rows, an unreadable file): recorded, and the stage goes on.
+struct FailureRecord {
+  std::string run_id;
+  std::string layer;        ///< "*" for a run's layer-similarity item
+  std::int32_t epoch = 0;
+  std::string file;
+  std::string message;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & run_id & layer & epoch & file & message;
+  }
+};
+
 struct RecordBatch {
   std::vector<MetricRecord> metrics;
   std::vector<AssignmentRecord> assignments;
   std::vector<SimilarityRecord> similarities;
+  std::vector<FailureRecord> failures;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & metrics & assignments & similarities;
+    ar & metrics & assignments & similarities & failures;
   }
   void append(RecordBatch&& other);
 };

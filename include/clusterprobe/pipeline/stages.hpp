@@ -3,6 +3,7 @@
 // own: train skips complete runs, cluster and report rewrite their outputs.
 #include <mpi.h>
 
+#include <cstdint>
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@ void print_plan(const StudyConfig& study, std::ostream& out);
 /// With parallel.max_hours, runs not finished by then stay pending (resumable).
 struct TrainSummary {
   bool out_of_time = false;  ///< the wall-time limit left runs pending (same on every rank)
+  int failed = 0;            ///< runs that failed (same on every rank)
 };
 TrainSummary train_stage(const StudyConfig& study, MPI_Comm world);
 
@@ -30,16 +32,27 @@ struct ClusterInput {
 };
 
 /// Collective over world. Clusters every (file, epoch, layer) of `inputs`,
-/// spread over ranks, and writes <out_dir>/metrics.h5 and metrics.csv.
-void cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& study,
+/// spread over ranks, and writes <out_dir>/metrics.h5 and metrics.csv. An item
+/// that cannot be scored is recorded in metrics.h5:/failures and the stage
+/// goes on; no input at all is an InputError.
+struct ClusterSummary {
+  std::int64_t items = 0, failed = 0;  ///< same on every rank
+};
+ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& study,
                    const std::string& out_dir, MPI_Comm world);
 
-/// Local. The complete run files of a study's grid.
+/// Local. The complete run files of a study's grid (see run_is_complete).
 std::vector<ClusterInput> study_inputs(const StudyConfig& study);
 
-/// Collective over world (rank 0 works). Prints the result table and writes
-/// <out_dir>/report.md from metrics.h5 (and study.h5 when present).
-void report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out);
+/// Collective over world (rank 0 works). Writes <out_dir>/report.md from
+/// metrics.h5 (and study.h5 when present), then prints the result table.
+/// Returns whether every run is complete and every item was scored.
+bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out);
+
+/// Local. Why `path` is not the complete activations file of `run` (empty when
+/// it is): it must open, say complete=1 and the run's id, and hold every probe
+/// point at every epoch it lists. A file that is not complete is trained again.
+std::string incomplete_reason(const std::string& path, const RunSpec& run);
 
 /// Local. Path helpers for the output layout.
 std::string run_dir(const StudyConfig& study, const std::string& run_id);

@@ -14,7 +14,10 @@ struct ReportText {
   std::string markdown;
 };
 
-/// Local. `runs` may be empty (files analysed outside a study).
-ReportText render_report(const std::vector<MetricRecord>& metrics, const std::vector<RunStatus>& runs);
+/// Local. `runs` may be empty (files analysed outside a study). Runs that are
+/// not complete and `failures` (items the cluster stage could not score) are
+/// listed with their messages.
+ReportText render_report(const std::vector<MetricRecord>& metrics, const std::vector<RunStatus>& runs,
+                         const std::vector<FailureRecord>& failures = {});
 
 }  // namespace cp

@@ -12,6 +12,7 @@ class Table {
   std::string text() const;      ///< aligned columns, a rule under the header
   std::string markdown() const;  ///< a GitHub-flavoured Markdown table
   bool empty() const { return rows_.empty(); }
+  std::size_t rows() const { return rows_.size(); }
 
  private:
   std::vector<std::string> header_;

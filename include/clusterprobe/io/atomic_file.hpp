@@ -1,0 +1,14 @@
+#pragma once
+// Whole-file outputs that are either complete or absent: written under a
+// temporary name, flushed to disk and renamed, so a crash or a full file
+// system never leaves a truncated file at the final name, and an older good
+// file survives a failed new one.
+#include <string>
+
+namespace cp {
+
+/// Local. Writes `bytes` to `<path>.tmp`, fsyncs it and renames it to `path`.
+/// Throws IoError naming the file (the tmp file is removed, `path` untouched).
+void write_file_atomically(const std::string& path, const std::string& bytes);
+
+}  // namespace cp

@@ -1,0 +1,43 @@
+#pragma once
+// One writer per output directory. `train`, `cluster`, `report`, `run` and
+// `analyze` hold <output>/.clusterprobe.lock while they work; a second writer
+// is refused with a message naming the holder (host, pid, start, Slurm job).
+//
+// Where the file system supports flock (local disks, NFS with lockd, Lustre
+// mounted with -o flock) the kernel releases the lock of a holder that dies,
+// so a dead holder's lock is simply taken over. Where it does not, the lock
+// file is created exclusively (O_EXCL) and a holder on this host that no
+// longer runs is recognised as stale and replaced; a lock held from another
+// host is refused, and the message says to remove the file if that job is gone.
+//
+// The directory also records its study's name (<output>/.clusterprobe.study):
+// another study pointed at the same output is refused instead of silently
+// replacing its index, metrics and report.
+#include <memory>
+#include <string>
+
+namespace cp {
+
+class OutputLock {
+ public:
+  /// Local (call on one rank). Creates `output_dir` if needed and takes the
+  /// lock. Throws IoError naming the holder when another process has it, and
+  /// ConfigError when the directory belongs to another study.
+  OutputLock(const std::string& output_dir, const std::string& study_name);
+  /// Releases the lock.
+  ~OutputLock();
+  OutputLock(const OutputLock&) = delete;
+  OutputLock& operator=(const OutputLock&) = delete;
+
+  /// The text a holder writes into the lock file: host, pid, start time, job.
+  static std::string holder_text();
+
+ private:
+  void release() noexcept;
+
+  std::string path_;
+  int fd_ = -1;
+  bool exclusive_file_ = false;  ///< fallback mode: the file itself is the lock
+};
+
+}  // namespace cp

@@ -1,0 +1,141 @@
+#include "clusterprobe/io/output_lock.hpp"
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
+
+namespace cp {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string host_name() {
+  char host[256] = {};
+  if (::gethostname(host, sizeof host - 1) != 0) return "unknown-host";
+  return host;
+}
+
+std::string read_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// "host=... pid=..." -> the value of `key`, or empty.
+std::string field(const std::string& text, const std::string& key) {
+  std::istringstream in(text);
+  for (std::string word; in >> word;) {
+    if (word.rfind(key + "=", 0) == 0) return word.substr(key.size() + 1);
+  }
+  return {};
+}
+
+std::string describe_holder(const std::string& text) {
+  if (text.empty()) return "another process (the lock file is empty)";
+  return "clusterprobe " + text;
+}
+
+// A holder on this host whose process is gone: its lock is stale.
+bool stale(const std::string& text) {
+  if (field(text, "host") != host_name()) return false;
+  const long pid = std::atol(field(text, "pid").c_str());
+  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
+void write_holder(int fd, const std::string& path) {
+  const std::string text = OutputLock::holder_text() + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()))
+    throw IoError(path + ": cannot write the lock file: " + std::strerror(errno));
+}
+
+void check_study(const std::string& output_dir, const std::string& study_name) {
+  const std::string path = (fs::path(output_dir) / ".clusterprobe.study").string();
+  if (fs::exists(path)) {
+    std::string recorded = read_text(path);
+    while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
+    if (recorded != study_name)
+      throw ConfigError(output_dir + ": holds the outputs of study '" + recorded + "' (" + path +
+                        "), not of study '" + study_name + "': choose another output directory");
+    return;
+  }
+  write_file_atomically(path, study_name + "\n");
+}
+
+}  // namespace
+
+std::string OutputLock::holder_text() {
+  std::ostringstream os;
+  const std::time_t now = std::time(nullptr);
+  char when[32] = {};
+  std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  os << "host=" << host_name() << " pid=" << ::getpid() << " start=" << when;
+  if (const char* job = std::getenv("SLURM_JOB_ID")) os << " slurm_job=" << job;
+  return os.str();
+}
+
+OutputLock::OutputLock(const std::string& output_dir, const std::string& study_name)
+    : path_((fs::path(output_dir) / ".clusterprobe.lock").string()) {
+  std::error_code ec;
+  fs::create_directories(output_dir, ec);
+  if (ec) throw IoError(output_dir + ": cannot create the output directory: " + ec.message());
+  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw IoError(path_ + ": cannot open the lock file: " + std::strerror(errno));
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+    write_holder(fd_, path_);
+  } else if (errno == EWOULDBLOCK) {
+    const std::string holder = read_text(path_);
+    ::close(fd_);
+    fd_ = -1;
+    throw IoError(output_dir + ": in use by " + describe_holder(holder) +
+                  "; one writer per output directory: wait for it, or choose another output");
+  } else {
+    // No flock on this file system: the lock file itself is the lock.
+    ::close(fd_);
+    fd_ = -1;
+    exclusive_file_ = true;
+    const std::string existing = read_text(path_);
+    if (!existing.empty() && !stale(existing))
+      throw IoError(output_dir + ": in use by " + describe_holder(existing) +
+                    " (no flock on this file system: if that process is gone, remove " + path_ + ")");
+    fs::remove(path_, ec);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd_ < 0)
+      throw IoError(path_ + ": another writer took the lock first: " + std::strerror(errno));
+    write_holder(fd_, path_);
+  }
+  try {
+    check_study(output_dir, study_name);
+  } catch (...) {
+    release();
+    throw;
+  }
+}
+
+OutputLock::~OutputLock() { release(); }
+
+void OutputLock::release() noexcept {
+  if (fd_ < 0) return;
+  // Truncated, not removed: with flock, removing would let a waiter lock an orphaned inode.
+  if (exclusive_file_) {
+    ::unlink(path_.c_str());
+  } else if (::ftruncate(fd_, 0) != 0) {
+    // Nothing to do: the kernel releases the lock with the descriptor anyway.
+  }
+  ::close(fd_);
+  fd_ = -1;
+}
+
+}  // namespace cp
