@@ -16,6 +16,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
+#include "clusterprobe/io/hdf5_state.hpp"
 #include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 
@@ -141,16 +142,25 @@ int main(int argc, char** argv) {
   const int rank = cp::comm_rank(MPI_COMM_WORLD);
   const int size = cp::comm_size(MPI_COMM_WORLD);
   setup_logging(args.verbose, rank);
+  int code = 0;
   try {
-    return run_stages(c, args, study, MPI_COMM_WORLD);
+    code = run_stages(c, args, study, MPI_COMM_WORLD);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const cp::Error*>(&e);
     // Agreed (or alone): every rank holds the same error, one report suffices.
-    if ((error && error->agreed()) || size == 1) {
-      if (rank == 0) std::cerr << "clusterprobe: error: " << cp::message_of(e) << "\n";
-      return static_cast<int>(cp::kind_of(e));
+    if (!(error && error->agreed()) && size > 1) {
+      // Not agreed: the other ranks may be waiting in a collective call for this one.
+      cp::abort_world(cp::message_of(e), static_cast<int>(cp::kind_of(e)));
     }
-    // Not agreed: the other ranks may be waiting in a collective call for this one.
-    cp::abort_world(cp::message_of(e), static_cast<int>(cp::kind_of(e)));
+    if (rank == 0) std::cerr << "clusterprobe: error: " << cp::message_of(e) << "\n";
+    code = static_cast<int>(cp::kind_of(e));
   }
+  if (cp::any_of(cp::h5::close_failed(), MPI_COMM_WORLD)) {
+    // HDF5 would crash terminating inside MPI_Finalize (hdf5_state.hpp): every
+    // rank leaves without it, with the error already reported.
+    std::cout.flush();
+    std::cerr.flush();
+    std::_Exit(code == 0 ? static_cast<int>(cp::ErrorKind::io) : code);
+  }
+  return code;
 }

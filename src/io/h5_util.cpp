@@ -2,10 +2,13 @@
 #include "h5_util.hpp"
 
 #include <filesystem>
+#include <vector>
 #include <mutex>
 #include <system_error>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
+#include "clusterprobe/io/hdf5_state.hpp"
 
 namespace cp::h5 {
 
@@ -42,11 +45,28 @@ herr_t innermost_error(unsigned n, const H5E_error2_t* err, void* out) {
   return 0;
 }
 
+// HDF5's low-level messages carry a time stamp, buffer addresses and byte
+// counts over several lines; the user needs what failed and the system's reason.
+std::string readable(const std::string& text) {
+  const std::string marker = "error message = '";
+  const auto at = text.find(marker);
+  if (at == std::string::npos) {
+    std::string one_line = text;
+    for (auto& ch : one_line) {
+      if (ch == '\n' || ch == '\r') ch = ' ';
+    }
+    return one_line;
+  }
+  const auto start = at + marker.size();
+  const auto end = text.find('\'', start);
+  return text.substr(0, text.find(':')) + ": " + text.substr(start, end == std::string::npos ? end : end - start);
+}
+
 std::string take_h5_error_stack() {
   std::string text;
   H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, innermost_error, &text);
   H5Eclear2(H5E_DEFAULT);
-  return text;
+  return readable(text);
 }
 
 }  // namespace
@@ -57,10 +77,16 @@ Id intermediate_lcpl(const Ctx& ctx, const std::string& obj) {
   return lcpl;
 }
 
+namespace {
+bool g_close_failed = false;
+}  // namespace
+
+bool close_failed() { return g_close_failed; }
+
 void Id::reset() noexcept {
   if (id_ < 0) return;
   switch (H5Iget_type(id_)) {
-    case H5I_FILE: H5Fclose(id_); break;
+    case H5I_FILE: g_close_failed = H5Fclose(id_) < 0 || g_close_failed; break;
     case H5I_GROUP: H5Gclose(id_); break;
     case H5I_DATASET: H5Dclose(id_); break;
     case H5I_DATASPACE: H5Sclose(id_); break;
@@ -111,7 +137,10 @@ Id open_file_readonly(const Ctx& ctx) {
 
 void close_file(const Ctx& ctx, Id& file) {
   if (!file.valid()) return;
-  ctx.ok(H5Fclose(file.release()), "", "H5Fclose");
+  if (H5Fclose(file.release()) < 0) {
+    g_close_failed = true;
+    ctx.fail_h5("", "H5Fclose");
+  }
 }
 
 bool exists(const Ctx& ctx, hid_t loc, const std::string& path) {
@@ -197,19 +226,24 @@ Shape shape_of(const Ctx& ctx, hid_t dset, const std::string& path) {
 void write_atomically(const std::string& path,
                       const std::function<void(const Ctx&, hid_t)>& fill) {
   create_parent_dirs(path);
-  const std::string tmp = path + ".tmp";
-  Ctx ctx(tmp);
-  try {
-    Id fapl = serial_fapl(ctx);
-    Id file = create_file(ctx, fapl);
+  // Built in memory (core driver, no backing store) and written by us: a full
+  // disk then fails in our own write, never inside H5Fclose, whose failure
+  // leaves HDF5 1.10 with a half-destroyed file that crashes it at exit.
+  Ctx ctx(path);
+  std::vector<char> image;
+  {
+    Id fapl = ctx.id(H5Pcreate(H5P_FILE_ACCESS), "/", "H5Pcreate");
+    ctx.ok(H5Pset_fapl_core(fapl, 1 << 20, 0), "/", "H5Pset_fapl_core");
+    Id file = ctx.id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "", "H5Fcreate");
     fill(ctx, file);
+    ctx.ok(H5Fflush(file, H5F_SCOPE_GLOBAL), "", "H5Fflush");
+    const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+    if (size < 0) ctx.fail_h5("", "H5Fget_file_image");
+    image.resize(static_cast<std::size_t>(size));
+    if (H5Fget_file_image(file, image.data(), image.size()) != size) ctx.fail_h5("", "H5Fget_file_image");
     close_file(ctx, file);
-    rename_into_place(tmp, path);
-  } catch (...) {
-    std::error_code ec;
-    std::filesystem::remove(tmp, ec);  // best effort: the original error matters more
-    throw;
   }
+  write_file_atomically(path, std::string(image.begin(), image.end()));
 }
 
 void require_file(const Ctx& ctx) {

@@ -155,9 +155,9 @@ std::vector<std::string> attr_names(const Ctx& ctx, hid_t obj, const std::string
 std::optional<AttrValue> read_attr(const Ctx& ctx, hid_t obj, const std::string& objpath,
                                    const std::string& name);
 
-/// Local. Creates `<path>.tmp` (serial), lets `fill` write it, closes it and
-/// renames it to `path`. On failure the tmp file is removed and the error rethrown,
-/// so `path` is either the previous complete file or the new complete one.
+/// Local. Lets `fill` write a new file in memory, then writes it to `<path>.tmp`
+/// and renames it to `path` (io/atomic_file.hpp). On failure the error is
+/// rethrown and `path` is the previous complete file, if any.
 void write_atomically(const std::string& path, const std::function<void(const Ctx&, hid_t)>& fill);
 /// Local. Throws (per ctx's blame) "<file>: no such file" unless it is a regular file.
 void require_file(const Ctx& ctx);
