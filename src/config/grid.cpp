@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -79,8 +80,21 @@ std::vector<std::string> resolve_augment(const std::vector<std::string>& wanted,
   return wanted;
 }
 
+// Hashing the data files costs a few reads per dataset: once per expansion.
+class DataHashes {
+ public:
+  const std::string& of(const std::string& spec, const DataConfig& cfg) {
+    auto it = hashes_.find(spec);
+    if (it == hashes_.end()) it = hashes_.emplace(spec, content_hash(data_identity(spec, cfg))).first;
+    return it->second;
+  }
+
+ private:
+  std::map<std::string, std::string> hashes_;
+};
+
 // Fills the derived fields, the resolved text and the id.
-void finish(RunSpec& r, const StudyConfig& study) {
+void finish(RunSpec& r, const StudyConfig& study, DataHashes& hashes) {
   r.extract = study.extract;
   // Concrete names: the run's id then says exactly what it extracts.
   if (r.extract.layers == std::vector<std::string>{"all"} &&
@@ -89,6 +103,7 @@ void finish(RunSpec& r, const StudyConfig& study) {
   r.extract_epochs = resolve_epochs(study.extract.epochs, r.train.epochs);
   r.augment = resolve_augment(study.train.augment, r.dataset);
   r.data = study.data;
+  r.data_hash = hashes.of(r.dataset, r.data);
   r.resolved_yaml = detail::resolved_run_yaml(r);
   r.id = content_hash(r.resolved_yaml);
   r.cost = run_cost(r);
@@ -109,6 +124,7 @@ std::string incompatibility(const std::string& arch, const std::string& norm,
 GridExpansion expand(const StudyConfig& study) {
   const GridConfig& g = study.grid;
   GridExpansion out;
+  DataHashes hashes;
   std::set<std::string> seen;  // ids already planned
   auto add = [&](RunSpec r) {
     if (seen.insert(r.id).second) out.runs.push_back(std::move(r));
@@ -149,11 +165,11 @@ GridExpansion expand(const StudyConfig& study) {
                 p.labels = pre.kind;
                 p.train = study.train;
                 if (study.train.pretrain_epochs > 0) p.train.epochs = study.train.pretrain_epochs;
-                finish(p, study);
+                finish(p, study, hashes);
                 r.parent_id = p.id;
                 add(std::move(p));
               }
-              finish(r, study);
+              finish(r, study, hashes);
               add(std::move(r));
             }
           }

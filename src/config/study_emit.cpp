@@ -120,14 +120,16 @@ void put_data(YAML::Emitter& out, const DataConfig& d, const std::string& datase
   const bool all = dataset.empty();
   auto is = [&](const char* kind) { return dataset.rfind(kind, 0) == 0; };
   begin(out, "data");
-  if (all || is("fmnist/")) put(out, "fmnist_dir", d.fmnist_dir);
-  if (all || is("cifar10/")) put(out, "cifar10_dir", d.cifar10_dir);
-  if (all || is("cifar100/")) put(out, "cifar100_dir", d.cifar100_dir);
-  if (all || is("images/")) {
+  // A run names its data by content (data_content), not by where it lies:
+  // directories appear in the study's resolved file only.
+  if (all) {
+    put(out, "fmnist_dir", d.fmnist_dir);
+    put(out, "cifar10_dir", d.cifar10_dir);
+    put(out, "cifar100_dir", d.cifar100_dir);
     put(out, "image_dir", d.image_dir);
-    put(out, "image_size", d.image_size);
+    put(out, "hierarchy_dir", d.hierarchy_dir);
   }
-  if (!is("synthetic/")) put(out, "hierarchy_dir", d.hierarchy_dir);
+  if (all || is("images/")) put(out, "image_size", d.image_size);
   if (all || is("synthetic/gmm")) put_synthetic(out, d);
   if (all || is("synthetic/synthclust")) {
     put_synthclust(out, d);
@@ -190,6 +192,7 @@ std::string resolved_run_yaml(const RunSpec& r) {
   // The pretraining run's id stands for everything it was trained with.
   if (!r.parent_id.empty()) put(out, "pretrained_from", r.parent_id);
   if (!r.torchscript_hash.empty()) put(out, "torchscript_content", r.torchscript_hash);
+  put(out, "data_content", r.data_hash);
   put_train(out, r.train, &r);
   put_extract(out, r.extract, &r);
   put_data(out, r.data, r.dataset);

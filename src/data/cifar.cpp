@@ -250,7 +250,10 @@ DatasetInfo peek_cifar(const std::string& kind, const DataConfig& cfg) {
     }
     return n;
   };
-  return {count(l.train_files), count(l.test_files), {3, 32, 32}};
+  DatasetInfo info{count(l.train_files), count(l.test_files), {3, 32, 32}, {}};
+  for (const auto* names : {&l.train_files, &l.test_files})
+    for (const char* name : *names) info.files.push_back((fs::path(dir) / name).string());
+  return info;
 }
 
 }  // namespace cp::detail

@@ -141,7 +141,7 @@ DatasetInfo peek_dataset(const std::string& spec, const DataConfig& cfg) {
   const Spec s = parse_spec(spec);
   // File datasets report whole splits (before hierarchy filtering); the
   // synthetic ones are exact.
-  if (s.kind == "fmnist") return {60000, 10000, {1, 28, 28}};
+  if (s.kind == "fmnist") return {60000, 10000, {1, 28, 28}, detail::fmnist_files(cfg)};
   if (s.kind == "cifar10" || s.kind == "cifar100") return detail::peek_cifar(s.kind, cfg);
   const Hierarchy h = detail::split_hierarchy(spec_hierarchy(s, cfg), s.half, spec);
   if (s.kind == "images") return detail::peek_image_folders(h, cfg);
@@ -149,11 +149,34 @@ DatasetInfo peek_dataset(const std::string& spec, const DataConfig& cfg) {
   if (s.name == "gmm") {
     return {used * std::max(0, cfg.synthetic_train_per_fine),
             used * std::max(0, cfg.synthetic_test_per_fine),
-            {cfg.synthetic_dim}};
+            {cfg.synthetic_dim},
+            {}};
   }
   return {used * std::max(0, cfg.synthclust_train_per_cluster),
           used * std::max(0, cfg.synthclust_test_per_cluster),
-          {500}};
+          {500},
+          {}};
+}
+
+std::string data_identity(const std::string& spec, const DataConfig& cfg) {
+  const Spec s = parse_spec(spec);
+  std::string text = "hierarchy:";
+  // coarse20's classes come with the data files, identified below.
+  if (!(s.kind == "cifar100" && s.name == "coarse20")) {
+    const Hierarchy h = detail::split_hierarchy(spec_hierarchy(s, cfg), s.half, spec);
+    for (int c = 0; c < h.num_coarse(); ++c) {
+      text += "\n  " + h.coarse_names[static_cast<std::size_t>(c)] + ":";
+      for (int f : h.subclasses[static_cast<std::size_t>(c)]) text += " [" + h.fine_names[static_cast<std::size_t>(f)] + "]";
+    }
+  }
+  text += "\nfiles:";
+  // Named relative to their directory: moving a dataset does not change it.
+  const std::string& dir = s.kind == "fmnist" ? cfg.fmnist_dir
+                           : s.kind == "cifar10" ? cfg.cifar10_dir
+                           : s.kind == "cifar100" ? cfg.cifar100_dir : cfg.image_dir;
+  for (const auto& file : peek_dataset(spec, cfg).files)
+    text += "\n  " + detail::file_identity(file, fs::path(file).lexically_relative(dir).string());
+  return text;
 }
 
 std::vector<std::string> default_augmentation(const std::string& spec) {

@@ -64,6 +64,14 @@ Split load_split(const std::string& images_path, const std::string& labels_path,
 
 }  // namespace
 
+std::vector<std::string> fmnist_files(const DataConfig& cfg) {
+  std::vector<std::string> out;
+  for (const char* name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                           "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"})
+    out.push_back((std::filesystem::path(cfg.fmnist_dir) / name).string());
+  return out;
+}
+
 Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg) {
   Dataset ds;
   ds.spec = spec;

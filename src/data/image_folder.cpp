@@ -126,7 +126,9 @@ DatasetInfo peek_image_folders(const Hierarchy& h, const DataConfig& cfg) {
   if (cfg.image_dir.empty()) return info;
   const fs::path root(cfg.image_dir);
   auto count = [&](const char* split, int f) {
-    return static_cast<std::int64_t>(list_images(root / split / h.fine_names[f]).size());
+    const auto files = list_images(root / split / h.fine_names[f]);
+    for (const auto& file : files) info.files.push_back(file.string());
+    return static_cast<std::int64_t>(files.size());
   };
   for (int f = 0; f < h.num_fine(); ++f) {
     if (h.fine_to_coarse[f] < 0) continue;

@@ -11,6 +11,10 @@
 namespace cp::detail {
 
 /// Fashion-MNIST from cfg.fmnist_dir, labelled by `hierarchy`.
+/// The four IDX files of Fashion-MNIST in cfg.fmnist_dir.
+std::vector<std::string> fmnist_files(const DataConfig& cfg);
+/// "<name> <size> <hash of the first and last 64 KiB of path>", or "<name> missing".
+std::string file_identity(const std::string& path, const std::string& name);
 Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg);
 
 /// CIFAR-10 binary from cfg.cifar10_dir; `hierarchy` must list its 10 classes.

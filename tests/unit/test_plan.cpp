@@ -216,9 +216,9 @@ TEST(Plan, AugmentationDefaultsFollowTheDataset) {
             std::string::npos);
 }
 
-TEST(Plan, RunIdsOfEarlierStudiesDoNotChange) {
-  // The quickstart's first run, as planned before the issue-5 axes existed:
-  // new keys at their defaults must not move existing results.
+TEST(Plan, RunIdsAreStable) {
+  // The quickstart's first run under the content-based ids of issue 10: a
+  // change here retrains every user's study, so it must be deliberate.
   std::ifstream in(std::string(CP_SOURCE_DIR) + "/configs/quickstart.yaml");
   std::ostringstream text;
   text << in.rdbuf();
@@ -226,7 +226,51 @@ TEST(Plan, RunIdsOfEarlierStudiesDoNotChange) {
   ASSERT_FALSE(runs.empty());
   EXPECT_EQ(runs[0].dataset, "fmnist/pairs-unrelated");
   EXPECT_EQ(runs[0].architecture, "mlp");
-  EXPECT_EQ(runs[0].id, "dc8c0c8cfe1aa5d3");
+  EXPECT_EQ(runs[0].id, "ba6a6ae5baa39a0f");
+}
+
+// Run ids follow the content of every input (issue 10, item 2): the
+// hierarchy as used, not its file's name; the data files, not their directory.
+TEST(Plan, RunIdsFollowTheHierarchyAndTheDataFiles) {
+  const fs::path dir = fs::temp_directory_path() / ("cp-plan-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "h");
+  fs::create_directories(dir / "data");
+  const std::string classes =
+      "classes: [T-shirt/top, Trouser, Pullover, Dress, Coat, Sandal, Shirt, Sneaker, Bag, Ankle boot]\n";
+  auto hierarchy = [&](const std::string& file, const std::string& tops, const std::string& outer) {
+    std::ofstream(dir / "h" / file) << "name: mine\n" << classes << "superclasses:\n  tops: [" << tops
+                                     << "]\n  outer: [" << outer << "]\n";
+  };
+  hierarchy("mine.yaml", "T-shirt/top, Shirt", "Pullover, Coat");
+  // Data: the Debian files, with one label file copied so that it can change.
+  const fs::path debian = "/usr/share/datasets/fashion-mnist";
+  for (const char* f : {"train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"})
+    fs::create_symlink(debian / f, dir / "data" / f);
+  fs::copy_file(debian / "t10k-labels-idx1-ubyte.gz", dir / "data" / "t10k-labels-idx1-ubyte.gz");
+  auto first_id = [&](const std::string& data_dir) {
+    return cp::expand_grid(study("  dataset: [fmnist/mine]\n  architecture: [mlp]\n  normalization: [none]\n",
+                                 "data: {hierarchy_dir: " + (dir / "h").string() + ", fmnist_dir: " + data_dir + "}\n"))
+        .front()
+        .id;
+  };
+  const std::string base = first_id((dir / "data").string());
+  EXPECT_EQ(first_id(debian.string()), base) << "the same files elsewhere are the same data";
+
+  hierarchy("mine.yaml", "T-shirt/top, Coat", "Pullover, Shirt");  // two classes swapped
+  const std::string swapped = first_id((dir / "data").string());
+  EXPECT_NE(swapped, base);
+  hierarchy("mine.yaml", "Shirt, T-shirt/top", "Coat, Pullover");  // the same sets, listed otherwise
+  EXPECT_EQ(first_id((dir / "data").string()), base);
+
+  {  // one byte of the test labels' gzip trailer: a re-exported file
+    std::fstream f(dir / "data" / "t10k-labels-idx1-ubyte.gz", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-1, std::ios::end);
+    f.put('\x7f');
+  }
+  EXPECT_NE(first_id((dir / "data").string()), base);
+  fs::resize_file(dir / "data" / "t10k-labels-idx1-ubyte.gz", 1000);  // truncated
+  EXPECT_NE(first_id((dir / "data").string()), base);
+  fs::remove_all(dir);
 }
 
 TEST(Plan, ReproStudiesParseAndPlan) {

@@ -136,6 +136,9 @@ struct RunSpec {
   /// The TorchScript file of `torchscript:<path>` pretraining, else empty,
   /// and the hash of its content (part of the id: a changed file is a new run).
   std::string torchscript_path, torchscript_hash;
+  /// Hash of data_identity(dataset, data): the hierarchy as used and the data
+  /// files' identities (part of the id: edited or replaced inputs make a new run).
+  std::string data_hash;
   /// Epochs whose activations are stored, ascending, 0 first ("last" resolved).
   std::vector<int> extract_epochs{0};
   /// Augmentations applied in training, resolved ("auto" replaced): crop, flip.

@@ -56,8 +56,20 @@ void check_dataset_spec(const std::string& spec, const DataConfig& cfg);
 struct DatasetInfo {
   std::int64_t train_size = 0, test_size = 0;
   std::vector<std::int64_t> sample_shape;
+  std::vector<std::string> files;  ///< the data files read by load_dataset (none: synthetic)
 };
 DatasetInfo peek_dataset(const std::string& spec, const DataConfig& cfg);
+
+/// Local. What identifies the data behind `spec`, for run ids (a changed
+/// input must make a new run): the hierarchy as it is used (each kept
+/// superclass with its fine classes, by name, whatever the file is called),
+/// and for each data file its name, size and a hash of its first and last
+/// 64 KiB. Whole files are not hashed: CIFAR and image folders are gigabytes
+/// and the plan runs on every command; headers, labels' positions and sizes
+/// catch a replaced, truncated or re-exported dataset, not an in-place edit
+/// of pixels that keeps the size. Synthetic data is identified by its
+/// parameters, already part of the run's configuration.
+std::string data_identity(const std::string& spec, const DataConfig& cfg);
 
 /// The augmentation a dataset trains with by default: {"crop", "flip"} for
 /// natural images (cifar10, cifar100, images), none for Fashion-MNIST and the
