@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "clusterprobe/common/error.hpp"
@@ -34,6 +35,9 @@ class Reader {
     }
     gzbuffer(file_.get(), 1u << 17);
   }
+
+  /// Whether the file is gzip (gzopen reads plain files too).
+  bool compressed() const { return gzdirect(file_.get()) == 0; }
 
   /// Reads up to `n` bytes; fewer only at the end of the data.
   std::int64_t read(std::uint8_t* dst, std::int64_t n) {
@@ -126,8 +130,28 @@ IdxArray read_idx(const std::string& path) {
     if (payload > kMaxPayload) in.fail("implausible dimensions: more than 2^36 bytes of data");
   }
 
-  out.data.resize(static_cast<std::size_t>(payload));
-  const std::int64_t got = in.read(out.data.data(), payload);
+  // The header must not decide the allocation alone: a plain file must hold
+  // exactly what it claims, a gzip file cannot inflate beyond zlib's ratio,
+  // and the data is read in growing pieces, so a lying header fails with
+  // "truncated" after using about as much memory as the file really holds.
+  const std::int64_t header = 4 + 4 * static_cast<std::int64_t>(ndims);
+  std::error_code ec;
+  const auto file_size = static_cast<std::int64_t>(std::filesystem::file_size(path, ec));
+  if (!ec && !in.compressed() && file_size != header + payload)
+    in.fail(std::string(file_size < header + payload ? "truncated" : "trailing data") + ": expected " +
+            std::to_string(payload) + " bytes of data, got " + std::to_string(file_size - header));
+  constexpr std::int64_t kMaxDeflateRatio = 1032;  // zlib's bound for a fully repetitive input
+  if (!ec && in.compressed() && payload > file_size * kMaxDeflateRatio)
+    in.fail("header claims " + std::to_string(payload) + " bytes of data, more than a gzip file of " +
+            std::to_string(file_size) + " bytes can hold");
+  std::int64_t got = 0;
+  while (got < payload) {
+    const std::int64_t next = std::min(payload, std::max<std::int64_t>(2 * got, std::int64_t{1} << 20));
+    out.data.resize(static_cast<std::size_t>(next));
+    const std::int64_t r = in.read(out.data.data() + got, next - got);
+    got += r;
+    if (got < next) break;
+  }
   if (got < payload) {
     in.fail_short("expected " + std::to_string(payload) + " bytes of data, got " +
                   std::to_string(got));

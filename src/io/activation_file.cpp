@@ -109,6 +109,7 @@ struct ActivationFile::Impl {
         const auto dim = static_cast<std::int64_t>(shape.dims[1]);
         if (rows != n) ctx.fail(obj, "rows " + std::to_string(rows) + " != labels " + std::to_string(n));
         if (dim == 0) ctx.fail(obj, "0 columns");
+        h5::check_read_size(ctx, dset, obj, shape, sizeof(float));
         layers.push_back(LayerKey{*epoch, layer, rows, dim});
       }
     }

@@ -1,6 +1,8 @@
 // Dataset and attribute I/O of the private HDF5 layer (see h5_util.hpp).
 #include "h5_util.hpp"
 
+#include <unistd.h>
+
 #include <cstring>
 
 namespace cp::h5 {
@@ -88,6 +90,33 @@ void read_all(const Ctx& ctx, hid_t dset, const std::string& path, hid_t memtype
          "H5Dread");
 }
 
+void check_read_size(const Ctx& ctx, hid_t dset, const std::string& path, const Shape& shape,
+                     std::size_t memory_elem_size) {
+  // Sizes come from the file's header: a corrupt or hostile one must not
+  // decide an allocation, so they are checked against what the file stores
+  // and against this machine's memory before anything is allocated.
+  long double elements = 1;
+  for (hsize_t d : shape.dims) elements *= static_cast<long double>(d);
+  Id ftype = ctx.id(H5Dget_type(dset), path, "H5Dget_type");
+  const long double declared = elements * static_cast<long double>(H5Tget_size(ftype));
+  Id dcpl = ctx.id(H5Dget_create_plist(dset), path, "H5Dget_create_plist");
+  const H5D_layout_t layout = H5Pget_layout(dcpl);
+  const auto stored = static_cast<long double>(H5Dget_storage_size(dset));
+  if (layout == H5D_CONTIGUOUS && declared > 0 && stored < declared)
+    ctx.fail(path, "declares " + std::to_string(static_cast<unsigned long long>(declared)) +
+                       " bytes of data but stores " + std::to_string(static_cast<unsigned long long>(stored)) +
+                       " (truncated, or never written)");
+  if (layout == H5D_CHUNKED && declared > 0 && stored == 0)
+    ctx.fail(path, "holds no data (never written)");
+  const long double needed = elements * static_cast<long double>(memory_elem_size);
+  const long double memory = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
+                             static_cast<long double>(sysconf(_SC_PAGE_SIZE));
+  if (memory > 0 && needed > memory)
+    ctx.fail(path, "reading it needs " + std::to_string(static_cast<unsigned long long>(needed / (1 << 20))) +
+                       " MiB, more than this machine's " +
+                       std::to_string(static_cast<unsigned long long>(memory / (1 << 20))) + " MiB");
+}
+
 std::vector<std::string> read_strings(const Ctx& ctx, hid_t loc, const std::string& path) {
   Id dset = open_dataset(ctx, loc, path);
   Shape shape = shape_of(ctx, dset, path);
@@ -95,6 +124,7 @@ std::vector<std::string> read_strings(const Ctx& ctx, hid_t loc, const std::stri
     ctx.fail(path, "expected a 1-D string dataset, found " + std::to_string(shape.dims.size()) +
                        "-D " + class_name(shape.cls));
   const size_t n = shape.dims[0];
+  check_read_size(ctx, dset, path, shape, sizeof(char*));
   Id ftype = ctx.id(H5Dget_type(dset), path, "H5Dget_type");
   const bool variable = ctx.tri(H5Tis_variable_str(ftype), path, "H5Tis_variable_str");
   Id mem = string_memtype(ctx, ftype, path, variable);
@@ -125,6 +155,7 @@ std::vector<std::int64_t> read_integers(const Ctx& ctx, hid_t loc, const std::st
   if (shape.cls != H5T_INTEGER || shape.dims.size() != 1)
     ctx.fail(path, "expected a 1-D integer dataset, found " + std::to_string(shape.dims.size()) +
                        "-D " + class_name(shape.cls));
+  check_read_size(ctx, dset, path, shape, sizeof(std::int64_t));
   std::vector<std::int64_t> out(shape.dims[0]);
   read_all(ctx, dset, path, H5T_NATIVE_INT64, out.data());
   return out;
@@ -136,6 +167,7 @@ std::vector<double> read_doubles(const Ctx& ctx, hid_t loc, const std::string& p
   if ((shape.cls != H5T_FLOAT && shape.cls != H5T_INTEGER) || shape.dims.size() != 1)
     ctx.fail(path, "expected a 1-D numeric dataset, found " + std::to_string(shape.dims.size()) +
                        "-D " + class_name(shape.cls));
+  check_read_size(ctx, dset, path, shape, sizeof(double));
   std::vector<double> out(shape.dims[0]);
   read_all(ctx, dset, path, H5T_NATIVE_DOUBLE, out.data());
   return out;

@@ -112,6 +112,12 @@ struct Shape {
 };
 Shape shape_of(const Ctx& ctx, hid_t dset, const std::string& path);
 
+/// Fails (naming the object) unless reading the whole dataset is plausible:
+/// a contiguous dataset stores every byte it declares, a chunked one stores
+/// something, and `memory_elem_size` bytes per element fit this machine's memory.
+void check_read_size(const Ctx& ctx, hid_t dset, const std::string& path, const Shape& shape,
+                     std::size_t memory_elem_size);
+
 /// "integer", "float", "string", ... for error messages.
 const char* class_name(H5T_class_t cls);
 
