@@ -76,7 +76,12 @@ int run_stages(const Commands& c, const Args& args, const cp::StudyConfig& study
   if (c.cluster->parsed() || c.run->parsed()) {
     std::vector<cp::ClusterInput> inputs;
     cp::collective(world, [&] { inputs = cp::study_inputs(study); });
-    incomplete = cp::cluster_stage(inputs, study, study.output, world).failed > 0 || incomplete;
+    // Every run failed: nothing to cluster, but the report still lists why.
+    if (inputs.empty() && incomplete) {
+      if (rank == 0) spdlog::error("cluster: no complete run to cluster");
+    } else {
+      incomplete = cp::cluster_stage(inputs, study, study.output, world).failed > 0 || incomplete;
+    }
   }
   if (c.analyze->parsed()) {
     incomplete = cp::cluster_stage({{"analyzed", args.study}}, study, study.output, world).failed > 0;

@@ -94,7 +94,12 @@ OutputLock::OutputLock(const std::string& output_dir, const std::string& study_n
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw IoError(path_ + ": cannot open the lock file: " + std::strerror(errno));
   if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
-    write_holder(fd_, path_);
+    // The kernel's lock is what counts; the holder's name is for messages
+    // only, so a full disk (which the stages will report) does not stop here.
+    try {
+      write_holder(fd_, path_);
+    } catch (const IoError&) {
+    }
   } else if (errno == EWOULDBLOCK) {
     const std::string holder = read_text(path_);
     ::close(fd_);
