@@ -219,11 +219,18 @@ class Item {
 
 RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
                           const ClusterConfig& config, const std::vector<std::string>& metrics) {
-  Item item(file, key, run_id, config, metrics);
-  for (const auto& method : config.methods) item.method(method);
-  item.label_measures();
-  if (has(metrics, "community")) item.community();
-  return item.take();
+  try {
+    Item item(file, key, run_id, config, metrics);
+    for (const auto& method : config.methods) item.method(method);
+    item.label_measures();
+    if (has(metrics, "community")) item.community();
+    return item.take();
+  } catch (const InputError& e) {
+    // A matrix that cannot be scored: say which one (the file's own errors already do).
+    const std::string where = file.path() + ": /epoch_" + std::to_string(key.epoch) + "/" + key.layer;
+    if (std::string(e.what()).rfind(file.path(), 0) == 0) throw;
+    throw InputError(where + ": " + e.what());
+  }
 }
 
 }  // namespace cp

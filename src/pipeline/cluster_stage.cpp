@@ -95,8 +95,9 @@ RecordBatch run_items(const std::vector<WorkItem>& items, const std::vector<int>
                                                : "/epoch_" + std::to_string(w.key.epoch) + "/" + w.key.layer;
       std::string message = message_of(e);
       if (kind_of(e) == ErrorKind::internal) message = "internal error: " + message;
-      spdlog::error("cluster: {}: {}: {}", w.path, where, message);
-      mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, w.path + ": " + where + ": " + message});
+      if (message.rfind(w.path, 0) != 0) message = w.path + ": " + where + ": " + message;
+      spdlog::error("cluster: {}", message);
+      mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
       continue;
     }
     spdlog::debug("clustered {} epoch {} {} ({}x{}) in {:.2f} s", w.run_id, w.key.epoch, w.key.layer,
