@@ -7,6 +7,7 @@
 // Passing no node weights would optimise CPM with unit weights instead, a
 // different objective that ignores degrees.
 #include "clusterprobe/cluster/community.hpp"
+#include "clusterprobe/cluster/params.hpp"
 
 #include <igraph/igraph.h>
 
@@ -135,10 +136,9 @@ std::vector<double> strengths(const Affinity& W) {
 
 CommunityResult detect_communities(const Affinity& W, const std::string& algorithm,
                                    double resolution, std::uint64_t seed) {
-  if (algorithm != "leiden" && algorithm != "louvain") {
-    throw ConfigError("cluster.community: unknown algorithm '" + algorithm +
-                      "' (known: leiden, louvain)");
-  }
+  const auto& known = community_algorithms();
+  if (std::find(known.begin(), known.end(), algorithm) == known.end())
+    throw ConfigError("cluster.community: unknown algorithm '" + algorithm + "' (known: " + joined(known) + ")");
   check_affinity(W);
   CP_ASSERT(std::isfinite(resolution) && resolution >= 0.0,
             "resolution = " + std::to_string(resolution));

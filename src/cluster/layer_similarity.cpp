@@ -71,7 +71,7 @@ SimilarityRecord versus_final(const std::string& run_id, const std::string& name
 }  // namespace
 
 RecordBatch layer_similarity(const ActivationFile& file, const std::string& run_id,
-                             const ClusterConfig& config, bool with_ssc) {
+                             const ClusterParams& config, bool with_ssc) {
   RecordBatch out;
   const auto& all = file.layers();
   int last = 0;

@@ -9,11 +9,8 @@
 
 namespace cp {
 
-SscParams ssc_params(const ClusterConfig& config, std::uint64_t seed) {
-  SscParams p;
-  p.alpha = config.ssc_alpha;
-  p.admm_max_points = config.ssc_admm_max_points;
-  p.omp_sparsity = config.ssc_omp_sparsity;
+SscParams ssc_params(const ClusterParams& config, std::uint64_t seed) {
+  SscParams p = config.ssc;
   p.seed = seed;
   return p;
 }
@@ -39,19 +36,16 @@ RowMatrixXf select_rows(const RowMatrixXf& X, const std::vector<std::int64_t>& r
 
 namespace {
 
-KMeansParams kmeans_params(const ClusterConfig& config, int k, std::uint64_t seed) {
-  KMeansParams km;
+KMeansParams kmeans_params(const ClusterParams& config, int k, std::uint64_t seed) {
+  KMeansParams km = config.kmeans;
   km.k = k;
-  km.restarts = config.restarts;
-  km.max_iter = config.max_iter;
-  km.tol = config.tol;
   km.seed = seed;
   return km;
 }
 
 }  // namespace
 
-Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const ClusterConfig& config,
+Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const ClusterParams& config,
                         std::uint64_t seed) {
   Partition p;
   p.labels = spectral_clustering(W, k, kmeans_params(config, k, seed));
@@ -60,7 +54,7 @@ Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const Cl
 }
 
 Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
-                       const ClusterConfig& config, std::uint64_t seed) {
+                       const ClusterParams& config, std::uint64_t seed) {
   if (method == "kmeans") {
     auto r = kmeans(X, kmeans_params(config, k, seed));
     return Partition{std::move(r.labels), std::move(r.centroids)};
@@ -71,7 +65,7 @@ Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
     return cluster_graph(knn_affinity(X, knn), X, k, config, seed);
   }
   if (method == "ssc") return cluster_graph(ssc_affinity(X, ssc_params(config, seed)), X, k, config, seed);
-  throw ConfigError("cluster.methods: unknown method '" + method + "' (known: kmeans, spectral, ssc)");
+  throw ConfigError("cluster.methods: unknown method '" + method + "' (known: " + joined(method_names()) + ")");
 }
 
 }  // namespace cp

@@ -42,7 +42,7 @@ struct Clustering {
 class Item {
  public:
   Item(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
-       const ClusterConfig& config, const std::vector<std::string>& metrics)
+       const ClusterParams& config, const std::vector<std::string>& metrics)
       : file_(file), key_(key), run_id_(run_id), config_(config), metrics_(metrics),
         raw_(file.read(key)), X_(raw_), predicted_(file.predicted_coarse_at(key.epoch)) {
     if (raw_.rows() < 2) throw InputError(std::to_string(raw_.rows()) + " row(s): nothing to cluster");
@@ -203,7 +203,7 @@ class Item {
   const ActivationFile& file_;
   LayerKey key_;
   std::string run_id_;
-  const ClusterConfig& config_;
+  const ClusterParams& config_;
   const std::vector<std::string>& metrics_;
   RowMatrixXf raw_, X_;
   std::optional<Affinity> ssc_all_;
@@ -218,7 +218,7 @@ class Item {
 }  // namespace
 
 RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
-                          const ClusterConfig& config, const std::vector<std::string>& metrics) {
+                          const ClusterParams& config, const std::vector<std::string>& metrics) {
   try {
     Item item(file, key, run_id, config, metrics);
     for (const auto& method : config.methods) item.method(method);

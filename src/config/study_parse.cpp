@@ -24,9 +24,6 @@ using yamlr::ListRule;
 using yamlr::Map;
 using yamlr::RealRange;
 
-const std::vector<std::string> kMetrics{"ami", "ari", "nmi", "accuracy", "silhouette",
-                                        "nc1", "selectivity", "cka", "community"};
-const std::vector<std::string> kMethods{"kmeans", "spectral", "ssc"};
 const std::vector<std::string> kLabels{"coarse", "fine"};
 const std::vector<std::string> kAugment{"auto", "crop", "flip"};
 
@@ -184,14 +181,14 @@ void read_extract(const Map& top, const GridConfig& grid, const TrainConfig& tra
   m.get_choice("spatial", e.spatial, {"mean", "max", "flatten"});
 }
 
-void read_cluster(const Map& top, ClusterConfig& c) {
+void read_cluster(const Map& top, ClusterParams& c) {
   const Map m = top.map("cluster", {"methods", "restarts", "max_iter", "tol", "preprocess", "knn",
                                     "ssc_alpha", "ssc_admm_max_points", "ssc_omp_sparsity",
                                     "community", "resolution", "silhouette_max_points"});
-  m.get_list("methods", c.methods, ListRule{true, false, &kMethods});
-  m.get("restarts", c.restarts, IntRange::at_least(1));
-  m.get("max_iter", c.max_iter, IntRange::at_least(1));
-  m.get("tol", c.tol, RealRange::at_least(0));
+  m.get_list("methods", c.methods, ListRule{true, false, &method_names()});
+  m.get("restarts", c.kmeans.restarts, IntRange::at_least(1));
+  m.get("max_iter", c.kmeans.max_iter, IntRange::at_least(1));
+  m.get("tol", c.kmeans.tol, RealRange::at_least(0));
   std::vector<YAML::Node> nodes;
   m.get_list("preprocess", c.preprocess, ListRule{true, true}, &nodes);
   for (std::size_t i = 0; i < c.preprocess.size(); ++i) {
@@ -202,10 +199,10 @@ void read_cluster(const Map& top, ClusterConfig& c) {
     }
   }
   m.get("knn", c.knn, IntRange::at_least(1));
-  m.get("ssc_alpha", c.ssc_alpha, RealRange::above(1));
-  m.get("ssc_admm_max_points", c.ssc_admm_max_points, IntRange::at_least(2, kInt64Max));
-  m.get("ssc_omp_sparsity", c.ssc_omp_sparsity, IntRange::at_least(1));
-  m.get_choice("community", c.community, {"leiden", "louvain"});
+  m.get("ssc_alpha", c.ssc.alpha, RealRange::above(1));
+  m.get("ssc_admm_max_points", c.ssc.admm_max_points, IntRange::at_least(2, kInt64Max));
+  m.get("ssc_omp_sparsity", c.ssc.omp_sparsity, IntRange::at_least(1));
+  m.get_choice("community", c.community, community_algorithms());
   m.get("resolution", c.resolution, RealRange::above(0));
   m.get("silhouette_max_points", c.silhouette_max_points, IntRange::at_least(2, kInt64Max));
 }
@@ -229,7 +226,7 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
   read_train(top, s.train, s.grid);
   read_extract(top, s.grid, s.train, s.extract);
   read_cluster(top, s.cluster);
-  top.get_list("metrics", s.metrics, ListRule{true, false, &kMetrics});
+  top.get_list("metrics", s.metrics, ListRule{true, false, &metric_names()});
   read_parallel(top, s.parallel);
   return s;
 }

@@ -110,10 +110,10 @@ Outcome run_isolated(const Case& c) {
   return {got.substr(0, nl), nl == std::string::npos ? "" : got.substr(nl + 1)};
 }
 
-cp::ClusterConfig small_cluster() {
-  cp::ClusterConfig c;
-  c.restarts = 2;
-  c.max_iter = 20;
+cp::ClusterParams small_cluster() {
+  cp::ClusterParams c;
+  c.kmeans.restarts = 2;
+  c.kmeans.max_iter = 20;
   return c;
 }
 

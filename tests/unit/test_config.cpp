@@ -75,7 +75,7 @@ TEST(Config, FileRoundTripWithDefaultsAndOverrides) {
   EXPECT_EQ(s.train.step_size, 2);
   EXPECT_EQ(s.train.batch_size, 128);  // defaults
   EXPECT_DOUBLE_EQ(s.train.weight_decay, 5.0e-4);
-  EXPECT_EQ(s.cluster.restarts, 10);
+  EXPECT_EQ(s.cluster.kmeans.restarts, 10);
   EXPECT_EQ(s.extract.layers, (std::vector<std::string>{"input", "logits"}));
   EXPECT_EQ(s.extract.spatial, "max");
   EXPECT_EQ(s.cluster.preprocess, (std::vector<std::string>{"center", "l2"}));
@@ -265,7 +265,7 @@ TEST(Config, OverridesCreateSectionsAndReplaceValues) {
   EXPECT_EQ(s.data.synthetic_seed, 3);
   EXPECT_EQ(s.grid.seed, std::vector<int>{9});
   EXPECT_EQ(s.extract.layers, std::vector<std::string>{"logits"});
-  EXPECT_EQ(s.cluster.restarts, 4);
+  EXPECT_EQ(s.cluster.kmeans.restarts, 4);
   EXPECT_EQ(s.grid.architecture, (std::vector<std::string>{"mlp", "cnn"}));  // untouched siblings
 }
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/metrics/record.hpp"
 
@@ -17,6 +17,6 @@ namespace cp {
 /// Local. Needs at least one stored layer; the raw input (stored at epoch 0)
 /// joins the last epoch's layers in the layer-by-layer matrices.
 RecordBatch layer_similarity(const ActivationFile& file, const std::string& run_id,
-                             const ClusterConfig& config, bool with_ssc);
+                             const ClusterParams& config, bool with_ssc);
 
 }  // namespace cp

@@ -6,7 +6,7 @@
 
 #include "clusterprobe/cluster/ssc.hpp"
 #include "clusterprobe/common/matrix.hpp"
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/cluster/params.hpp"
 
 namespace cp {
 
@@ -24,15 +24,15 @@ struct Partition {
 ///   ssc      spectral clustering of the sparse-subspace-clustering affinity.
 /// Throws ConfigError for an unknown method.
 Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
-                       const ClusterConfig& config, std::uint64_t seed);
+                       const ClusterParams& config, std::uint64_t seed);
 
 /// Local. Spectral clustering of an affinity graph W of the rows of X already
 /// built (cluster_rows's spectral and ssc), with the clusters' means in X.
-Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const ClusterConfig& config,
+Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const ClusterParams& config,
                         std::uint64_t seed);
 
 /// Local. The SSC parameters a study asks for.
-SscParams ssc_params(const ClusterConfig& config, std::uint64_t seed);
+SscParams ssc_params(const ClusterParams& config, std::uint64_t seed);
 
 /// Local. Mean of the rows of each cluster (k x dim; an empty cluster's row is zero).
 RowMatrixXf cluster_means(const RowMatrixXf& X, const std::vector<std::int32_t>& labels, int k);

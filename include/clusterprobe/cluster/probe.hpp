@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/metrics/record.hpp"
 
@@ -20,7 +20,7 @@ namespace cp {
 /// (ami, ari, nmi, accuracy; "accuracy" yields both accuracies). Also returns
 /// the cluster assignment of every clustering.
 RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key,
-                          const std::string& run_id, const ClusterConfig& config,
+                          const std::string& run_id, const ClusterParams& config,
                           const std::vector<std::string>& metrics);
 
 }  // namespace cp

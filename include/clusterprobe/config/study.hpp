@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "clusterprobe/cluster/params.hpp"
+
 namespace cp {
 
 struct TrainConfig {
@@ -44,21 +46,6 @@ struct ExtractConfig {
   /// Epochs after which activations are stored, besides epoch 0 (always
   /// stored: the untrained or pretrained network): integers >= 1 and "last".
   std::vector<std::string> epochs{"last"};
-};
-
-struct ClusterConfig {
-  std::vector<std::string> methods{"kmeans"};  ///< kmeans | spectral (kNN graph) | ssc (SSC graph + spectral)
-  int restarts = 10;               ///< k-means++ restarts, best inertia kept (>= 1)
-  int max_iter = 100;              ///< Lloyd iterations per restart (>= 1)
-  double tol = 1.0e-4;             ///< relative inertia change that stops Lloyd
-  std::vector<std::string> preprocess{};  ///< applied in order: center | l2 | whiten | pca:<n> | pca:<fraction>
-  int knn = 10;                    ///< neighbours of the spectral method's kNN graph
-  double ssc_alpha = 20;           ///< SSC Lasso weight: tau = alpha / mu_min (Elhamifar & Vidal)
-  std::int64_t ssc_admm_max_points = 3000;  ///< ADMM up to this many points, SSC-OMP beyond
-  int ssc_omp_sparsity = 8;        ///< SSC-OMP: neighbours per point
-  std::string community = "leiden";  ///< community detection on the SSC graph: leiden | louvain
-  double resolution = 1.0;         ///< modularity resolution of community detection
-  std::int64_t silhouette_max_points = 20000;  ///< exact silhouette up to this, sampled beyond
 };
 
 struct ParallelConfig {
@@ -112,7 +99,7 @@ struct StudyConfig {
   GridConfig grid;
   TrainConfig train;
   ExtractConfig extract;
-  ClusterConfig cluster;
+  ClusterParams cluster;        ///< the cluster: section (cluster/params.hpp)
   std::vector<std::string> metrics{"ami", "ari", "nmi", "accuracy"};
   ParallelConfig parallel;
   DataConfig data;

@@ -1,0 +1,36 @@
+#pragma once
+// The parameters of the clustering phase. The study file's `cluster:` section
+// maps onto ClusterParams (config/ reads and writes it); each default lives
+// here once, in the struct that uses it (KMeansParams, SscParams).
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "clusterprobe/cluster/kmeans.hpp"
+#include "clusterprobe/cluster/ssc.hpp"
+
+namespace cp {
+
+struct ClusterParams {
+  std::vector<std::string> methods{"kmeans"};  ///< names from method_names()
+  std::vector<std::string> preprocess{};       ///< applied in order: center | l2 | whiten | pca:<n> | pca:<fraction>
+  /// restarts, max_iter and tol of every k-means (also inside spectral
+  /// clustering); k and seed are set for each clustering.
+  KMeansParams kmeans;
+  int knn = 10;                                ///< neighbours of the spectral method's kNN graph
+  /// alpha, admm_max_points and omp_sparsity of the SSC graph; the seed is set per clustering.
+  SscParams ssc;
+  std::string community = "leiden";            ///< names from community_algorithms()
+  double resolution = 1.0;                     ///< modularity resolution of community detection
+  std::int64_t silhouette_max_points = 20000;  ///< exact silhouette up to this, sampled beyond
+};
+
+/// The one list of each kind of name, read by validation (config/) and by
+/// dispatch and its error messages (cluster/).
+const std::vector<std::string>& method_names();         ///< kmeans, spectral, ssc
+const std::vector<std::string>& metric_names();         ///< ami, ari, ..., cka, community
+const std::vector<std::string>& community_algorithms();  ///< leiden, louvain
+/// "a, b, c": for messages listing the known names.
+std::string joined(const std::vector<std::string>& names);
+
+}  // namespace cp
