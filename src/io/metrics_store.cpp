@@ -135,8 +135,23 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
     write_assignments(ctx, file, batch.assignments);
     write_similarities(ctx, file, batch.similarities);
     write_failures(ctx, file, batch.failures);
+    h5::write_strings(ctx, file, "/penultimate/run_id", column(batch.penultimate, &PenultimateRecord::run_id));
+    h5::write_strings(ctx, file, "/penultimate/layer", column(batch.penultimate, &PenultimateRecord::layer));
   });
   write_file_atomically(csv_path, csv_text(m));
+}
+
+std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path) {
+  const h5::Ctx ctx(h5_path, h5::Blame::input);
+  h5::require_file(ctx);
+  h5::Id file = h5::open_file_readonly(ctx);
+  std::vector<PenultimateRecord> out;
+  if (!h5::exists(ctx, file, "/penultimate/run_id")) return out;
+  const auto run_id = h5::read_strings(ctx, file, "/penultimate/run_id");
+  const auto layer = h5::read_strings(ctx, file, "/penultimate/layer");
+  if (layer.size() != run_id.size()) ctx.fail("/penultimate", "columns of different lengths");
+  for (std::size_t i = 0; i < run_id.size(); ++i) out.push_back({run_id[i], layer[i]});
+  return out;
 }
 
 std::vector<FailureRecord> read_failures(const std::string& h5_path) {

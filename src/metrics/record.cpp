@@ -24,6 +24,7 @@ void RecordBatch::append(RecordBatch&& other) {
   move_all(assignments, other.assignments);
   move_all(similarities, other.similarities);
   move_all(failures, other.failures);
+  move_all(penultimate, other.penultimate);
 }
 
 std::string serialize_batch(const RecordBatch& batch) {

@@ -32,7 +32,8 @@ struct WorkItem {
 
 // Rank 0 lists the work (it opens every file once); the list travels as
 // length-prefixed fields, so any layer name survives.
-std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity) {
+std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
+                       std::vector<PenultimateRecord>& penultimate) {
   std::string out;
   auto put = [&](const std::string& run_id, const std::string& path, const LayerKey& k) {
     put_field(out, run_id);
@@ -44,6 +45,8 @@ std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity)
   };
   for (const auto& in : inputs) {
     ActivationFile f(in.path);
+    if (const std::string layer = f.string_attr("penultimate"); !layer.empty())
+      penultimate.push_back({in.run_id, layer});
     std::int64_t dims = 0;
     for (const auto& k : f.layers()) {
       put(in.run_id, in.path, k);
@@ -113,12 +116,13 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
                              const std::string& out_dir, MPI_Comm world) {
   const int rank = comm_rank(world), size = comm_size(world);
   std::string listing;
+  std::vector<PenultimateRecord> penultimate;  // rank 0's, from the files it lists
   collective(world, [&] {
     if (rank != 0) return;
     if (inputs.empty())
       throw InputError(out_dir + ": no complete run file to cluster: run `train` first");
     const auto& m = study.metrics;
-    listing = list_items(inputs, std::find(m.begin(), m.end(), "cka") != m.end());
+    listing = list_items(inputs, std::find(m.begin(), m.end(), "cka") != m.end(), penultimate);
   });
   const auto items = parse_items(broadcast_bytes(listing, world, 0));
   std::vector<double> costs;
@@ -135,6 +139,7 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
     if (rank != 0) return;
     RecordBatch all;
     for (const auto& p : parts) all.append(deserialize_batch(p));
+    all.penultimate = penultimate;
     auto key = [](const auto& r) { return std::tie(r.run_id, r.epoch, r.layer, r.scope); };
     std::stable_sort(all.metrics.begin(), all.metrics.end(),
                      [&](const MetricRecord& a, const MetricRecord& b) { return key(a) < key(b); });

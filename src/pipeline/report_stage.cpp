@@ -20,20 +20,24 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
   collective(world, [&] {
     if (comm_rank(world) != 0) return;
     const auto metrics_path = fs::path(out_dir) / "metrics.h5";
-    std::vector<RunStatus> runs;
-    if (const auto index = fs::path(out_dir) / "study.h5"; fs::exists(index)) runs = read_study_index(index.string());
+    ReportInputs in;
+    if (const auto index = fs::path(out_dir) / "study.h5"; fs::exists(index)) in.runs = read_study_index(index.string());
     const bool clustered = fs::exists(metrics_path);
     // Without metrics a report still says which runs failed, when some did.
-    if (!clustered && std::all_of(runs.begin(), runs.end(), [](const RunStatus& r) { return r.status == "complete"; }))
+    if (!clustered &&
+        std::all_of(in.runs.begin(), in.runs.end(), [](const RunStatus& r) { return r.status == "complete"; }))
       throw InputError(metrics_path.string() + ": missing: run the cluster stage first");
-    const auto failures = clustered ? read_failures(metrics_path.string()) : std::vector<FailureRecord>{};
-    const auto report = render_report(clustered ? read_metrics(metrics_path.string()) : std::vector<MetricRecord>{},
-                                      runs, failures);
+    if (clustered) {
+      in.metrics = read_metrics(metrics_path.string());
+      in.failures = read_failures(metrics_path.string());
+      in.penultimate = read_penultimate(metrics_path.string());
+    }
+    const auto report = render_report(in);
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.
     write_file_atomically((fs::path(out_dir) / "report.md").string(), report.markdown);
     out << report.terminal << std::flush;
-    complete = failures.empty() ? 1 : 0;
-    for (const auto& r : runs) complete = complete && r.status == "complete";
+    complete = in.failures.empty() ? 1 : 0;
+    for (const auto& r : in.runs) complete = complete && r.status == "complete";
   });
   check_mpi(MPI_Bcast(&complete, 1, MPI_INT, 0, world), "report: MPI_Bcast(complete)");
   return complete != 0;

@@ -8,7 +8,6 @@
 #include <sstream>
 #include <tuple>
 
-#include "clusterprobe/models/registry.hpp"
 #include "clusterprobe/report/table.hpp"
 
 namespace cp {
@@ -88,13 +87,6 @@ std::string describe(const std::string& id, const std::map<std::string, RunStatu
   return os.str();
 }
 
-// The registry knows each built-in architecture's penultimate layer; for
-// files from elsewhere it is the layer just before the logits, if any.
-std::string penultimate(const std::vector<std::string>& layers, const std::string& architecture) {
-  if (is_known_architecture(architecture)) return penultimate_point(architecture);
-  return layers.size() >= 2 && layers.back() == "logits" ? layers[layers.size() - 2] : "";
-}
-
 // One metric of every layer at every stored epoch: how clusterability (mean
 // AMI) and recoverability (e2e accuracy) evolve with training (epoch 0: the
 // untrained or pretrained network). Empty when fewer than two epochs have it.
@@ -144,8 +136,12 @@ std::string missing_section(const std::vector<RunStatus>& runs, const std::vecto
 
 }  // namespace
 
-ReportText render_report(const std::vector<MetricRecord>& metrics, const std::vector<RunStatus>& runs,
-                         const std::vector<FailureRecord>& failures) {
+ReportText render_report(const ReportInputs& in) {
+  const auto& metrics = in.metrics;
+  const auto& runs = in.runs;
+  const auto& failures = in.failures;
+  std::map<std::string, std::string> penultimate_of;
+  for (const auto& p : in.penultimate) penultimate_of[p.run_id] = p.layer;
   std::map<std::string, RunMetrics> by_run;
   std::vector<std::string> methods;  // clustering methods, in first-seen order
   for (const auto& m : metrics) {
@@ -222,7 +218,8 @@ ReportText render_report(const std::vector<MetricRecord>& metrics, const std::ve
 
     auto st = status.find(id);
     const bool known = st != status.end();
-    const auto penult = penultimate(rm.layers(), known ? st->second.architecture : "");
+    const auto it = penultimate_of.find(id);
+    const std::string penult = it == penultimate_of.end() ? "" : it->second;
     summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
                      known ? st->second.normalization : "", known ? st->second.labels : "",
                      known ? st->second.pretraining : "", known ? st->second.status : "-",

@@ -25,6 +25,7 @@
 #include "clusterprobe/comm/communicator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/comm/agree.hpp"
+#include "clusterprobe/models/registry.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/model.hpp"
@@ -92,6 +93,10 @@ ActivationMeta activation_meta(const RunSpec& run, const Dataset& data, const st
                        {"hierarchy", data.hierarchy.name},   {"probe_split", run.extract.split},
                        {"trained_on", run.labels},           {"stored_epochs", listed}};
   if (pretrained) meta.string_attrs.emplace_back("finetune", finetune);
+  // The report's penultimate columns read it from here (a scripted model's
+  // probe points are known only to the model itself).
+  if (is_known_architecture(run.architecture))
+    meta.string_attrs.emplace_back("penultimate", penultimate_point(run.architecture));
   meta.number_attrs = {{"seed", run.seed}, {"epochs", run.train.epochs}};
   return meta;
 }

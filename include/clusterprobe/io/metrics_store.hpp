@@ -7,6 +7,7 @@
 //   /similarity/<run_id>/<name> float64 [R, C] with <name>_rows, <name>_cols strings
 //   /failures/{run_id, layer, file, message} strings [F], /failures/epoch int32 [F]:
 //                     the work items that could not be scored, and why
+//   /penultimate/{run_id, layer} strings: each run's penultimate probe point
 //   metrics.csv: run_id,layer,epoch,scope,method,metric,value (%.17g values)
 #include <string>
 #include <vector>
@@ -24,6 +25,9 @@ std::vector<MetricRecord> read_metrics(const std::string& h5_path);
 
 /// Local. Reads /failures back (empty for files written before it existed).
 std::vector<FailureRecord> read_failures(const std::string& h5_path);
+
+/// Local. Reads /penultimate back (empty for files written before it existed).
+std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path);
 
 /// Local. Reads every /assignments entry back.
 std::vector<AssignmentRecord> read_assignments(const std::string& h5_path);

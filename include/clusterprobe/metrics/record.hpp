@@ -67,15 +67,28 @@ struct FailureRecord {
   }
 };
 
+/// A run's penultimate probe point (the neural-collapse layer), as its
+/// activations file records it; the report's "penult." columns read it.
+struct PenultimateRecord {
+  std::string run_id;
+  std::string layer;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & run_id & layer;
+  }
+};
+
 struct RecordBatch {
   std::vector<MetricRecord> metrics;
   std::vector<AssignmentRecord> assignments;
   std::vector<SimilarityRecord> similarities;
   std::vector<FailureRecord> failures;
+  std::vector<PenultimateRecord> penultimate;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & metrics & assignments & similarities & failures;
+    ar & metrics & assignments & similarities & failures & penultimate;
   }
   void append(RecordBatch&& other);
 };

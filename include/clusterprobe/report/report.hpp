@@ -14,10 +14,16 @@ struct ReportText {
   std::string markdown;
 };
 
-/// Local. `runs` may be empty (files analysed outside a study). Runs that are
-/// not complete and `failures` (items the cluster stage could not score) are
-/// listed with their messages.
-ReportText render_report(const std::vector<MetricRecord>& metrics, const std::vector<RunStatus>& runs,
-                         const std::vector<FailureRecord>& failures = {});
+/// What a report is made of: metrics.h5's tables and study.h5's runs.
+struct ReportInputs {
+  std::vector<MetricRecord> metrics;
+  std::vector<RunStatus> runs;                 ///< empty for files analysed outside a study
+  std::vector<FailureRecord> failures;         ///< items the cluster stage could not score
+  std::vector<PenultimateRecord> penultimate;  ///< each run's penultimate probe point, where known
+};
+
+/// Local. Runs that are not complete and the failed items are listed with
+/// their messages.
+ReportText render_report(const ReportInputs& in);
 
 }  // namespace cp
