@@ -107,233 +107,313 @@ double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
-                       MPI_Comm comm, const TrainOptions& options, const std::string& init_checkpoint) {
-  const auto t0 = Clock::now();
-  const int grank = comm_rank(comm), gsize = comm_size(comm);
-  const bool leader = grank == 0;
-  const auto& plan = options.plan;
-  const torch::Device device = plan.device == "cuda" ? torch::Device(torch::kCUDA, plan.cuda_index)
-                                                     : torch::Device(torch::kCPU);
-  torch::set_num_threads(std::max(1, options.threads));
-  // Declared before the model: a SyncBatchNorm layer points at it.
-  auto communicator = plan.backend == "nccl" ? make_nccl_communicator(comm, plan.cuda_index)
-                                             : make_mpi_communicator(comm);
-  // The others would otherwise wait for the leader in the next collective.
-  collective(comm, [&] {
-    if (leader) fs::create_directories(run_dir);
-  });
+namespace {
 
-  const bool pretrained = !init_checkpoint.empty() || !run.torchscript_path.empty();
-  const std::string finetune = effective_finetune(run, pretrained);
-  const bool frozen = finetune == "frozen";
-  const int epochs = frozen ? 0 : run.train.epochs;  // frozen: probe the network as it is
-  const auto epochs_stored = stored_epochs(run.extract_epochs, epochs);
-  const auto augment = augment_spec(run.augment, run.train.crop_padding, data.sample_shape);
-  const auto label_map = make_label_map(data.hierarchy, run.labels == "fine", device);
+// One run's training, in the phases train_run goes through: set up (device,
+// communicator, data), build the model, open the activations file and store
+// epoch 0, resume, train epoch by epoch, finish (test accuracy, the stored
+// epochs, commit). Every phase is collective over the group.
+class RunTrainer {
+ public:
+  RunTrainer(const RunSpec& run, const Dataset& data, const std::string& run_dir, MPI_Comm comm,
+             const TrainOptions& options, const std::string& init_checkpoint)
+      : run_(run), data_(data), run_dir_(run_dir), comm_(comm), options_(options),
+        init_checkpoint_(init_checkpoint), grank_(comm_rank(comm)), gsize_(comm_size(comm)),
+        leader_(grank_ == 0),
+        device_(options.plan.device == "cuda" ? torch::Device(torch::kCUDA, options.plan.cuda_index)
+                                              : torch::Device(torch::kCPU)),
+        pretrained_(!init_checkpoint.empty() || !run.torchscript_path.empty()),
+        finetune_(effective_finetune(run, pretrained_)),
+        frozen_(finetune_ == "frozen"),
+        epochs_(frozen_ ? 0 : run.train.epochs),  // frozen: probe the network as it is
+        epochs_stored_(stored_epochs(run.extract_epochs, epochs_)),
+        state_path_((fs::path(run_dir) / "train_state.pt").string()) {}
 
-  const auto train_split = subsample(data.train, data.sample_size(), run.train.max_samples, kDataSeed);
-  const Split& probe_source = run.extract.split == "train" ? data.train : data.test;
-  const auto probe_split = subsample(probe_source, data.sample_size(), run.extract.max_samples, kDataSeed);
-  const auto train_t = to_tensors(train_split, data.sample_shape, device);
-  const auto test_t = to_tensors(data.test, data.sample_shape, device);
-  const auto probe_t = to_tensors(probe_split, data.sample_shape, device);
-  const auto& train_y = label_map.fine ? train_t.fine : train_t.coarse;
+  TrainOutcome run() {
+    set_up();
+    build();
+    open_output();
+    resume();
+    for (int epoch = state_.epochs_done; epoch < epochs_; ++epoch) {
+      if (!train_epoch(epoch)) return outcome_;  // diverged: the writer closes without committing
+      if (end_epoch(epoch)) return outcome_;     // stopped, resumable
+    }
+    finish();
+    return outcome_;
+  }
 
-  // The same seed on every rank gives the same initial model; the broadcast
-  // below makes that a guarantee rather than an assumption.
-  torch::manual_seed(static_cast<std::uint64_t>(run.seed));
-  ProbedModel model;
-  collective(comm, [&] {  // a file one rank cannot read fails the whole group
-    model = build_model(run, data.sample_shape, label_map.classes);
-    if (!init_checkpoint.empty()) load_pretrained_body(*model, init_checkpoint);
-  });
-  model->to(device);
-  const bool sync_bn = run.train.sync_batchnorm && gsize > 1;
-  if (sync_bn) convert_sync_batchnorm(*model, *communicator);
-  broadcast_state(*communicator, *model);
-  if (leader && pretrained)
-    spdlog::info("run {}: starting from {} (finetune {})", run.id,
-                 init_checkpoint.empty() ? run.torchscript_path : init_checkpoint, finetune);
+ private:
+  void set_up() {
+    torch::set_num_threads(std::max(1, options_.threads));
+    // Declared before the model: a SyncBatchNorm layer points at it.
+    communicator_ = options_.plan.backend == "nccl" ? make_nccl_communicator(comm_, options_.plan.cuda_index)
+                                                    : make_mpi_communicator(comm_);
+    // The others would otherwise wait for the leader in the next collective.
+    collective(comm_, [&] {
+      if (leader_) fs::create_directories(run_dir_);
+    });
+    augment_ = augment_spec(run_.augment, run_.train.crop_padding, data_.sample_shape);
+    label_map_ = make_label_map(data_.hierarchy, run_.labels == "fine", device_);
+    train_split_ = subsample(data_.train, data_.sample_size(), run_.train.max_samples, kDataSeed);
+    const Split& probe_source = run_.extract.split == "train" ? data_.train : data_.test;
+    probe_split_ = subsample(probe_source, data_.sample_size(), run_.extract.max_samples, kDataSeed);
+    train_t_ = to_tensors(train_split_, data_.sample_shape, device_);
+    test_t_ = to_tensors(data_.test, data_.sample_shape, device_);
+    probe_t_ = to_tensors(probe_split_, data_.sample_shape, device_);
+    probe_rows_ = shard_range(probe_split_.size(), grank_, gsize_);
+  }
 
-  const auto probe_rows = shard_range(probe_split.size(), grank, gsize);
-  const std::int64_t probe_n = probe_rows.second - probe_rows.first;
-  ActivationWriter writer((fs::path(run_dir) / "activations.h5").string(), comm,
-                          activation_meta(run, data, finetune, pretrained, epochs_stored),
-                          probe_split.size());
-  writer.write_labels(probe_rows.first, probe_n, probe_split.fine.data() + probe_rows.first,
-                      probe_split.coarse.data() + probe_rows.first,
-                      probe_split.index.data() + probe_rows.first);
+  void build() {
+    // The same seed on every rank gives the same initial model; the broadcast
+    // below makes that a guarantee rather than an assumption.
+    torch::manual_seed(static_cast<std::uint64_t>(run_.seed));
+    collective(comm_, [&] {  // a file one rank cannot read fails the whole group
+      model_ = build_model(run_, data_.sample_shape, label_map_.classes);
+      if (!init_checkpoint_.empty()) load_pretrained_body(*model_, init_checkpoint_);
+    });
+    model_->to(device_);
+    sync_bn_ = run_.train.sync_batchnorm && gsize_ > 1;
+    if (sync_bn_) convert_sync_batchnorm(*model_, *communicator_);
+    broadcast_state(*communicator_, *model_);
+    if (leader_ && pretrained_)
+      spdlog::info("run {}: starting from {} (finetune {})", run_.id,
+                   init_checkpoint_.empty() ? run_.torchscript_path : init_checkpoint_, finetune_);
+  }
+
+  // The activations file with its labels and epoch 0 (from the initial or
+  // pretrained model, also when resuming).
+  void open_output() {
+    const std::int64_t first = probe_rows_.first, n = probe_rows_.second - probe_rows_.first;
+    writer_ = std::make_unique<ActivationWriter>((fs::path(run_dir_) / "activations.h5").string(), comm_,
+                                                 activation_meta(run_, data_, finetune_, pretrained_, epochs_stored_),
+                                                 probe_split_.size());
+    writer_->write_labels(first, n, probe_split_.fine.data() + first, probe_split_.coarse.data() + first,
+                          probe_split_.index.data() + first);
+    logits_ = store_epoch(*writer_, model_, probe_t_.x, probe_rows_, run_.extract, 0);
+    // A frozen network's head is untrained: its predictions would mean nothing.
+    if (!frozen_) write_predictions(logits_, 0);
+  }
+
   // The network's superclass of each probe row after `epoch` (fine networks:
   // the most likely fine class the hierarchy uses, mapped up), for e2e accuracy.
-  auto write_predictions = [&](const torch::Tensor& logits, int epoch) {
-    auto predicted = label_map.to_coarse.to(torch::kCPU)
-                         .index_select(0, predict_classes(label_map, logits).to(torch::kCPU))
+  void write_predictions(const torch::Tensor& logits, int epoch) {
+    auto predicted = label_map_.to_coarse.to(torch::kCPU)
+                         .index_select(0, predict_classes(label_map_, logits).to(torch::kCPU))
                          .to(torch::kInt32)
                          .contiguous();
-    writer.write_predicted_coarse(probe_rows.first, probe_n, predicted.data_ptr<std::int32_t>(), epoch);
-  };
-  // Epoch 0 comes from the initial (or pretrained) model, also when resuming.
-  auto logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, 0);
-  // A frozen network's head is untrained: its predictions would mean nothing.
-  if (!frozen) write_predictions(logits, 0);
-
-  torch::optim::SGD optimizer(trainable_parameters(*model, finetune),
-                              torch::optim::SGDOptions(run.train.lr)
-                                  .momentum(run.train.momentum)
-                                  .weight_decay(run.train.weight_decay));
-  TrainState state;
-  state.run_id = run.id;
-  state.epochs_total = epochs;
-  state.order_rng = order_rng(run.seed);
-  const auto state_path = (fs::path(run_dir) / "train_state.pt").string();
-  TrainOutcome outcome;
-  if (auto resumed = load_train_state(state_path, run.id, epochs, *model, optimizer, device, comm)) {
-    state = *resumed;
-    outcome.resumed_from_epoch = state.epochs_done;
-    outcome.final_train_loss = state.last_loss;
-    if (leader)
-      spdlog::info("run {}: resuming from checkpoint at epoch {}/{}", run.id, state.epochs_done, epochs);
+    writer_->write_predicted_coarse(probe_rows_.first, probe_rows_.second - probe_rows_.first,
+                                    predicted.data_ptr<std::int32_t>(), epoch);
   }
-  outcome.epochs_done = state.epochs_done;
 
-  const std::int64_t n_train = train_split.size();
-  const std::int64_t batch = run.train.batch_size;
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n_train));
-  const int first_epoch = state.epochs_done;
-  for (int epoch = first_epoch; epoch < epochs; ++epoch) {
-    const auto epoch_t0 = Clock::now();
-    set_training_mode(*model, finetune);  // linear: the body stays in eval mode
-    const double lr = learning_rate(run.train, epoch);
-    for (auto& group : optimizer.param_groups()) {
-      static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr);
+  void resume() {
+    optimizer_ = std::make_unique<torch::optim::SGD>(
+        trainable_parameters(*model_, finetune_),
+        torch::optim::SGDOptions(run_.train.lr).momentum(run_.train.momentum).weight_decay(run_.train.weight_decay));
+    state_.run_id = run_.id;
+    state_.epochs_total = epochs_;
+    state_.order_rng = order_rng(run_.seed);
+    if (auto resumed = load_train_state(state_path_, run_.id, epochs_, *model_, *optimizer_, device_, comm_)) {
+      state_ = *resumed;
+      outcome_.resumed_from_epoch = state_.epochs_done;
+      outcome_.final_train_loss = state_.last_loss;
+      if (leader_) spdlog::info("run {}: resuming from checkpoint at epoch {}/{}", run_.id, state_.epochs_done, epochs_);
     }
-    std::iota(order.begin(), order.end(), 0);
-    std::shuffle(order.begin(), order.end(), state.order_rng);
-    const auto perm = torch::from_blob(order.data(), {n_train}, torch::kInt64).to(device);
-    double loss_sum = 0, correct = 0;
-    for (std::int64_t start = 0; start < n_train; start += batch) {
-      const std::int64_t global = std::min(batch, n_train - start);
-      const auto shard = shard_range(global, grank, gsize);
-      optimizer.zero_grad();
-      std::exception_ptr local_failure;
-      auto stats = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(device));
-      // Without synchronised BatchNorm an empty shard needs no forward pass
-      // (BatchNorm would fail on zero rows); with it, the layers' collectives
-      // need every rank. A local exception is flagged through the all-reduce
-      // below so all ranks fail together; with synchronised BatchNorm, one
-      // thrown inside the forward pass before its collective cannot be (the
-      // model code is the same on every rank, so such errors are symmetric).
-      if (shard.second > shard.first || sync_bn) {
-        try {
-          const auto idx = perm.slice(0, start + shard.first, start + shard.second);
-          const auto xb = augment_batch(train_t.x.index_select(0, idx), augment,
-                                        static_cast<std::uint64_t>(run.seed), epoch, start, global,
-                                        shard.first);
-          const auto yb = train_y.index_select(0, idx);
-          const auto out = model->forward(xb);
-          const auto summed = torch::nn::functional::cross_entropy(
-              out, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-          (summed / static_cast<double>(global)).backward();
-          stats = torch::stack({summed.detach().to(torch::kDouble),
-                                out.argmax(1).eq(yb).sum().to(torch::kDouble),
-                                torch::zeros({}, stats.options())});
-        } catch (...) {
-          local_failure = std::current_exception();
-          stats = torch::tensor({0.0, 0.0, 1.0}, stats.options());
-        }
-      }
-      auto tensors = gradients(*model);
-      tensors.push_back(stats);
-      allreduce_sum(*communicator, tensors);
-      const auto s = stats.to(torch::kCPU);
-      const double* sv = s.data_ptr<double>();
-      if (sv[2] > 0) agree(local_failure, comm);  // every rank saw the flag: all throw together
+    outcome_.epochs_done = state_.epochs_done;
+    first_epoch_ = state_.epochs_done;
+    order_.resize(static_cast<std::size_t>(train_split_.size()));
+  }
+
+  // One pass over the training split; false if the loss diverged.
+  bool train_epoch(int epoch) {
+    epoch_t0_ = Clock::now();
+    set_training_mode(*model_, finetune_);  // linear: the body stays in eval mode
+    lr_ = learning_rate(run_.train, epoch);
+    for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr_);
+    std::iota(order_.begin(), order_.end(), 0);
+    std::shuffle(order_.begin(), order_.end(), state_.order_rng);
+    const std::int64_t n_train = train_split_.size();
+    const auto perm = torch::from_blob(order_.data(), {n_train}, torch::kInt64).to(device_);
+    loss_sum_ = correct_ = 0;
+    for (std::int64_t start = 0; start < n_train; start += run_.train.batch_size) {
+      const double* sv = step(perm, epoch, start);
       if (!std::isfinite(sv[0])) {
-        outcome.message = "diverged: loss is " + std::to_string(sv[0]) + " in epoch " +
-                          std::to_string(epoch + 1) + " at sample " + std::to_string(start);
-        if (leader) spdlog::warn("run {}: {}", run.id, outcome.message);
-        return outcome;  // the writer closes without committing: no complete file
+        outcome_.message = "diverged: loss is " + std::to_string(sv[0]) + " in epoch " + std::to_string(epoch + 1) +
+                           " at sample " + std::to_string(start);
+        if (leader_) spdlog::warn("run {}: {}", run_.id, outcome_.message);
+        return false;
       }
-      optimizer.step();
-      loss_sum += sv[0];
-      correct += sv[1];
+      optimizer_->step();
+      loss_sum_ += sv[0];
+      correct_ += sv[1];
     }
-    average_buffers(*communicator, *model);
-    const double secs = std::chrono::duration<double>(Clock::now() - epoch_t0).count();
-    state.epochs_done = epoch + 1;
-    state.last_loss = n_train ? loss_sum / static_cast<double>(n_train) : 0.0;
-    outcome.final_train_loss = state.last_loss;
-    outcome.epochs_done = state.epochs_done;
-    if (leader) {
+    average_buffers(*communicator_, *model_);
+    return true;
+  }
+
+  // One global batch: this rank's shard forward and backward, then one
+  // all-reduce of the gradients with the loss, the correct count and a
+  // failure flag. Returns the summed (loss, correct, failed) of the group.
+  const double* step(const torch::Tensor& perm, int epoch, std::int64_t start) {
+    const std::int64_t global = std::min<std::int64_t>(run_.train.batch_size, train_split_.size() - start);
+    const auto shard = shard_range(global, grank_, gsize_);
+    const auto& train_y = label_map_.fine ? train_t_.fine : train_t_.coarse;
+    optimizer_->zero_grad();
+    std::exception_ptr local_failure;
+    auto stats = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
+    // Without synchronised BatchNorm an empty shard needs no forward pass
+    // (BatchNorm would fail on zero rows); with it, the layers' collectives
+    // need every rank. A local exception is flagged through the all-reduce
+    // below so all ranks fail together; with synchronised BatchNorm, one
+    // thrown inside the forward pass before its collective cannot be (the
+    // model code is the same on every rank, so such errors are symmetric).
+    if (shard.second > shard.first || sync_bn_) {
+      try {
+        const auto idx = perm.slice(0, start + shard.first, start + shard.second);
+        const auto xb = augment_batch(train_t_.x.index_select(0, idx), augment_, static_cast<std::uint64_t>(run_.seed),
+                                      epoch, start, global, shard.first);
+        const auto yb = train_y.index_select(0, idx);
+        const auto out = model_->forward(xb);
+        const auto summed = torch::nn::functional::cross_entropy(
+            out, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+        (summed / static_cast<double>(global)).backward();
+        stats = torch::stack({summed.detach().to(torch::kDouble), out.argmax(1).eq(yb).sum().to(torch::kDouble),
+                              torch::zeros({}, stats.options())});
+      } catch (...) {
+        local_failure = std::current_exception();
+        stats = torch::tensor({0.0, 0.0, 1.0}, stats.options());
+      }
+    }
+    auto tensors = gradients(*model_);
+    tensors.push_back(stats);
+    allreduce_sum(*communicator_, tensors);
+    step_stats_ = stats.to(torch::kCPU);
+    const double* sv = step_stats_.data_ptr<double>();
+    if (sv[2] > 0) agree(local_failure, comm_);  // every rank saw the flag: all throw together
+    return sv;
+  }
+
+  // Logs the epoch, stores a listed intermediate epoch's model, checkpoints;
+  // true when training stops here (wall-time limit, stop_after_epochs).
+  bool end_epoch(int epoch) {
+    const double secs = std::chrono::duration<double>(Clock::now() - epoch_t0_).count();
+    const std::int64_t n_train = train_split_.size();
+    state_.epochs_done = epoch + 1;
+    state_.last_loss = n_train ? loss_sum_ / static_cast<double>(n_train) : 0.0;
+    outcome_.final_train_loss = state_.last_loss;
+    outcome_.epochs_done = state_.epochs_done;
+    if (leader_) {
       spdlog::info("run {} {}/{}/{} epoch {}/{}: loss {:.4f}, {} train acc {:.4f}, lr {:.4g}, "
                    "{:.1f} images/s on {} rank(s) ({:.1f} s)",
-                   run.id, run.dataset, run.architecture, run.normalization, epoch + 1, epochs,
-                   state.last_loss, run.labels, n_train ? correct / static_cast<double>(n_train) : 0.0,
-                   lr, secs > 0 ? static_cast<double>(n_train) / secs : 0.0, gsize,
-                   std::chrono::duration<double>(Clock::now() - t0).count());
+                   run_.id, run_.dataset, run_.architecture, run_.normalization, epoch + 1, epochs_, state_.last_loss,
+                   run_.labels, n_train ? correct_ / static_cast<double>(n_train) : 0.0, lr_,
+                   secs > 0 ? static_cast<double>(n_train) / secs : 0.0, gsize_,
+                   std::chrono::duration<double>(Clock::now() - t0_).count());
     }
     // A listed intermediate epoch: its model is extracted at the end (from
     // this file, so a resumed run still has it). Written before the training
     // state, so a state at epoch e implies every snapshot up to e.
-    if (state.epochs_done < epochs &&
-        std::binary_search(epochs_stored.begin(), epochs_stored.end(), state.epochs_done)) {
-      save_model_file(*model, snapshot_path(run_dir, state.epochs_done), comm);
+    if (state_.epochs_done < epochs_ &&
+        std::binary_search(epochs_stored_.begin(), epochs_stored_.end(), state_.epochs_done)) {
+      save_model_file(*model_, snapshot_path(run_dir_, state_.epochs_done), comm_);
     }
     // The leader's clock decides for the group, so every rank stops together.
-    int out_of_time = leader && wall_seconds() + secs > options.deadline ? 1 : 0;
-    check_mpi(MPI_Bcast(&out_of_time, 1, MPI_INT, 0, comm), "train: MPI_Bcast(deadline)");
-    const bool stop = epoch + 1 < epochs &&
-                      (out_of_time || (options.stop_after_epochs > 0 &&
-                                       epoch + 1 - first_epoch >= options.stop_after_epochs));
-    if (stop || state.epochs_done % run.train.checkpoint_every == 0 || state.epochs_done == epochs) {
-      save_train_state(state_path, state, *model, optimizer, device, comm);
+    int out_of_time = leader_ && wall_seconds() + secs > options_.deadline ? 1 : 0;
+    check_mpi(MPI_Bcast(&out_of_time, 1, MPI_INT, 0, comm_), "train: MPI_Bcast(deadline)");
+    const bool stop = epoch + 1 < epochs_ &&
+                      (out_of_time || (options_.stop_after_epochs > 0 &&
+                                       epoch + 1 - first_epoch_ >= options_.stop_after_epochs));
+    if (stop || state_.epochs_done % run_.train.checkpoint_every == 0 || state_.epochs_done == epochs_) {
+      save_train_state(state_path_, state_, *model_, *optimizer_, device_, comm_);
     }
-    if (stop) {
-      outcome.interrupted = true;
-      outcome.out_of_time = out_of_time != 0;
-      outcome.message = "stopped after epoch " + std::to_string(epoch + 1) +
-                        (out_of_time ? " at the wall-time limit (parallel.max_hours)" : "") +
-                        " (resumable)";
-      if (leader && out_of_time) spdlog::warn("run {}: {}", run.id, outcome.message);
-      return outcome;
-    }
+    if (!stop) return false;
+    outcome_.interrupted = true;
+    outcome_.out_of_time = out_of_time != 0;
+    outcome_.message = "stopped after epoch " + std::to_string(epoch + 1) +
+                       (out_of_time ? " at the wall-time limit (parallel.max_hours)" : "") + " (resumable)";
+    if (leader_ && out_of_time) spdlog::warn("run {}: {}", run_.id, outcome_.message);
+    return true;
   }
 
-  const double nan = std::nan("");
-  TestAccuracy acc{nan, nan};
-  if (!frozen) {
-    acc = sharded_test_accuracy(model, test_t.x, test_t.coarse, test_t.fine, label_map, comm);
-    if (epochs > 0) {
-      logits = store_epoch(writer, model, probe_t.x, probe_rows, run.extract, epochs);
-      write_predictions(logits, epochs);
+  // Test accuracy, the last and the listed intermediate epochs, the final
+  // model, then the commit that makes the activations file complete.
+  void finish() {
+    const double nan = std::nan("");
+    TestAccuracy acc{nan, nan};
+    if (!frozen_) {
+      acc = sharded_test_accuracy(model_, test_t_.x, test_t_.coarse, test_t_.fine, label_map_, comm_);
+      if (epochs_ > 0) {
+        logits_ = store_epoch(*writer_, model_, probe_t_.x, probe_rows_, run_.extract, epochs_);
+        write_predictions(logits_, epochs_);
+      }
+      write_predictions(logits_, -1);
+      writer_->set_number_attr("coarse_test_accuracy", acc.coarse);
+      if (label_map_.fine) writer_->set_number_attr("fine_test_accuracy", acc.fine);
     }
-    write_predictions(logits, -1);
-    writer.set_number_attr("coarse_test_accuracy", acc.coarse);
-    if (label_map.fine) writer.set_number_attr("fine_test_accuracy", acc.fine);
+    outcome_.coarse_test_accuracy = acc.coarse;
+    outcome_.fine_test_accuracy = acc.fine;
+    writer_->set_number_attr("final_train_loss", outcome_.final_train_loss);
+    writer_->set_number_attr("ranks", gsize_);
+    save_model_file(*model_, (fs::path(run_dir_) / "checkpoint.pt").string(), comm_);
+    // Training dynamics: the listed intermediate epochs, from their snapshots
+    // (the model is not used after this).
+    for (int e : epochs_stored_) {
+      if (e == 0 || e == epochs_) continue;
+      load_model_file(*model_, snapshot_path(run_dir_, e), device_, comm_);
+      write_predictions(store_epoch(*writer_, model_, probe_t_.x, probe_rows_, run_.extract, e), e);
+    }
+    writer_->commit();
+    if (leader_) {
+      // Complete now: the resumable state and the snapshots are no longer needed.
+      std::error_code ec;
+      fs::remove(state_path_, ec);
+      for (int e : epochs_stored_) fs::remove(snapshot_path(run_dir_, e), ec);
+    }
+    outcome_.ok = true;
+    if (leader_) spdlog::info("run {} done: coarse test accuracy {:.4f}", run_.id, outcome_.coarse_test_accuracy);
   }
-  outcome.coarse_test_accuracy = acc.coarse;
-  outcome.fine_test_accuracy = acc.fine;
-  writer.set_number_attr("final_train_loss", outcome.final_train_loss);
-  writer.set_number_attr("ranks", gsize);
-  save_model_file(*model, (fs::path(run_dir) / "checkpoint.pt").string(), comm);
-  // Training dynamics: the listed intermediate epochs, from their snapshots
-  // (the model is not used after this).
-  for (int e : epochs_stored) {
-    if (e == 0 || e == epochs) continue;
-    load_model_file(*model, snapshot_path(run_dir, e), device, comm);
-    write_predictions(store_epoch(writer, model, probe_t.x, probe_rows, run.extract, e), e);
-  }
-  writer.commit();
-  if (leader) {
-    // Complete now: the resumable state and the snapshots are no longer needed.
-    std::error_code ec;
-    fs::remove(state_path, ec);
-    for (int e : epochs_stored) fs::remove(snapshot_path(run_dir, e), ec);
-  }
-  outcome.ok = true;
-  if (leader) spdlog::info("run {} done: coarse test accuracy {:.4f}", run.id, outcome.coarse_test_accuracy);
-  return outcome;
+
+  const RunSpec& run_;
+  const Dataset& data_;
+  const std::string run_dir_;
+  const MPI_Comm comm_;
+  const TrainOptions& options_;
+  const std::string init_checkpoint_;
+  const int grank_, gsize_;
+  const bool leader_;
+  const torch::Device device_;
+  const bool pretrained_;
+  const std::string finetune_;
+  const bool frozen_;
+  const int epochs_;
+  const std::vector<int> epochs_stored_;
+  const std::string state_path_;
+  const Clock::time_point t0_ = Clock::now();
+
+  std::unique_ptr<Communicator> communicator_;
+  AugmentSpec augment_;
+  LabelMap label_map_;
+  Split train_split_, probe_split_;
+  Tensors train_t_, test_t_, probe_t_;
+  std::pair<std::int64_t, std::int64_t> probe_rows_;
+  ProbedModel model_;
+  bool sync_bn_ = false;
+  std::unique_ptr<ActivationWriter> writer_;
+  torch::Tensor logits_;
+  std::unique_ptr<torch::optim::SGD> optimizer_;
+  TrainState state_;
+  TrainOutcome outcome_;
+  int first_epoch_ = 0;
+  std::vector<std::int64_t> order_;
+  Clock::time_point epoch_t0_;
+  double lr_ = 0, loss_sum_ = 0, correct_ = 0;
+  torch::Tensor step_stats_;
+};
+
+}  // namespace
+
+TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
+                       MPI_Comm comm, const TrainOptions& options, const std::string& init_checkpoint) {
+  return RunTrainer(run, data, run_dir, comm, options, init_checkpoint).run();
 }
 
 }  // namespace cp
