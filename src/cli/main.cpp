@@ -16,6 +16,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/io/hdf5_state.hpp"
 #include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
@@ -59,7 +60,8 @@ struct Commands {
 };
 
 // The stages the command runs; the exit code of a run that finished.
-int run_stages(const Commands& c, const Args& args, const cp::StudyConfig& study, MPI_Comm world) {
+int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Comm world) {
+  const cp::StudyConfig& study = plan.study;
   const int rank = cp::comm_rank(world);
   // One writer per output directory, held by rank 0 for the whole command.
   std::unique_ptr<cp::OutputLock> lock;
@@ -68,14 +70,14 @@ int run_stages(const Commands& c, const Args& args, const cp::StudyConfig& study
   });
   bool incomplete = false;
   if (c.train->parsed() || c.run->parsed()) {
-    const auto trained = cp::train_stage(study, world);
+    const auto trained = cp::train_stage(plan, world);
     // Clustering now would overrun the limit too; a job script resubmits on this code.
     if (trained.out_of_time) return cp::kExitOutOfTime;
     incomplete = trained.failed > 0;
   }
   if (c.cluster->parsed() || c.run->parsed()) {
     std::vector<cp::ClusterInput> inputs;
-    cp::collective(world, [&] { inputs = cp::study_inputs(study); });
+    cp::collective(world, [&] { inputs = cp::study_inputs(plan); });
     // Every run failed: nothing to cluster, but the report still lists why.
     if (inputs.empty() && incomplete) {
       if (rank == 0) spdlog::error("cluster: no complete run to cluster");
@@ -124,18 +126,18 @@ int main(int argc, char** argv) {
     return e.get_exit_code() == 0 ? 0 : static_cast<int>(cp::ErrorKind::config);
   }
 
-  cp::StudyConfig study;
+  cp::Plan plan;
   try {
     if (c.analyze->parsed()) {
       if (!std::filesystem::is_regular_file(args.study))
         throw cp::InputError(args.study + ": no such activations file");
       if (args.output.empty()) args.output = std::filesystem::path(args.study).replace_extension().string() + "-analysis";
-      study = cp::analysis_study(args.output, args.overrides);
+      plan = cp::make_plan(cp::analysis_study(args.output, args.overrides));
     } else {
-      study = cp::load_study(args.study, args.overrides);
+      plan = cp::make_plan(cp::load_study(args.study, args.overrides));
     }
     if (c.plan->parsed()) {
-      cp::print_plan(study, std::cout);
+      cp::print_plan(plan, std::cout);
       return 0;
     }
   } catch (const std::exception& e) {
@@ -149,7 +151,7 @@ int main(int argc, char** argv) {
   setup_logging(args.verbose, rank);
   int code = 0;
   try {
-    code = run_stages(c, args, study, MPI_COMM_WORLD);
+    code = run_stages(c, args, plan, MPI_COMM_WORLD);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const cp::Error*>(&e);
     // Agreed (or alone): every rank holds the same error, one report suffices.

@@ -10,7 +10,5 @@ namespace cp::detail {
 /// Every field of the study, defaults included.
 std::string resolved_study_yaml(const StudyConfig& study);
 
-/// Only the fields that determine a run's results.
-std::string resolved_run_yaml(const RunSpec& run);
 
 }  // namespace cp::detail

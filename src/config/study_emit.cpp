@@ -1,3 +1,4 @@
+#include <cstdio>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -180,7 +181,12 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   return text_of(out);
 }
 
+}  // namespace cp::detail
+
+namespace cp {
+
 std::string resolved_run_yaml(const RunSpec& r) {
+  using namespace detail;  // the emitting helpers above
   YAML::Emitter out;
   out << YAML::BeginMap;
   put(out, "dataset", r.dataset);
@@ -200,4 +206,15 @@ std::string resolved_run_yaml(const RunSpec& r) {
   return text_of(out);
 }
 
-}  // namespace cp::detail
+std::string content_hash(const std::string& text) {
+  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64-bit offset basis
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;  // FNV-1a 64-bit prime
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+}  // namespace cp

@@ -7,12 +7,8 @@
 #include <limits>
 #include <sstream>
 
-#include "clusterprobe/cluster/preprocess.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
-#include "clusterprobe/data/dataset.hpp"
-#include "clusterprobe/models/registry.hpp"
-#include "pretraining.hpp"
 #include "resolved.hpp"
 #include "yaml_reader.hpp"
 
@@ -60,43 +56,26 @@ void read_data(const Map& top, DataConfig& d) {
   syn.get("seed", d.synthetic_seed, IntRange::at_least(0));
 }
 
-void read_grid(const Map& top, const DataConfig& data, GridConfig& g) {
+// Names other subsystems own are recorded with their place; plan/ checks them.
+void record(const Map& m, const std::string& key, const std::vector<std::string>& values,
+            const std::vector<YAML::Node>& nodes, std::vector<SourcedName>& names) {
+  for (std::size_t i = 0; i < values.size(); ++i) names.push_back({m.key_path(key), values[i], m.where(key, nodes[i])});
+}
+
+void read_grid(const Map& top, GridConfig& g, std::vector<SourcedName>& names) {
   top.require("grid");
   const Map m =
       top.map("grid", {"dataset", "architecture", "normalization", "pretraining", "seed", "labels"});
   for (const char* axis : {"dataset", "architecture", "normalization"}) m.require(axis);
-
   std::vector<YAML::Node> nodes;
   m.get_list("dataset", g.dataset, ListRule{}, &nodes);
-  for (std::size_t i = 0; i < g.dataset.size(); ++i) {
-    // The data module owns the names; its message becomes the problem here.
-    try {
-      check_dataset_spec(g.dataset[i], data);
-    } catch (const ConfigError& e) {
-      m.fail_item("dataset", nodes[i], e.what());
-    } catch (const InputError& e) {
-      m.fail_item("dataset", nodes[i], std::string("invalid hierarchy file: ") + e.what());
-    }
-  }
+  record(m, "dataset", g.dataset, nodes, names);
   m.get_list("architecture", g.architecture, ListRule{}, &nodes);
-  for (std::size_t i = 0; i < g.architecture.size(); ++i) {
-    try {
-      check_architecture(g.architecture[i]);  // the model zoo owns the grammar
-    } catch (const ConfigError& e) {
-      m.fail_item("architecture", nodes[i], e.what());
-    }
-  }
-  m.get_list("normalization", g.normalization, ListRule{true, false, &known_normalizations()});
+  record(m, "architecture", g.architecture, nodes, names);
+  m.get_list("normalization", g.normalization, ListRule{}, &nodes);
+  record(m, "normalization", g.normalization, nodes, names);
   m.get_list("pretraining", g.pretraining, ListRule{}, &nodes);
-  for (std::size_t i = 0; i < g.pretraining.size(); ++i) {
-    try {
-      detail::check_pretraining(g.pretraining[i], data);
-    } catch (const ConfigError& e) {
-      m.fail_item("pretraining", nodes[i], e.what());
-    } catch (const InputError& e) {
-      m.fail_item("pretraining", nodes[i], std::string("invalid hierarchy file: ") + e.what());
-    }
-  }
+  record(m, "pretraining", g.pretraining, nodes, names);
   m.get_int_list("seed", g.seed, IntRange::at_least(0), ListRule{});
   // train.labels says the same; grid.labels is how the resolved file writes the axis.
   m.get_list("labels", g.labels, ListRule{true, false, &kLabels});
@@ -151,37 +130,23 @@ void read_extract_epochs(const Map& m, const TrainConfig& train, ExtractConfig& 
   }
 }
 
-void read_extract(const Map& top, const GridConfig& grid, const TrainConfig& train,
-                  ExtractConfig& e) {
+void read_extract(const Map& top, const TrainConfig& train, ExtractConfig& e, std::vector<SourcedName>& names) {
   const Map m = top.map("extract", {"split", "layers", "max_samples", "spatial", "epochs"});
   read_extract_epochs(m, train, e);
   m.get_choice("split", e.split, {"test", "train"});
   std::vector<YAML::Node> nodes;
   m.get_list("layers", e.layers, ListRule{}, &nodes);
   for (std::size_t i = 0; i < e.layers.size(); ++i) {
-    const std::string& layer = e.layers[i];
-    if (layer == "all") {
-      if (e.layers.size() > 1)
-        m.fail_item("layers", nodes[i], "'all' cannot be combined with layer names");
-      continue;
-    }
-    // Every run extracts the same layers, so each must exist in every architecture
-    // (a TorchScript model's names are known once its file is loaded).
-    for (const auto& arch : grid.architecture) {
-      if (is_scripted_architecture(arch)) continue;
-      const auto probes = probe_points(arch);
-      if (std::find(probes.begin(), probes.end(), layer) == probes.end()) {
-        m.fail_item("layers", nodes[i],
-                    "'" + layer + "' is not a probe point of architecture '" + arch +
-                        "' (its probe points: " + yamlr::join(probes) + ")");
-      }
-    }
+    if (e.layers[i] == "all" && e.layers.size() > 1)
+      m.fail_item("layers", nodes[i], "'all' cannot be combined with layer names");
   }
+  // Probe point names belong to the architectures: checked when planning.
+  if (e.layers != std::vector<std::string>{"all"}) record(m, "layers", e.layers, nodes, names);
   m.get("max_samples", e.max_samples, IntRange::at_least(0, kInt64Max));
   m.get_choice("spatial", e.spatial, {"mean", "max", "flatten"});
 }
 
-void read_cluster(const Map& top, ClusterParams& c) {
+void read_cluster(const Map& top, ClusterParams& c, std::vector<SourcedName>& names) {
   const Map m = top.map("cluster", {"methods", "restarts", "max_iter", "tol", "preprocess", "knn",
                                     "ssc_alpha", "ssc_admm_max_points", "ssc_omp_sparsity",
                                     "community", "resolution", "silhouette_max_points"});
@@ -191,13 +156,7 @@ void read_cluster(const Map& top, ClusterParams& c) {
   m.get("tol", c.kmeans.tol, RealRange::at_least(0));
   std::vector<YAML::Node> nodes;
   m.get_list("preprocess", c.preprocess, ListRule{true, true}, &nodes);
-  for (std::size_t i = 0; i < c.preprocess.size(); ++i) {
-    try {
-      check_preprocess_step(c.preprocess[i]);  // the cluster module owns the step names
-    } catch (const ConfigError& e) {
-      m.fail_item("preprocess", nodes[i], e.what());
-    }
-  }
+  record(m, "preprocess", c.preprocess, nodes, names);  // the cluster module owns the step names
   m.get("knn", c.knn, IntRange::at_least(1));
   m.get("ssc_alpha", c.ssc.alpha, RealRange::above(1));
   m.get("ssc_admm_max_points", c.ssc.admm_max_points, IntRange::at_least(2, kInt64Max));
@@ -221,11 +180,11 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
   StudyConfig s;
   read_nonempty(top, "study", s.study);
   read_nonempty(top, "output", s.output);
-  read_data(top, s.data);  // before the grid: dataset names resolve against it
-  read_grid(top, s.data, s.grid);
+  read_data(top, s.data);
+  read_grid(top, s.grid, s.names);
   read_train(top, s.train, s.grid);
-  read_extract(top, s.grid, s.train, s.extract);
-  read_cluster(top, s.cluster);
+  read_extract(top, s.train, s.extract, s.names);
+  read_cluster(top, s.cluster, s.names);
   top.get_list("metrics", s.metrics, ListRule{true, false, &metric_names()});
   read_parallel(top, s.parallel);
   return s;
@@ -301,11 +260,6 @@ StudyConfig parse_tree(YAML::Node root, yamlr::Origins& o, const std::string& or
                        const std::vector<std::string>& overrides) {
   for (const auto& ov : overrides) apply_override(root, ov, o);
   StudyConfig s = read_study(root, o);
-  if (const auto grid = expand_grid_explained(s); grid.runs.empty()) {
-    std::string why;
-    for (const auto& skipped : grid.skipped) why += "\n  " + skipped;
-    o.fail_at(origin, "grid", "no combination of the axes makes a run:" + why);
-  }
   s.source_path = origin;
   s.resolved_yaml = detail::resolved_study_yaml(s);
   return s;

@@ -233,6 +233,10 @@ void Map::fail(const std::string& key, const std::string& problem) const {
   o_->fail(key_path(key), e->value.IsNull() ? e->key_node : e->value, problem);
 }
 
+std::string Map::where(const std::string& key, const YAML::Node& item) const {
+  return o_->where(key_path(key), item);
+}
+
 void Map::fail_item(const std::string& key, const YAML::Node& item,
                     const std::string& problem) const {
   o_->fail(key_path(key), item, problem);

@@ -119,6 +119,8 @@ class Map {
 
   void require(const std::string& key) const;
   [[noreturn]] void fail(const std::string& key, const std::string& problem) const;
+  /// "file:line" (or the override) of one element of the list under `key`.
+  std::string where(const std::string& key, const YAML::Node& item) const;
   /// Fails at one element (`item`) of the list under `key`.
   [[noreturn]] void fail_item(const std::string& key, const YAML::Node& item,
                               const std::string& problem) const;

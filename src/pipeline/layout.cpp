@@ -54,9 +54,10 @@ std::string incomplete_reason(const std::string& path, const RunSpec& run) {
   return {};
 }
 
-std::vector<ClusterInput> study_inputs(const StudyConfig& study) {
+std::vector<ClusterInput> study_inputs(const Plan& plan) {
+  const StudyConfig& study = plan.study;
   std::vector<ClusterInput> inputs;
-  for (const auto& run : expand_grid(study)) {
+  for (const auto& run : plan.runs) {
     const auto path = run_file(study, run.id);
     const std::string why = incomplete_reason(path, run);
     if (why.empty()) {
@@ -78,8 +79,8 @@ std::string state_of(const std::string& path, const RunSpec& run) {
 
 }  // namespace
 
-void print_plan(const StudyConfig& study, std::ostream& out) {
-  const auto grid = expand_grid_explained(study);
+void print_plan(const Plan& grid, std::ostream& out) {
+  const StudyConfig& study = grid.study;
   const auto& runs = grid.runs;
   const auto pretraining = std::count_if(runs.begin(), runs.end(),
                                          [](const RunSpec& r) { return r.is_pretraining; });

@@ -297,9 +297,10 @@ void fall_back_from_shared_gpus(const StudyConfig& study, const RankGroups& grou
 
 }  // namespace
 
-TrainSummary train_stage(const StudyConfig& study, MPI_Comm world) {
+TrainSummary train_stage(const Plan& plan, MPI_Comm world) {
+  const StudyConfig& study = plan.study;
   const int rank = comm_rank(world), size = comm_size(world);
-  const auto runs = expand_grid(study);
+  const auto& runs = plan.runs;
   std::vector<double> costs;
   std::vector<bool> is_parent;
   for (const auto& r : runs) {

@@ -21,6 +21,7 @@
 #include "clusterprobe/cluster/probe.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/data/idx.hpp"
 #include "clusterprobe/io/activations.hpp"
@@ -155,12 +156,12 @@ std::vector<Case> make_cases(int total, std::uint64_t seed, const fs::path& dir)
     const int slot = i % 10;
     if (slot < 3) {  // study files
       const std::string text = r.coin() ? fuzz::mutate_yaml(kStudy, r) : fuzz::mutate_bytes(kStudy, r);
-      cases.push_back({"study", [text, origin] { cp::parse_study(text, origin); }, origin});
+      cases.push_back({"study", [text, origin] { cp::make_plan(cp::parse_study(text, origin)); }, origin});
     } else if (slot < 5) {  // overrides
       std::string ov = r.one_of(kKeys) + (r.pick(8) ? "=" : "") + r.one_of(fuzz::kTokens);
       if (r.pick(4) == 0) ov = fuzz::mutate_bytes(ov, r);
       // An override is named as such, or by the study key it broke.
-      cases.push_back({"override", [ov, origin] { cp::parse_study(kStudy, origin, {ov}); }, "override|" + origin});
+      cases.push_back({"override", [ov, origin] { cp::make_plan(cp::parse_study(kStudy, origin, {ov})); }, "override|" + origin});
     } else if (slot < 7) {  // IDX headers and bodies
       const bool images = r.coin();
       std::string bytes = fuzz::idx_bytes(images ? 3 : 1, 5);

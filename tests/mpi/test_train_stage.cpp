@@ -47,7 +47,7 @@ StudyConfig study(const std::string& out, const std::string& extra) {
 TEST(TrainStage, AFailingRunIsRecordedAndTheStudyGoesOn) {
   const auto out = shared_scratch("throw");
   const auto s = study(out, "");
-  ASSERT_NO_THROW(train_stage(s, MPI_COMM_WORLD));
+  ASSERT_NO_THROW(train_stage(cp::make_plan(s), MPI_COMM_WORLD));
   if (comm_rank(MPI_COMM_WORLD) == 0) {
     const auto runs = read_study_index(out + "/study.h5");
     ASSERT_EQ(runs.size(), 2u);
@@ -69,7 +69,7 @@ TEST(TrainStage, AFailingRunIsRecordedAndTheStudyGoesOn) {
 TEST(TrainStage, DivergedRunsAreResultsNotCrashes) {
   const auto out = shared_scratch("nan");
   const auto s = study(out, ", lr: 1.0e+12, momentum: 0.0");
-  ASSERT_NO_THROW(train_stage(s, MPI_COMM_WORLD));
+  ASSERT_NO_THROW(train_stage(cp::make_plan(s), MPI_COMM_WORLD));
   if (comm_rank(MPI_COMM_WORLD) == 0) {
     for (const auto& r : read_study_index(out + "/study.h5")) {
       EXPECT_EQ(r.status, "failed") << r.id;

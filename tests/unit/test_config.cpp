@@ -8,12 +8,19 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/models/registry.hpp"
 
 namespace fs = std::filesystem;
-using cp::parse_study;
 
 namespace {
+
+// What the CLI does before any MPI work: read the text, then plan it (the
+// names that data/, models/ and cluster/ own are checked there).
+cp::StudyConfig parse_study(const std::string& text, const std::string& origin,
+                            const std::vector<std::string>& overrides = {}) {
+  return cp::make_plan(cp::parse_study(text, origin, overrides)).study;
+}
 
 // Lines 1-7; the error tests append from line 8 on.
 const std::string kBase =

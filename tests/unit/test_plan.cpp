@@ -12,6 +12,7 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 
 namespace fs = std::filesystem;
@@ -24,7 +25,7 @@ cp::StudyConfig study(const std::string& grid, const std::string& rest = "") {
 
 std::string config_error(const std::string& text) {
   try {
-    cp::parse_study(text, "study.yaml");
+    cp::make_plan(cp::parse_study(text, "study.yaml"));
   } catch (const cp::ConfigError& e) {
     return e.what();
   }
@@ -84,7 +85,7 @@ TEST(Plan, PlanShowsTheDependency) {
   const auto runs = cp::expand_grid(s);
   ASSERT_EQ(runs.size(), 2u);
   std::ostringstream out;
-  cp::print_plan(s, out);
+  cp::print_plan(cp::make_plan(s), out);
   const std::string text = out.str();
   EXPECT_NE(text.find("2 runs (1 pretraining)"), std::string::npos) << text;
   // The dependent's row ends with its pretraining run's id.
@@ -141,7 +142,7 @@ TEST(Plan, CombinationsAnArchitectureCannotTakeAreSkipped) {
       "  normalization: [batch, group]\n");
   const auto runs = cp::expand_grid(s);
   ASSERT_EQ(runs.size(), 3u);  // the ViT has no group normalization
-  const auto skipped = cp::expand_grid_explained(s).skipped;
+  const auto skipped = cp::make_plan(s).skipped;
   ASSERT_EQ(skipped.size(), 1u);
   EXPECT_NE(skipped[0].find("normalization group is not defined for vit-d1-w16-h2"),
             std::string::npos);

@@ -92,6 +92,15 @@ struct GridConfig {
   std::vector<std::string> labels{"coarse"};
 };
 
+/// A value of the study file that another subsystem owns (a dataset spec, an
+/// architecture, a probe point, ...), with where it came from, so that the
+/// planning step can check it and name the file, line and key.
+struct SourcedName {
+  std::string key;    ///< dotted key, e.g. grid.dataset
+  std::string value;
+  std::string where;  ///< "file:line" or "override '<text>'"
+};
+
 struct StudyConfig {
   std::string study;            ///< study name
   std::string output;           ///< output directory (relative to the working directory)
@@ -104,6 +113,7 @@ struct StudyConfig {
   ParallelConfig parallel;
   DataConfig data;
   std::string resolved_yaml;    ///< the whole resolved configuration, as YAML text
+  std::vector<SourcedName> names;  ///< for the planning step's checks
 };
 
 /// One point of the grid with everything needed to train it.
@@ -141,8 +151,10 @@ struct RunSpec {
 
 /// Local. Loads and validates a study file, then applies `key=value` overrides
 /// (dotted keys, e.g. `train.epochs=1`, `grid.seed=[0,1]`). Throws ConfigError
-/// naming the file, line and key for unknown keys, wrong types, empty axes,
-/// impossible values and unknown dataset/architecture/normalization names.
+/// naming the file, line and key for unknown keys, wrong types, empty axes and
+/// impossible values. Names that other subsystems own (datasets,
+/// architectures, probe points, preprocessing steps) are recorded with their
+/// place in StudyConfig::names and checked by the planning step (plan/plan.hpp).
 StudyConfig load_study(const std::string& path, const std::vector<std::string>& overrides = {});
 
 /// Local. Same, from YAML text; `origin` names the text in error messages.
@@ -153,23 +165,9 @@ StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
 /// output (taken literally, whatever characters it holds), then overrides.
 StudyConfig analysis_study(const std::string& output_dir, const std::vector<std::string>& overrides = {});
 
-/// Local. The runs of the grid, in a stable order: the pretraining runs first
-/// (each once, however many runs use it), then the grid's runs (grid order:
-/// dataset, architecture, normalization, pretraining, labels, seed; last axis
-/// fastest). Combinations that make no run (a normalization the architecture
-/// lacks, torchscript without its file) are left out; identical runs appear once.
-std::vector<RunSpec> expand_grid(const StudyConfig& study);
-
-/// The runs of expand_grid together with the combinations it left out, each
-/// with the reason: what `plan` shows, from one expansion (peeking at a large
-/// image folder or hashing a TorchScript file is not free).
-struct GridExpansion {
-  std::vector<RunSpec> runs;
-  std::vector<std::string> skipped;
-};
-
-/// Local. expand_grid's runs and the skipped combinations.
-GridExpansion expand_grid_explained(const StudyConfig& study);
+/// Local. The fields of `run` that determine its results, as YAML text in a
+/// fixed key order: what its id hashes and its activations file records.
+std::string resolved_run_yaml(const RunSpec& run);
 
 /// Local. 64-bit FNV-1a of `text` as 16 lower-case hex digits.
 std::string content_hash(const std::string& text);

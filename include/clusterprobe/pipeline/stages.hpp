@@ -8,12 +8,12 @@
 #include <string>
 #include <vector>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/plan.hpp"
 
 namespace cp {
 
 /// Local. Prints the expanded runs (id, axes, cost, whether already complete).
-void print_plan(const StudyConfig& study, std::ostream& out);
+void print_plan(const Plan& plan, std::ostream& out);
 
 /// Collective over world. Trains every run of the grid that has no complete
 /// activations file (rank groups of parallel.ranks_per_run claim runs dynamically, most expensive first), then
@@ -23,7 +23,7 @@ struct TrainSummary {
   bool out_of_time = false;  ///< the wall-time limit left runs pending (same on every rank)
   int failed = 0;            ///< runs that failed (same on every rank)
 };
-TrainSummary train_stage(const StudyConfig& study, MPI_Comm world);
+TrainSummary train_stage(const Plan& plan, MPI_Comm world);
 
 /// One activations file to cluster, and the run id it belongs to.
 struct ClusterInput {
@@ -42,7 +42,7 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
                    const std::string& out_dir, MPI_Comm world);
 
 /// Local. The complete run files of a study's grid (see run_is_complete).
-std::vector<ClusterInput> study_inputs(const StudyConfig& study);
+std::vector<ClusterInput> study_inputs(const Plan& plan);
 
 /// Collective over world (rank 0 works). Writes <out_dir>/report.md from
 /// metrics.h5 (and study.h5 when present), then prints the result table.

@@ -1,6 +1,6 @@
 #pragma once
 // The pretraining axis: none | fine:<dataset> | coarse:<dataset> | torchscript:<path>.
-// Private to src/config.
+// Private to src/plan.
 #include <string>
 
 #include "clusterprobe/config/study.hpp"

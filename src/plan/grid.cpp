@@ -8,11 +8,11 @@
 #include <sstream>
 
 #include "clusterprobe/common/error.hpp"
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/models/registry.hpp"
 #include "pretraining.hpp"
-#include "resolved.hpp"
+#include "grid.hpp"
 
 namespace cp {
 namespace {
@@ -104,7 +104,7 @@ void finish(RunSpec& r, const StudyConfig& study, DataHashes& hashes) {
   r.augment = resolve_augment(study.train.augment, r.dataset);
   r.data = study.data;
   r.data_hash = hashes.of(r.dataset, r.data);
-  r.resolved_yaml = detail::resolved_run_yaml(r);
+  r.resolved_yaml = resolved_run_yaml(r);
   r.id = content_hash(r.resolved_yaml);
   r.cost = run_cost(r);
 }
@@ -121,9 +121,8 @@ std::string incompatibility(const std::string& arch, const std::string& norm,
   return {};
 }
 
-GridExpansion expand(const StudyConfig& study) {
+void expand(const StudyConfig& study, Plan& out) {
   const GridConfig& g = study.grid;
-  GridExpansion out;
   DataHashes hashes;
   std::set<std::string> seen;  // ids already planned
   auto add = [&](RunSpec r) {
@@ -186,24 +185,10 @@ GridExpansion expand(const StudyConfig& study) {
   for (auto& r : out.runs) r.is_pretraining = parents.count(r.id) > 0;
   std::stable_partition(out.runs.begin(), out.runs.end(),
                         [](const RunSpec& r) { return r.is_pretraining; });
-  return out;
 }
 
 }  // namespace
 
-std::string content_hash(const std::string& text) {
-  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64-bit offset basis
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;  // FNV-1a 64-bit prime
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
-
-std::vector<RunSpec> expand_grid(const StudyConfig& study) { return expand(study).runs; }
-
-GridExpansion expand_grid_explained(const StudyConfig& study) { return expand(study); }
+void detail::expand_into(Plan& plan) { expand(plan.study, plan); }
 
 }  // namespace cp
