@@ -7,7 +7,7 @@
 #
 # usage: bench/train_throughput.sh   (env: CP_BIN, SAMPLES, EPOCHS, REPEATS)
 # One-rank runs start without mpiexec: OpenMPI binds even `-n 1` to one core,
-# which would hide the second thread (notes/build-stack.md section 4).
+# which would hide the second thread.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BIN=${CP_BIN:-$ROOT/build/clusterprobe}

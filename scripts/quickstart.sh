@@ -6,5 +6,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 source scripts/mpi_env.sh
-# --bind-to none: a rank may use several torch threads (see notes/build-stack.md).
+# --bind-to none: a rank may use several torch threads, which a binding to one core would serialise.
 time mpirun -np "${RANKS:-2}" --bind-to none "${BUILD_DIR:-build}/clusterprobe" run configs/quickstart.yaml "$@"

@@ -11,7 +11,7 @@
 namespace cp {
 
 /// A partition of rows into k clusters, with each cluster's mean in the
-/// clustered space (the k-means centroids, for k-means), so that new rows can
+/// clustered space (for k-means, its centroids), so that new rows can
 /// be assigned to the nearest cluster whatever the method.
 struct Partition {
   std::vector<std::int32_t> labels;

@@ -1,9 +1,9 @@
 #pragma once
 // The probing protocol on one stored matrix (run, epoch, layer):
-//  - per superclass s: k-means with k = number of s's subclasses among the
+//  - per superclass s: each method of cluster.methods with k = number of s's subclasses among the
 //    rows, scored against the subclass labels (scope "<s>"), and the mean over
 //    superclasses (scope "mean");
-//  - global: k-means with k = number of fine classes (scope "global");
+//  - global: each method with k = number of fine classes (scope "global");
 //  - end-to-end fine accuracy (scope "global", metric e2e_accuracy): the
 //    network's coarse prediction, then the nearest centroid among that
 //    superclass's clusters, clusters labelled by their Hungarian match.

@@ -1,7 +1,7 @@
 #pragma once
 // The study file: what a study trains, extracts and clusters.
 //
-// A study file is YAML (see configs/quickstart.yaml and DESIGN.md). Loading is
+// A study file is YAML (see configs/quickstart.yaml and the README's "Study file"). Loading is
 // Local and does no MPI work, so every rank can validate the same file and all
 // ranks fail together, before the first collective call.
 #include <cstdint>

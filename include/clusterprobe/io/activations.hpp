@@ -1,5 +1,5 @@
 #pragma once
-// runs/<id>/activations.h5: the contract with offline analysis (DESIGN.md).
+// runs/<id>/activations.h5: the contract with offline analysis (README, "Outputs").
 //
 //   /            attrs: run_id, config (YAML), version, complete (0/1), + extras
 //   /labels/fine, /labels/coarse   int32 [N]

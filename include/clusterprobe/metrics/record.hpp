@@ -13,8 +13,8 @@ struct MetricRecord {
   std::string layer;
   std::int32_t epoch = 0;
   std::string scope;    ///< superclass id ("0", "1", ...), "global", or "mean"
-  std::string method;   ///< kmeans
-  std::string metric;   ///< ami | ari | nmi | accuracy | e2e_accuracy | inertia ...
+  std::string method;   ///< a clustering method (kmeans, spectral, ssc), or labels, ssc, cka for measures
+  std::string metric;   ///< ami | ari | nmi | accuracy | e2e_accuracy | silhouette_* | nc1_* ...
   double value = 0;
 
   template <class Archive>

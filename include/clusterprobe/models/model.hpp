@@ -32,7 +32,7 @@ class ProbedModelImpl : public torch::nn::Module {
 using ProbedModel = std::shared_ptr<ProbedModelImpl>;
 
 struct ModelSpec {
-  std::string architecture;            ///< see known_architectures()
+  std::string architecture;            ///< see check_architecture() in models/registry.hpp
   std::string normalization;           ///< batch | layer | group | none
   std::vector<std::int64_t> input_shape;  ///< one sample: [C, H, W] or [D]
   std::int64_t num_classes = 2;

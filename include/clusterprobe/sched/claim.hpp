@@ -30,7 +30,7 @@ enum class RunState : std::int64_t { unknown = 0, running = 1, complete = 2, fai
 /// the counter while rank 0 computes. Across nodes some networks progress
 /// passive-target atomics only when the owner enters MPI; rank 0 leads a
 /// group, and data-parallel training calls MPI every step when its group has
-/// more than one rank (see notes/build-stack.md section 8).
+/// more than one rank.
 class RunCounter {
  public:
   /// Collective over `comm` (MPI_Win_allocate). Counter 0, every state unknown.
