@@ -61,6 +61,10 @@ void agree(ErrorKind kind, const std::string& local_error, MPI_Comm comm) {
   agree(failure, comm);
 }
 
+void broadcast_from_root(void* data, std::size_t bytes, MPI_Comm comm) {
+  must(MPI_Bcast(data, static_cast<int>(bytes), MPI_BYTE, 0, comm), "MPI_Bcast");
+}
+
 void abort_world(const std::string& message, int code) {
   int rank = -1, initialised = 0, finalised = 0;
   MPI_Initialized(&initialised);

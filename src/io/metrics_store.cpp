@@ -89,6 +89,12 @@ void write_similarities(const h5::Ctx& ctx, hid_t file, const std::vector<Simila
   }
 }
 
+// metrics.h5, read as an input: a missing or corrupt file is the user's to fix.
+h5::Id open_metrics(const h5::Ctx& ctx) {
+  h5::require_file(ctx);
+  return h5::open_file_readonly(ctx);
+}
+
 // /failures/{run_id, layer, epoch, file, message}: the items that could not be scored.
 void write_failures(const h5::Ctx& ctx, hid_t file, const std::vector<FailureRecord>& all) {
   h5::write_strings(ctx, file, "/failures/run_id", column(all, &FailureRecord::run_id));
@@ -143,8 +149,7 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
 
 std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path) {
   const h5::Ctx ctx(h5_path, h5::Blame::input);
-  h5::require_file(ctx);
-  h5::Id file = h5::open_file_readonly(ctx);
+  h5::Id file = open_metrics(ctx);
   std::vector<PenultimateRecord> out;
   if (!h5::exists(ctx, file, "/penultimate/run_id")) return out;
   const auto run_id = h5::read_strings(ctx, file, "/penultimate/run_id");
@@ -156,8 +161,7 @@ std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path) {
 
 std::vector<FailureRecord> read_failures(const std::string& h5_path) {
   const h5::Ctx ctx(h5_path, h5::Blame::input);
-  h5::require_file(ctx);
-  h5::Id file = h5::open_file_readonly(ctx);
+  h5::Id file = open_metrics(ctx);
   std::vector<FailureRecord> out;
   if (!h5::exists(ctx, file, "/failures/run_id")) return out;  // written before failures were kept
   const auto run_id = h5::read_strings(ctx, file, "/failures/run_id");
@@ -175,8 +179,7 @@ std::vector<FailureRecord> read_failures(const std::string& h5_path) {
 
 std::vector<MetricRecord> read_metrics(const std::string& h5_path) {
   const h5::Ctx ctx(h5_path, h5::Blame::input);
-  h5::require_file(ctx);
-  h5::Id file = h5::open_file_readonly(ctx);
+  h5::Id file = open_metrics(ctx);
   auto strings = [&](const std::string& name) {
     const std::string obj = "/metrics/" + name;
     if (!h5::exists(ctx, file, obj)) ctx.fail(obj, "missing");
@@ -207,8 +210,7 @@ std::vector<MetricRecord> read_metrics(const std::string& h5_path) {
 
 std::vector<AssignmentRecord> read_assignments(const std::string& h5_path) {
   const h5::Ctx ctx(h5_path, h5::Blame::input);
-  h5::require_file(ctx);
-  h5::Id file = h5::open_file_readonly(ctx);
+  h5::Id file = open_metrics(ctx);
   std::vector<AssignmentRecord> out;
   if (!h5::exists(ctx, file, "/assignments")) return out;
 

@@ -134,9 +134,7 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
   collective(world, [&] { mine = run_items(items, owner, rank, study); });
 
   const auto parts = gather_bytes(serialize_batch(mine), world, 0);
-  std::int64_t failed = 0;
-  collective(world, [&] {
-    if (rank != 0) return;
+  const auto failed = from_root<std::int64_t>(world, [&] {
     RecordBatch all;
     for (const auto& p : parts) all.append(deserialize_batch(p));
     all.penultimate = penultimate;
@@ -147,13 +145,14 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
                      [&](const AssignmentRecord& a, const AssignmentRecord& b) { return key(a) < key(b); });
     std::filesystem::create_directories(out_dir);
     write_metrics(out_dir, all, study.resolved_yaml);
-    failed = static_cast<std::int64_t>(all.failures.size());
+    const auto failures = static_cast<std::int64_t>(all.failures.size());
     spdlog::info("cluster: {} metric values written to {}/metrics.h5 and metrics.csv", all.metrics.size(),
                  out_dir);
-    if (failed > 0) spdlog::error("cluster: {} of {} items failed (listed in metrics.h5:/failures and the report)",
-                                  failed, items.size());
+    if (failures > 0)
+      spdlog::error("cluster: {} of {} items failed (listed in metrics.h5:/failures and the report)", failures,
+                    items.size());
+    return failures;
   });
-  check_mpi(MPI_Bcast(&failed, 1, MPI_INT64_T, 0, world), "cluster: MPI_Bcast(failed)");
   return ClusterSummary{static_cast<std::int64_t>(items.size()), failed};
 }
 

@@ -16,9 +16,7 @@ namespace cp {
 namespace fs = std::filesystem;
 
 bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out) {
-  int complete = 1;
-  collective(world, [&] {
-    if (comm_rank(world) != 0) return;
+  return from_root<int>(world, [&] {
     const auto metrics_path = fs::path(out_dir) / "metrics.h5";
     ReportInputs in;
     if (const auto index = fs::path(out_dir) / "study.h5"; fs::exists(index)) in.runs = read_study_index(index.string());
@@ -36,11 +34,10 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.
     write_file_atomically((fs::path(out_dir) / "report.md").string(), report.markdown);
     out << report.terminal << std::flush;
-    complete = in.failures.empty() ? 1 : 0;
+    int complete = in.failures.empty() ? 1 : 0;
     for (const auto& r : in.runs) complete = complete && r.status == "complete";
-  });
-  check_mpi(MPI_Bcast(&complete, 1, MPI_INT, 0, world), "report: MPI_Bcast(complete)");
-  return complete != 0;
+    return complete;
+  }) != 0;
 }
 
 }  // namespace cp

@@ -113,14 +113,10 @@ class GroupWorker {
 
   // Collective over the group: the leader's claim (or kOutOfTime), on every rank.
   std::int64_t claim() {
-    std::int64_t claim = -1;
-    collective(group_, [&] {
+    return from_root<std::int64_t>(group_, [&] {
       // Past the deadline, or a run already stopped by it: claim nothing more.
-      if (leader_)
-        claim = out_of_time || wall_seconds() >= options_.deadline ? kOutOfTime : counter_.fetch_add();
+      return out_of_time || wall_seconds() >= options_.deadline ? kOutOfTime : counter_.fetch_add();
     });
-    check_mpi(MPI_Bcast(&claim, 1, MPI_INT64_T, 0, group_), "train: MPI_Bcast(claim)");
-    return claim;
   }
 
   // Collective over the group. Trains run i unless its file is complete;
@@ -162,24 +158,22 @@ class GroupWorker {
   // reported); one that is not complete is moved aside and the run redone.
   bool already_complete(const RunSpec& run, RunStatus& status) {
     const auto path = run_file(study_, run.id);
-    int done = 0;
-    collective(group_, [&] {
-      if (!leader_ || !fs::exists(path)) return;
+    const int done = from_root<int>(group_, [&] {
+      if (!fs::exists(path)) return 0;
       const std::string why = incomplete_reason(path, run);
       if (why.empty()) {
-        done = 1;
         const ActivationFile file(path);
         status.coarse_test_accuracy = file.number_attr("coarse_test_accuracy").value_or(std::nan(""));
         status.fine_test_accuracy = file.number_attr("fine_test_accuracy").value_or(std::nan(""));
         spdlog::info("run {} is complete: skipped", run.id);
-        return;
+        return 1;
       }
       // Kept for inspection, out of the way of anything that trusts the final name.
       spdlog::warn("run {}: {} is not complete ({}): moved to {}.incomplete, training it again",
                    run.id, path, why, path);
       fs::rename(path, path + ".incomplete");
+      return 0;
     });
-    check_mpi(MPI_Bcast(&done, 1, MPI_INT, 0, group_), "train: MPI_Bcast(complete)");
     if (!done) return false;
     status.status = "complete";
     return true;
@@ -271,9 +265,7 @@ TrainOptions train_options(const StudyConfig& study, MPI_Comm world) {
   collective(world, [&] { options.plan = plan_execution(study.train, study.parallel, node.local_rank); });
   if (study.parallel.max_hours > 0) {
     // Rank 0's clock: every group stops at the same instant.
-    double start = wall_seconds();
-    check_mpi(MPI_Bcast(&start, 1, MPI_DOUBLE, 0, world), "train: MPI_Bcast(start)");
-    options.deadline = start + study.parallel.max_hours * 3600.0;
+    options.deadline = from_root<double>(world, [] { return wall_seconds(); }) + study.parallel.max_hours * 3600.0;
   }
   return options;
 }
@@ -331,21 +323,19 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world) {
   agree(result.fatal, world);  // before the gather, so no rank waits for one that stopped
 
   const auto gathered = gather_bytes(encode(result.statuses), world, 0);
-  std::int64_t failed = 0;
-  collective(world, [&] {
-    if (rank != 0) return;
+  const auto failed = from_root<std::int64_t>(world, [&] {
     std::vector<RunStatus> all;
     for (const auto& r : runs) all.push_back(base_status(study, r));
     for (const auto& part : gathered) decode(part, all);
     write_study_index((fs::path(study.output) / "study.h5").string(), all, study.study, study.resolved_yaml);
-    int complete = 0;
+    std::int64_t complete = 0, failures = 0;
     for (const auto& s : all) {
       complete += s.status == "complete";
-      failed += s.status == "failed";
+      failures += s.status == "failed";
     }
-    spdlog::info("train: {} of {} runs complete, {} failed", complete, all.size(), failed);
+    spdlog::info("train: {} of {} runs complete, {} failed", complete, all.size(), failures);
+    return failures;
   });
-  check_mpi(MPI_Bcast(&failed, 1, MPI_INT64_T, 0, world), "train: MPI_Bcast(failed)");
   TrainSummary summary;
   summary.failed = static_cast<int>(failed);
   summary.out_of_time = any_of(result.out_of_time, world);

@@ -14,7 +14,9 @@
 #include <mpi.h>
 
 #include <exception>
+#include <cstddef>
 #include <string>
+#include <type_traits>
 #include <utility>
 
 #include "clusterprobe/common/error.hpp"
@@ -39,6 +41,26 @@ void collective(MPI_Comm comm, F&& work) {
     failure = std::current_exception();
   }
   agree(failure, comm);
+}
+
+/// Collective over comm. Rank 0's `bytes` bytes at `data` on every rank;
+/// aborts the world if the broadcast itself fails (it follows an agreement).
+void broadcast_from_root(void* data, std::size_t bytes, MPI_Comm comm);
+
+/// Collective over comm. Runs `work` on rank 0 only, agrees on failure, then
+/// gives rank 0's result to every rank: the shape of every decision a leader
+/// takes for its group (a claim, whether a file is complete, a count).
+template <class T, class F>
+T from_root(MPI_Comm comm, F&& work) {
+  static_assert(std::is_trivially_copyable_v<T>, "from_root broadcasts raw bytes");
+  T value{};
+  int rank = 0;
+  MPI_Comm_rank(comm, &rank);
+  collective(comm, [&] {
+    if (rank == 0) value = std::forward<F>(work)();
+  });
+  broadcast_from_root(&value, sizeof value, comm);
+  return value;
 }
 
 /// Never returns: prints `message` with this rank's number and aborts every
