@@ -15,7 +15,7 @@ PACKAGES=(
   libspdlog-dev zlib1g-dev libpng-dev libjpeg-dev libgtest-dev libbenchmark-dev
   libigraph-dev libarpack2-dev libglpk-dev libplfit-dev libspectra-dev
   dataset-fashion-mnist
-  python3-sklearn python3-h5py python3-numpy python3-faiss python3-torch
+  python3-sklearn python3-h5py python3-numpy python3-pandas python3-faiss python3-torch
 )
 
 missing=()

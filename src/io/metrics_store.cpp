@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "clusterprobe/build_config.hpp"
+#include "clusterprobe/common/csv.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 #include "h5_util.hpp"
@@ -29,16 +30,6 @@ std::string assignment_name(size_t i) {
   char name[32];
   std::snprintf(name, sizeof name, "%06zu", i);
   return name;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
 }
 
 std::string csv_text(const std::vector<MetricRecord>& records) {

@@ -2,10 +2,14 @@
 // external links under /files so h5py can walk every run from one file.
 #include "clusterprobe/io/study_index.hpp"
 
+#include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "clusterprobe/build_config.hpp"
+#include "clusterprobe/common/csv.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
 #include "h5_util.hpp"
 
 namespace cp {
@@ -19,7 +23,29 @@ std::vector<std::string> column(const std::vector<RunStatus>& runs, Field field)
   return out;
 }
 
+// %.17g round-trips every double; NaN (unknown) is an empty cell for pandas.
+std::string number(double v) {
+  if (std::isnan(v)) return "";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", v);
+  return text;
+}
+
 }  // namespace
+
+void write_runs_csv(const std::string& path, const std::vector<RunStatus>& runs) {
+  std::string text =
+      "run_id,dataset,architecture,normalization,pretraining,labels,seed,status,coarse_test_accuracy,"
+      "fine_test_accuracy,pretrained_from,file,message\n";
+  for (const auto& r : runs) {
+    for (const std::string* f : {&r.id, &r.dataset, &r.architecture, &r.normalization, &r.pretraining, &r.labels})
+      text += csv_field(*f) + ",";
+    text += std::to_string(r.seed) + "," + csv_field(r.status) + "," + number(r.coarse_test_accuracy) + "," +
+            number(r.fine_test_accuracy) + "," + csv_field(r.pretrained_from) + "," + csv_field(r.file) + "," +
+            csv_field(r.message) + "\n";
+  }
+  write_file_atomically(path, text);
+}
 
 void write_study_index(const std::string& path, const std::vector<RunStatus>& runs,
                        const std::string& study_name, const std::string& config_yaml) {

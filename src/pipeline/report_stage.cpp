@@ -33,6 +33,8 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
     const auto report = render_report(in);
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.
     write_file_atomically((fs::path(out_dir) / "report.md").string(), report.markdown);
+    write_file_atomically((fs::path(out_dir) / "effects.csv").string(), report.effects_csv);
+    if (!in.runs.empty()) write_runs_csv((fs::path(out_dir) / "runs.csv").string(), in.runs);
     out << report.terminal << std::flush;
     int complete = in.failures.empty() ? 1 : 0;
     for (const auto& r : in.runs) complete = complete && r.status == "complete";

@@ -328,6 +328,7 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world) {
     for (const auto& r : runs) all.push_back(base_status(study, r));
     for (const auto& part : gathered) decode(part, all);
     write_study_index((fs::path(study.output) / "study.h5").string(), all, study.study, study.resolved_yaml);
+    write_runs_csv((fs::path(study.output) / "runs.csv").string(), all);
     std::int64_t complete = 0, failures = 0;
     for (const auto& s : all) {
       complete += s.status == "complete";

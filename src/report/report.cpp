@@ -8,6 +8,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "clusterprobe/report/effects.hpp"
 #include "clusterprobe/report/table.hpp"
 
 namespace cp {
@@ -134,6 +135,35 @@ std::string missing_section(const std::vector<RunStatus>& runs, const std::vecto
   return markdown ? "## " + title + "\n\n" + t.markdown() + "\n" : title + "\n" + t.text() + "\n";
 }
 
+// The grid coordinates of a run: the factors, and the seed that replicates them.
+std::map<std::string, std::string> axes_of(const RunStatus& r) {
+  return {{"dataset", r.dataset},         {"architecture", r.architecture}, {"normalization", r.normalization},
+          {"pretraining", r.pretraining}, {"labels", r.labels},             {"seed", std::to_string(r.seed)}};
+}
+
+// Factor effects of AMI and e2e accuracy at the penultimate and the best layer.
+class EffectInputs {
+ public:
+  void add(const RunStatus& run, const std::string& at, double ami, double e2e) {
+    outcomes_[{at, "ami"}].push_back({axes_of(run), ami});
+    outcomes_[{at, "e2e_accuracy"}].push_back({axes_of(run), e2e});
+  }
+  std::vector<EffectSet> effects() const {
+    static const std::vector<std::string> kFactors{"dataset", "architecture", "normalization", "pretraining", "labels"};
+    std::vector<EffectSet> out;
+    for (const char* at : {"penultimate", "best"}) {
+      for (const char* metric : {"ami", "e2e_accuracy"}) {
+        const auto it = outcomes_.find({at, metric});
+        if (it != outcomes_.end()) out.push_back({at, metric, factor_effects(it->second, kFactors)});
+      }
+    }
+    return out;
+  }
+
+ private:
+  std::map<std::pair<std::string, std::string>, std::vector<RunOutcome>> outcomes_;
+};
+
 }  // namespace
 
 ReportText render_report(const ReportInputs& in) {
@@ -167,6 +197,7 @@ ReportText render_report(const ReportInputs& in) {
   std::map<std::string, RunStatus> status;
   for (const auto& r : runs) status[r.id] = r;
   ReportText out;
+  EffectInputs effects;
   Table summary({"run", "dataset", "arch", "norm", "labels", "pretraining", "status", "coarse acc",
                  "fine acc", "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"});
   for (const auto& [id, rm] : by_run) {
@@ -220,6 +251,13 @@ ReportText render_report(const ReportInputs& in) {
     const bool known = st != status.end();
     const auto it = penultimate_of.find(id);
     const std::string penult = it == penultimate_of.end() ? "" : it->second;
+    if (known && st->second.status == "complete") {
+      if (!penult.empty())
+        effects.add(st->second, "penultimate", rm.latest(penult, "mean", main, "ami"),
+                    rm.latest(penult, "global", main, "e2e_accuracy"));
+      if (!best.empty())
+        effects.add(st->second, "best", best_ami, rm.latest(best, "global", main, "e2e_accuracy"));
+    }
     summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
                      known ? st->second.normalization : "", known ? st->second.labels : "",
                      known ? st->second.pretraining : "", known ? st->second.status : "-",
@@ -242,8 +280,15 @@ ReportText render_report(const ReportInputs& in) {
       "Hungarian-matched accuracy inside each true superclass; e2e acc: network's coarse prediction, "
       "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch; "
       "fine acc: test accuracy of a network trained on the fine labels (compare with e2e acc of the coarse-trained one).\n";
-  out.terminal += "summary\n" + summary.text() + legend + missing_section(runs, failures, false);
-  out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend + "\n" +
+  const auto sets = effects.effects();
+  out.effects_csv = effects_csv(sets);
+  std::string said;
+  for (const auto& sentence : effect_sentences(sets)) said += "- " + sentence + "\n";
+  out.terminal += "summary\n" + summary.text() + legend + "\nfactor effects (95% bootstrap intervals)\n" + said +
+                  "\n" + missing_section(runs, failures, false);
+  out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend +
+                 "\n## Factor effects\n\nMean differences over runs matched on every other axis (seed included), "
+                 "with 95% bootstrap intervals; every level's mean is in effects.csv.\n\n" + said + "\n" +
                  missing_section(runs, failures, true) + "## Runs\n\n" + out.markdown;
   return out;
 }

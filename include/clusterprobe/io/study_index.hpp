@@ -26,6 +26,10 @@ struct RunStatus {
 void write_study_index(const std::string& path, const std::vector<RunStatus>& runs,
                        const std::string& study_name, const std::string& config_yaml);
 
+/// Local (call on one rank). <out>/runs.csv, the same table for pandas: one
+/// row per run with its grid axes (column run_id, to join metrics.csv on).
+void write_runs_csv(const std::string& path, const std::vector<RunStatus>& runs);
+
 /// Local. Throws InputError if the file is missing or malformed.
 std::vector<RunStatus> read_study_index(const std::string& path);
 

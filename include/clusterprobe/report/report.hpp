@@ -12,6 +12,7 @@ namespace cp {
 struct ReportText {
   std::string terminal;
   std::string markdown;
+  std::string effects_csv;  ///< <output>/effects.csv (report/effects.hpp)
 };
 
 /// What a report is made of: metrics.h5's tables and study.h5's runs.
