@@ -175,6 +175,7 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   put(out, "ranks_per_run", s.parallel.ranks_per_run);
   put(out, "backend", s.parallel.backend);
   if (s.parallel.max_hours > 0) put(out, "max_hours", s.parallel.max_hours);
+  put(out, "progress_every", s.parallel.progress_every);
   out << YAML::EndMap;
   put_data(out, s.data, "");
   out << YAML::EndMap;

@@ -167,10 +167,11 @@ void read_cluster(const Map& top, ClusterParams& c, std::vector<SourcedName>& na
 }
 
 void read_parallel(const Map& top, ParallelConfig& p) {
-  const Map m = top.map("parallel", {"ranks_per_run", "backend", "max_hours"});
+  const Map m = top.map("parallel", {"ranks_per_run", "backend", "max_hours", "progress_every"});
   m.get("ranks_per_run", p.ranks_per_run, IntRange::at_least(1));
   m.get_choice("backend", p.backend, {"auto", "mpi", "nccl"});
   m.get("max_hours", p.max_hours, RealRange::at_least(0));
+  m.get("progress_every", p.progress_every, RealRange::at_least(0));
 }
 
 StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {

@@ -16,6 +16,7 @@
 #include "clusterprobe/io/metrics_store.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/sched/assign.hpp"
+#include "progress.hpp"
 
 namespace cp {
 namespace {
@@ -57,6 +58,8 @@ std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
   return out;
 }
 
+double item_cost(const WorkItem& w) { return static_cast<double>(w.key.rows) * static_cast<double>(w.key.dim); }
+
 std::vector<WorkItem> parse_items(const std::string& bytes) {
   std::vector<WorkItem> items;
   FieldReader in(bytes);
@@ -79,9 +82,30 @@ RecordBatch run_items(const std::vector<WorkItem>& items, const std::vector<int>
                       const StudyConfig& study) {
   RecordBatch mine;
   std::map<std::string, std::unique_ptr<ActivationFile>> files;
+  // This rank's share, for its progress lines (rows x columns: the cost model of the assignment).
+  double share_cost = 0, done_cost = 0;
+  int share = 0, done = 0;
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (owner[i] != rank) continue;
+    ++share;
+    share_cost += item_cost(items[i]);
+  }
+  const auto start = std::chrono::steady_clock::now();
+  auto last_line = start;
+  auto progress = [&](bool force) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!force && std::chrono::duration<double>(now - last_line).count() < study.parallel.progress_every) return;
+    last_line = now;
+    const double secs = std::chrono::duration<double>(now - start).count();
+    spdlog::info("cluster: rank {}: {} of its {} items done ({} in all), ETA {}", rank, done, share, items.size(),
+                 detail::duration_text(detail::eta_seconds(done_cost, secs, share_cost - done_cost, 1)));
+  };
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (owner[i] != rank) continue;
     const auto& w = items[i];
+    progress(false);
+    ++done;
+    done_cost += item_cost(w);
     const auto t0 = std::chrono::steady_clock::now();
     try {
       auto& file = files[w.path];
@@ -107,6 +131,7 @@ RecordBatch run_items(const std::vector<WorkItem>& items, const std::vector<int>
                   w.key.rows, w.key.dim,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
   }
+  progress(true);
   return mine;
 }
 
@@ -126,7 +151,7 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
   });
   const auto items = parse_items(broadcast_bytes(listing, world, 0));
   std::vector<double> costs;
-  for (const auto& w : items) costs.push_back(static_cast<double>(w.key.rows) * static_cast<double>(w.key.dim));
+  for (const auto& w : items) costs.push_back(item_cost(w));
   const auto owner = assign_lpt(costs, size);
   if (rank == 0) spdlog::info("cluster: {} items from {} files on {} ranks", items.size(), inputs.size(), size);
 

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cmath>
 #include <filesystem>
 #include <map>
@@ -23,6 +24,7 @@
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/sched/claim.hpp"
 #include "clusterprobe/train/trainer.hpp"
+#include "progress.hpp"
 
 namespace cp {
 namespace {
@@ -105,8 +107,24 @@ class GroupWorker {
   GroupWorker(const StudyConfig& study, const std::vector<RunSpec>& runs, const RankGroups& groups,
               RunCounter& counter, const TrainOptions& options)
       : study_(study), runs_(runs), groups_(groups), counter_(counter), options_(options),
-        group_(groups.group()), leader_(groups.is_leader()) {
+        group_(groups.group()), leader_(groups.is_leader()), progress_(runs, groups.num_groups()) {
     for (std::size_t i = 0; i < runs.size(); ++i) index_of_[runs[i].id] = i;
+    options_.on_progress = [this](const TrainProgress& p) {
+      char rate[32];
+      std::snprintf(rate, sizeof rate, "%.0f", p.images_per_second);
+      spdlog::info("{}", progress_.line(counter_, p.fraction,
+                                        "run " + runs_[current_].id + " epoch " + std::to_string(p.epoch) + "/" +
+                                            std::to_string(p.epochs) + " step " + std::to_string(p.step) + "/" +
+                                            std::to_string(p.steps) + ", " + rate + " images/s"));
+    };
+  }
+
+  // The leader records a run's final state where every group sees it, and logs the study's progress.
+  void record(std::size_t i, const RunStatus& status) {
+    if (!leader_) return;
+    counter_.set_state(i, state_of(status.status));
+    progress_.finished();
+    spdlog::info("{}", progress_.line(counter_, 1.0));
   }
 
   static constexpr std::int64_t kOutOfTime = -2;
@@ -147,6 +165,8 @@ class GroupWorker {
     }
     const Dataset* data = nullptr;
     collective(group_, [&] { data = &dataset(run); });  // unreadable data stops the stage
+    current_ = i;
+    if (leader_) progress_.started(i);
     train(run, *data, init_checkpoint, status);
     return status;
   }
@@ -214,9 +234,11 @@ class GroupWorker {
   const std::vector<RunSpec>& runs_;
   const RankGroups& groups_;
   RunCounter& counter_;
-  const TrainOptions& options_;
+  TrainOptions options_;  ///< the study's, with this group's progress reporting
   MPI_Comm group_;
   bool leader_;
+  detail::StudyProgress progress_;
+  std::size_t current_ = 0;
   std::map<std::string, std::size_t> index_of_;
   std::map<std::string, Dataset> datasets_;
 };
@@ -241,10 +263,8 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
       if (claim == GroupWorker::kOutOfTime || claim >= static_cast<std::int64_t>(runs.size())) break;
       current = order[static_cast<std::size_t>(claim)];
       const RunStatus status = worker.run(current, claim);
-      if (groups.is_leader()) {
-        counter.set_state(current, state_of(status.status));
-        result.statuses[current] = status;
-      }
+      worker.record(current, status);
+      if (groups.is_leader()) result.statuses[current] = status;
       current = runs.size();
     }
   } catch (...) {
@@ -263,6 +283,7 @@ TrainOptions train_options(const StudyConfig& study, MPI_Comm world) {
   TrainOptions options;
   options.threads = study.train.threads > 0 ? study.train.threads : std::max(1, node.cores / node.local_size);
   collective(world, [&] { options.plan = plan_execution(study.train, study.parallel, node.local_rank); });
+  options.progress_every = study.parallel.progress_every;
   if (study.parallel.max_hours > 0) {
     // Rank 0's clock: every group stops at the same instant.
     options.deadline = from_root<double>(world, [] { return wall_seconds(); }) + study.parallel.max_hours * 3600.0;

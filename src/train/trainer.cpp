@@ -245,9 +245,29 @@ class RunTrainer {
       optimizer_->step();
       loss_sum_ += sv[0];
       correct_ += sv[1];
+      report_progress(epoch, start + run_.train.batch_size);
     }
     average_buffers(*communicator_, *model_);
     return true;
+  }
+
+  // A progress line from the leader at most every options_.progress_every
+  // seconds: long epochs otherwise leave a batch log silent for hours.
+  void report_progress(int epoch, std::int64_t samples_done) {
+    if (!leader_ || !options_.on_progress) return;
+    const auto now = Clock::now();
+    if (std::chrono::duration<double>(now - last_progress_).count() < options_.progress_every) return;
+    last_progress_ = now;
+    const std::int64_t n = train_split_.size(), batch = run_.train.batch_size;
+    TrainProgress p;
+    p.epoch = epoch + 1;
+    p.epochs = epochs_;
+    p.steps = (n + batch - 1) / batch;
+    p.step = std::min(p.steps, (samples_done + batch - 1) / batch);
+    const double secs = std::chrono::duration<double>(now - epoch_t0_).count();
+    p.images_per_second = secs > 0 ? static_cast<double>(std::min(samples_done, n)) / secs : 0;
+    p.fraction = epochs_ > 0 ? (epoch + static_cast<double>(std::min(samples_done, n)) / static_cast<double>(std::max<std::int64_t>(n, 1))) / epochs_ : 1;
+    options_.on_progress(p);
   }
 
   // One global batch: this rank's shard forward and backward, then one
@@ -388,6 +408,7 @@ class RunTrainer {
   const std::vector<int> epochs_stored_;
   const std::string state_path_;
   const Clock::time_point t0_ = Clock::now();
+  Clock::time_point last_progress_ = Clock::now();
 
   std::unique_ptr<Communicator> communicator_;
   AugmentSpec augment_;

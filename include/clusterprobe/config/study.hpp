@@ -55,6 +55,9 @@ struct ParallelConfig {
   /// run is claimed after it, a run stops (checkpointed) at the first epoch
   /// end where the next epoch would overrun it, and a later call goes on.
   double max_hours = 0;
+  /// Seconds between progress lines inside an epoch and in the cluster stage
+  /// (a study line also ends every run); 0: at every step.
+  double progress_every = 60;
 };
 
 struct DataConfig {

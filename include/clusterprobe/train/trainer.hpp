@@ -4,6 +4,7 @@
 // without paying for <torch/torch.h>.
 #include <mpi.h>
 
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -28,6 +29,14 @@ struct ExecutionPlan {
 ExecutionPlan plan_execution(const TrainConfig& train, const ParallelConfig& parallel,
                              int local_rank);
 
+/// Where a run's training stands: what a progress line reports.
+struct TrainProgress {
+  int epoch = 0, epochs = 0;            ///< the epoch in progress (1-based) and the run's last
+  std::int64_t step = 0, steps = 0;     ///< batches of this epoch done, and in all
+  double images_per_second = 0;         ///< of this epoch so far, over the group
+  double fraction = 0;                  ///< of the run's training done, in [0, 1]
+};
+
 struct TrainOptions {
   int threads = 1;            ///< LibTorch intra-op threads of this rank (>= 1)
   ExecutionPlan plan;         ///< from plan_execution (same on every rank of the group)
@@ -39,6 +48,10 @@ struct TrainOptions {
   /// training stops, resumable, at the first epoch end after which the next
   /// epoch, as long as the last one, would end past it.
   double deadline = std::numeric_limits<double>::infinity();
+  /// Called on the group's leader at most every `progress_every` seconds of
+  /// an epoch (nothing else happens in it: it logs). May be empty.
+  std::function<void(const TrainProgress&)> on_progress;
+  double progress_every = 60;
 };
 
 /// Local. Now, in seconds since the Unix epoch (the clock of TrainOptions::deadline).
