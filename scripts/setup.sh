@@ -16,6 +16,7 @@ PACKAGES=(
   libigraph-dev libarpack2-dev libglpk-dev libplfit-dev libspectra-dev
   dataset-fashion-mnist
   python3-sklearn python3-h5py python3-numpy python3-pandas python3-faiss python3-torch
+  gnuplot-nox chromium chromium-driver python3-selenium
 )
 
 missing=()

@@ -2,6 +2,8 @@
 #include <filesystem>
 #include <ostream>
 
+#include <spdlog/spdlog.h>
+
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
@@ -9,6 +11,7 @@
 #include "clusterprobe/io/metrics_store.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
+#include "clusterprobe/report/figures.hpp"
 #include "clusterprobe/report/report.hpp"
 
 namespace cp {
@@ -34,6 +37,12 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.
     write_file_atomically((fs::path(out_dir) / "report.md").string(), report.markdown);
     write_file_atomically((fs::path(out_dir) / "effects.csv").string(), report.effects_csv);
+    const auto fig_dir = fs::path(out_dir) / "report" / "fig";
+    const auto rendered = render_figures(fig_dir.string(), report.figures);
+    std::string html = report.html;
+    html.replace(html.find(kFiguresMark), std::string(kFiguresMark).size(), figures_html(report.figures, rendered));
+    write_file_atomically((fs::path(out_dir) / "report" / "index.html").string(), html);
+    if (!rendered.note.empty()) spdlog::warn("report: {}", rendered.note);
     if (!in.runs.empty()) write_runs_csv((fs::path(out_dir) / "runs.csv").string(), in.runs);
     out << report.terminal << std::flush;
     int complete = in.failures.empty() ? 1 : 0;

@@ -10,64 +10,15 @@
 
 #include "clusterprobe/report/effects.hpp"
 #include "clusterprobe/report/table.hpp"
+#include "charts.hpp"
+#include "run_metrics.hpp"
 
 namespace cp {
 namespace {
 
-constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
-
-// Methods that are not clusterings: measures of the labels, layer similarity.
-bool is_clustering(const std::string& method) { return method != "labels" && method != "cka"; }
-
-// (epoch, layer, scope, method, metric) -> value, for one run.
-class RunMetrics {
- public:
-  void add(const MetricRecord& r) { values_[{r.epoch, r.layer, r.scope, r.method, r.metric}] = r.value; }
-  double get(int epoch, const std::string& layer, const std::string& scope, const std::string& method,
-             const std::string& metric) const {
-    auto it = values_.find({epoch, layer, scope, method, metric});
-    return it == values_.end() ? kMissing : it->second;
-  }
-  std::set<int> epochs() const {
-    std::set<int> e;
-    for (const auto& [k, v] : values_) e.insert(std::get<0>(k));
-    return e;
-  }
-  // Every layer of the run: "input" first, "logits" last, the rest sorted,
-  // which is forward order for every built-in architecture.
-  std::vector<std::string> layers() const {
-    std::set<std::string> names;
-    for (const auto& [k, v] : values_) {
-      if (std::get<1>(k) != "*") names.insert(std::get<1>(k));
-    }
-    std::vector<std::string> out;
-    if (names.count("input")) out.push_back("input");
-    for (const auto& n : names) {
-      if (n != "input" && n != "logits") out.push_back(n);
-    }
-    if (names.count("logits")) out.push_back("logits");
-    return out;
-  }
-  // The value at the latest epoch that has it: the raw input is stored once
-  // (epoch 0) and belongs in the final table all the same.
-  double latest(const std::string& layer, const std::string& scope, const std::string& method,
-                const std::string& metric) const {
-    const auto e = epochs();
-    for (auto it = e.rbegin(); it != e.rend(); ++it) {
-      const double v = get(*it, layer, scope, method, metric);
-      if (!std::isnan(v)) return v;
-    }
-    return kMissing;
-  }
-  bool has(const std::string& scope, const std::string& method, const std::string& metric) const {
-    return std::any_of(values_.begin(), values_.end(), [&](const auto& kv) {
-      return std::get<2>(kv.first) == scope && std::get<3>(kv.first) == method && std::get<4>(kv.first) == metric;
-    });
-  }
-
- private:
-  std::map<std::tuple<int, std::string, std::string, std::string, std::string>, double> values_;
-};
+using detail::is_clustering;
+using detail::kMissing;
+using detail::RunMetrics;
 
 // A column shown only when the run has values for it.
 struct Column {
@@ -116,8 +67,7 @@ namespace {
 
 // What did not finish: runs that failed or are pending, and items the cluster
 // stage could not score, each with its message. Empty when everything did.
-std::string missing_section(const std::vector<RunStatus>& runs, const std::vector<FailureRecord>& failures,
-                            bool markdown) {
+Table missing_table(const std::vector<RunStatus>& runs, const std::vector<FailureRecord>& failures) {
   Table t({"run", "what", "status", "message"});
   for (const auto& r : runs) {
     if (r.status == "complete") continue;
@@ -130,9 +80,24 @@ std::string missing_section(const std::vector<RunStatus>& runs, const std::vecto
                f.layer == "*" ? "layer similarity" : f.layer + " at epoch " + std::to_string(f.epoch),
                "item failed", f.message});
   }
-  if (t.empty()) return {};
-  const std::string title = "Not complete: " + std::to_string(t.rows()) + " run(s) or item(s)";
-  return markdown ? "## " + title + "\n\n" + t.markdown() + "\n" : title + "\n" + t.text() + "\n";
+  return t;
+}
+
+std::string missing_title(const Table& t) {
+  return "Not complete: " + std::to_string(t.rows()) + " run(s) or item(s)";
+}
+
+// The page around the report's parts: self-contained (no script, font or
+// style sheet from elsewhere), so it opens offline wherever it is copied.
+std::string html_page(const std::string& body) {
+  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+         "<title>ClusterProbe report</title>\n<style>\n"
+         "body{font-family:sans-serif;margin:2em;max-width:80em;color:#222}\n"
+         "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:0.2em 0.6em;"
+         "text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}\n"
+         "figure{margin:1em 0 2em}figcaption{font-size:0.95em;color:#444}.reading{font-style:italic}\n"
+         ".note{background:#fff4d6;padding:0.5em}\n</style>\n</head>\n<body>\n" +
+         body + "</body>\n</html>\n";
 }
 
 // The grid coordinates of a run: the factors, and the seed that replicates them.
@@ -197,6 +162,8 @@ ReportText render_report(const ReportInputs& in) {
   std::map<std::string, RunStatus> status;
   for (const auto& r : runs) status[r.id] = r;
   ReportText out;
+  std::string runs_html;
+  std::vector<detail::ChartRun> chart_runs;
   EffectInputs effects;
   Table summary({"run", "dataset", "arch", "norm", "labels", "pretraining", "status", "coarse acc",
                  "fine acc", "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"});
@@ -236,6 +203,7 @@ ReportText render_report(const ReportInputs& in) {
     const std::string best_line = best.empty() ? "best layer: -" : "best layer: " + best + " (mean AMI " + fixed(best_ami) + ")";
     out.terminal += title + "\n" + t.text() + best_line + "\n\n";
     out.markdown += "### " + title + "\n\n" + t.markdown() + "\n" + best_line + "\n\n";
+    runs_html += "<h3>" + html_escape(title) + "</h3>\n" + t.html() + "<p>" + html_escape(best_line) + "</p>\n";
     if (rm.epochs().size() > 2) {
       for (const auto& [what, scope, metric] :
            {std::tuple<std::string, std::string, std::string>{"mean AMI", "mean", "ami"},
@@ -244,6 +212,7 @@ ReportText render_report(const ReportInputs& in) {
         if (d.empty()) continue;
         out.terminal += what + " by epoch (training dynamics)\n" + d.text() + "\n";
         out.markdown += what + " by epoch (training dynamics):\n\n" + d.markdown() + "\n";
+        runs_html += "<p>" + what + " by epoch (training dynamics):</p>\n" + d.html();
       }
     }
 
@@ -251,6 +220,10 @@ ReportText render_report(const ReportInputs& in) {
     const bool known = st != status.end();
     const auto it = penultimate_of.find(id);
     const std::string penult = it == penultimate_of.end() ? "" : it->second;
+    chart_runs.push_back({known ? st->second.dataset + " " + st->second.architecture + " " + st->second.normalization +
+                                      " seed " + std::to_string(st->second.seed)
+                                : id,
+                          &rm, penult});
     if (known && st->second.status == "complete") {
       if (!penult.empty())
         effects.add(st->second, "penultimate", rm.latest(penult, "mean", main, "ami"),
@@ -282,14 +255,26 @@ ReportText render_report(const ReportInputs& in) {
       "fine acc: test accuracy of a network trained on the fine labels (compare with e2e acc of the coarse-trained one).\n";
   const auto sets = effects.effects();
   out.effects_csv = effects_csv(sets);
-  std::string said;
-  for (const auto& sentence : effect_sentences(sets)) said += "- " + sentence + "\n";
+  out.figures = detail::study_charts(chart_runs, main, sets);
+  std::string said, said_html;
+  for (const auto& sentence : effect_sentences(sets)) {
+    said += "- " + sentence + "\n";
+    said_html += "<li>" + html_escape(sentence) + "</li>\n";
+  }
+  const Table missing = missing_table(runs, failures);
   out.terminal += "summary\n" + summary.text() + legend + "\nfactor effects (95% bootstrap intervals)\n" + said +
-                  "\n" + missing_section(runs, failures, false);
+                  "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
   out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend +
                  "\n## Factor effects\n\nMean differences over runs matched on every other axis (seed included), "
                  "with 95% bootstrap intervals; every level's mean is in effects.csv.\n\n" + said + "\n" +
-                 missing_section(runs, failures, true) + "## Runs\n\n" + out.markdown;
+                 (missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n") +
+                 "## Runs\n\n" + out.markdown;
+  out.html = html_page("<h1>ClusterProbe report</h1>\n<h2>Summary</h2>\n" + summary.html() + "<p>" +
+                       html_escape(legend) + "</p>\n<h2>Factor effects</h2>\n<p>Mean differences over runs matched on "
+                       "every other axis (seed included), with 95% bootstrap intervals; every level's mean is in "
+                       "effects.csv.</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
+                       (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" + missing.html()) +
+                       "<h2>Runs</h2>\n" + runs_html);
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "clusterprobe/report/table.hpp"
 
+#include "clusterprobe/report/figures.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -58,6 +60,18 @@ std::string Table::markdown() const {
   os << '\n';
   for (const auto& r : rows_) line(r);
   return os.str();
+}
+
+std::string Table::html() const {
+  std::string out = "<table>\n<tr>";
+  for (const auto& h : header_) out += "<th>" + html_escape(h) + "</th>";
+  out += "</tr>\n";
+  for (const auto& r : rows_) {
+    out += "<tr>";
+    for (std::size_t i = 0; i < header_.size(); ++i) out += "<td>" + html_escape(i < r.size() ? r[i] : "") + "</td>";
+    out += "</tr>\n";
+  }
+  return out + "</table>\n";
 }
 
 }  // namespace cp

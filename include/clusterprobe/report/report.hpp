@@ -6,6 +6,7 @@
 
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/metrics/record.hpp"
+#include "clusterprobe/report/figures.hpp"
 
 namespace cp {
 
@@ -13,7 +14,13 @@ struct ReportText {
   std::string terminal;
   std::string markdown;
   std::string effects_csv;  ///< <output>/effects.csv (report/effects.hpp)
+  std::vector<Figure> figures;  ///< drawn by render_figures (report/figures.hpp)
+  /// <output>/report/index.html, self-contained, with kFiguresMark where the figures go.
+  std::string html;
 };
+
+/// Where ReportText::html takes the figures' HTML.
+inline constexpr const char* kFiguresMark = "<!--clusterprobe:figures-->";
 
 /// What a report is made of: metrics.h5's tables and study.h5's runs.
 struct ReportInputs {

@@ -11,6 +11,7 @@ class Table {
   void add_row(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
   std::string text() const;      ///< aligned columns, a rule under the header
   std::string markdown() const;  ///< a GitHub-flavoured Markdown table
+  std::string html() const;      ///< an HTML <table> (cells escaped)
   bool empty() const { return rows_.empty(); }
   std::size_t rows() const { return rows_.size(); }
 

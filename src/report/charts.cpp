@@ -1,0 +1,183 @@
+// Figures of the report as gnuplot data and scripts (see charts.hpp).
+#include "charts.hpp"
+
+#include <cstdio>
+
+namespace cp::detail {
+namespace {
+
+// A gnuplot string literal: "..." with backslashes and quotes escaped.
+std::string quoted(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '\\' || c == '"') out += '\\';
+    out += c == '\n' ? ' ' : c;
+  }
+  return out + "\"";
+}
+
+std::string num(double v) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6g", v);
+  return text;
+}
+
+std::string preamble(const std::string& name, const std::string& title, const std::string& xlabel,
+                     const std::string& ylabel) {
+  return "# ClusterProbe figure: edit freely, then `gnuplot " + name + ".gp` redraws " + name + ".svg.tmp\n" +
+         "set terminal svg size 760,440 dynamic background rgb \"white\" font \"sans,11\"\n" +
+         "set output " + quoted(name + ".svg.tmp") + "\n" + "set title " + quoted(title) + " noenhanced\n" +
+         "set key outside right top noenhanced\nset grid\n" + "set xlabel " + quoted(xlabel) + " noenhanced\n" +
+         "set ylabel " + quoted(ylabel) + " noenhanced\n";
+}
+
+// Several line series in one figure: each a data block, solid or dashed.
+class Lines {
+ public:
+  void add(const std::string& title, const std::vector<std::pair<double, double>>& points, int colour, bool dashed) {
+    if (points.empty()) return;
+    data_ += "# " + title + "\n";
+    for (const auto& [x, y] : points) data_ += num(x) + " " + num(y) + "\n";
+    data_ += "\n\n";
+    plots_.push_back("DATA index " + std::to_string(blocks_++) + " with linespoints lc " + std::to_string(colour) +
+                     (dashed ? " dt 2 pt 6 notitle" : " pt 7 title " + quoted(title)));
+  }
+  bool empty() const { return blocks_ == 0; }
+  Figure figure(const std::string& name, const std::string& title, const std::string& reading,
+                const std::string& xlabel, const std::string& ylabel, const std::string& extra = "") const {
+    std::string plot = "plot ";
+    for (std::size_t i = 0; i < plots_.size(); ++i) {
+      std::string p = plots_[i];
+      p.replace(0, 4, quoted(name + ".dat"));
+      plot += (i ? ", \\\n     " : "") + p;
+    }
+    return {name, title, reading, data_, preamble(name, title, xlabel, ylabel) + extra + plot + "\n"};
+  }
+
+ private:
+  std::string data_;
+  std::vector<std::string> plots_;
+  int blocks_ = 0;
+};
+
+std::vector<std::string> hidden_layers(const RunMetrics& rm) {
+  std::vector<std::string> out;
+  for (const auto& l : rm.layers()) {
+    if (l != "input") out.push_back(l);
+  }
+  return out;
+}
+
+// One metric by relative depth (input 0, logits 1): the last epoch solid, epoch 0 dashed.
+Figure by_layer(const std::vector<ChartRun>& runs, const std::string& method, const std::string& scope,
+                const std::string& metric, const std::string& name, const std::string& label) {
+  Lines lines;
+  int peaks_inside = 0, counted = 0;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    const RunMetrics& rm = *runs[k].metrics;
+    const auto layers = rm.layers();
+    if (layers.size() < 2 || rm.epochs().empty()) continue;
+    const int last = *rm.epochs().rbegin();
+    std::vector<std::pair<double, double>> now, start;
+    double best = -1e300;
+    std::string best_layer;
+    for (std::size_t i = 0; i < layers.size(); ++i) {
+      const double x = static_cast<double>(i) / static_cast<double>(layers.size() - 1);
+      const double v = layers[i] == "input" ? rm.latest(layers[i], scope, method, metric)
+                                            : rm.get(last, layers[i], scope, method, metric);
+      const double v0 = rm.get(0, layers[i], scope, method, metric);
+      if (!std::isnan(v)) now.push_back({x, v});
+      if (!std::isnan(v0) && last != 0) start.push_back({x, v0});
+      if (!std::isnan(v) && layers[i] != "input" && v > best) {
+        best = v;
+        best_layer = layers[i];
+      }
+    }
+    const int colour = static_cast<int>(k % 8) + 1;
+    lines.add(runs[k].label, now, colour, false);
+    lines.add(runs[k].label + " (epoch 0)", start, colour, true);
+    if (!best_layer.empty()) {
+      ++counted;
+      peaks_inside += best_layer != layers.back();
+    }
+  }
+  if (lines.empty()) return {};
+  const std::string reading = counted == 0 ? "" : label + " peaks before the last layer in " +
+                                                      std::to_string(peaks_inside) + " of " +
+                                                      std::to_string(counted) + " runs.";
+  return lines.figure(name, label + " by layer (solid: last epoch; dashed: epoch 0)", reading,
+                      "relative depth (input = 0, last probe point = 1)", label, "set yrange [*:*]\n");
+}
+
+// One metric of the penultimate layer by epoch, for runs that stored several epochs.
+Figure by_epoch(const std::vector<ChartRun>& runs, const std::string& method, const std::string& scope,
+                const std::string& metric, const std::string& name, const std::string& label) {
+  Lines lines;
+  int rises = 0, counted = 0;
+  for (std::size_t k = 0; k < runs.size(); ++k) {
+    const RunMetrics& rm = *runs[k].metrics;
+    const auto hidden = hidden_layers(rm);
+    if (rm.epochs().size() < 3 || hidden.empty()) continue;
+    const std::string layer = runs[k].penultimate.empty() ? hidden.back() : runs[k].penultimate;
+    std::vector<std::pair<double, double>> points;
+    for (int e : rm.epochs()) {
+      const double v = rm.get(e, layer, scope, method, metric);
+      if (!std::isnan(v)) points.push_back({static_cast<double>(e), v});
+    }
+    if (points.size() >= 2) {
+      ++counted;
+      rises += points.back().second > points.front().second;
+    }
+    lines.add(runs[k].label + " (" + layer + ")", points, static_cast<int>(k % 8) + 1, false);
+  }
+  if (lines.empty()) return {};
+  return lines.figure(name, label + " of the penultimate layer by epoch", label + " rises from epoch 0 to the last in " +
+                          std::to_string(rises) + " of " + std::to_string(counted) + " runs.",
+                      "epoch", label);
+}
+
+// Matched-pair differences with their intervals, one row per compared pair.
+Figure effects_chart(const EffectSet& set, const std::string& reading) {
+  std::string data;
+  int row = 0;
+  for (const auto& axis : set.axes) {
+    for (const auto& p : axis.pairs) {
+      const double lo = p.diff.has_interval ? p.diff.low : p.diff.mean;
+      const double hi = p.diff.has_interval ? p.diff.high : p.diff.mean;
+      data += std::to_string(row++) + " " + num(p.diff.mean) + " " + num(lo) + " " + num(hi) + " " +
+              quoted(p.level + " - " + p.versus + " (" + axis.axis + ")") + "\n";
+    }
+  }
+  if (row == 0) return {};
+  const std::string name = "effects_" + set.metric + "_" + set.at;
+  const std::string what = set.metric == "ami" ? "AMI" : "e2e accuracy";
+  const std::string title = "Paired differences of " + what + " at the " +
+                            (set.at == "best" ? std::string("best") : std::string("penultimate")) +
+                            " layer (95% bootstrap intervals)";
+  const std::string script = preamble(name, title, "difference (first minus second level)", "") +
+                             "set key off\nset offsets 0, 0, 0.5, 0.5\nset xzeroaxis\nset arrow from 0, graph 0 to 0, graph 1 nohead dt 2\n"
+                             "plot " + quoted(name + ".dat") + " using 2:1:3:4:ytic(5) with xerrorbars pt 7\n";
+  return {name, title, reading, data, script};
+}
+
+}  // namespace
+
+std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::string& method,
+                                 const std::vector<EffectSet>& effects) {
+  std::vector<Figure> out;
+  auto keep = [&](Figure f) {
+    if (!f.name.empty()) out.push_back(std::move(f));
+  };
+  keep(by_layer(runs, method, "mean", "ami", "ami_by_layer", "mean AMI"));
+  keep(by_layer(runs, method, "mean", "accuracy", "accuracy_by_layer", "within-superclass accuracy"));
+  keep(by_layer(runs, method, "global", "e2e_accuracy", "e2e_by_layer", "e2e accuracy"));
+  keep(by_epoch(runs, method, "mean", "ami", "ami_by_epoch", "mean AMI"));
+  keep(by_epoch(runs, method, "global", "e2e_accuracy", "e2e_by_epoch", "e2e accuracy"));
+  for (const auto& set : effects) {
+    const auto sentences = effect_sentences({set});
+    keep(effects_chart(set, sentences.empty() ? "" : sentences.front()));
+  }
+  return out;
+}
+
+}  // namespace cp::detail
