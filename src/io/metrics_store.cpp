@@ -138,6 +138,37 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
   write_file_atomically(csv_path, csv_text(m));
 }
 
+std::vector<SimilarityRecord> read_similarities(const std::string& h5_path) {
+  const h5::Ctx ctx(h5_path, h5::Blame::input);
+  h5::Id file = open_metrics(ctx);
+  std::vector<SimilarityRecord> out;
+  if (!h5::exists(ctx, file, "/similarity")) return out;
+  for (const std::string& run : h5::link_names(ctx, file, "/similarity")) {
+    const std::string group = "/similarity/" + run;
+    for (const std::string& name : h5::link_names(ctx, file, group)) {
+      const auto suffix = [&](const char* s) {
+        const std::string tail(s);
+        return name.size() > tail.size() && name.compare(name.size() - tail.size(), tail.size(), tail) == 0;
+      };
+      if (suffix("_rows") || suffix("_cols")) continue;  // the labels of a matrix
+      SimilarityRecord r;
+      r.run_id = run;
+      r.name = name;
+      r.rows = h5::read_strings(ctx, file, group + "/" + name + "_rows");
+      r.cols = h5::read_strings(ctx, file, group + "/" + name + "_cols");
+      h5::Id dset = h5::open_dataset(ctx, file, group + "/" + name);
+      const h5::Shape shape = h5::shape_of(ctx, dset, group + "/" + name);
+      if (shape.dims.size() != 2 || shape.dims[0] != r.rows.size() || shape.dims[1] != r.cols.size())
+        ctx.fail(group + "/" + name, "shape does not match its labels");
+      h5::check_read_size(ctx, dset, group + "/" + name, shape, sizeof(double));
+      r.values.resize(r.rows.size() * r.cols.size());
+      h5::read_all(ctx, dset, group + "/" + name, H5T_NATIVE_DOUBLE, r.values.data());
+      out.push_back(std::move(r));
+    }
+  }
+  return out;
+}
+
 std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path) {
   const h5::Ctx ctx(h5_path, h5::Blame::input);
   h5::Id file = open_metrics(ctx);

@@ -32,6 +32,7 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
       in.metrics = read_metrics(metrics_path.string());
       in.failures = read_failures(metrics_path.string());
       in.penultimate = read_penultimate(metrics_path.string());
+      in.similarities = read_similarities(metrics_path.string());
     }
     const auto report = render_report(in);
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.

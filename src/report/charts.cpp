@@ -1,7 +1,12 @@
 // Figures of the report as gnuplot data and scripts (see charts.hpp).
 #include "charts.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <cstdio>
+#include <iterator>
+#include <map>
+#include <set>
 
 namespace cp::detail {
 namespace {
@@ -70,9 +75,10 @@ std::vector<std::string> hidden_layers(const RunMetrics& rm) {
 
 // One metric by relative depth (input 0, logits 1): the last epoch solid, epoch 0 dashed.
 Figure by_layer(const std::vector<ChartRun>& runs, const std::string& method, const std::string& scope,
-                const std::string& metric, const std::string& name, const std::string& label) {
+                const std::string& metric, const std::string& name, const std::string& label,
+                bool rises_with_depth = false) {
   Lines lines;
-  int peaks_inside = 0, counted = 0;
+  int peaks_inside = 0, counted = 0, rises = 0;
   for (std::size_t k = 0; k < runs.size(); ++k) {
     const RunMetrics& rm = *runs[k].metrics;
     const auto layers = rm.layers();
@@ -99,12 +105,23 @@ Figure by_layer(const std::vector<ChartRun>& runs, const std::string& method, co
     if (!best_layer.empty()) {
       ++counted;
       peaks_inside += best_layer != layers.back();
+      // Hidden layers only: the input and the logits are not the question.
+      std::vector<double> hidden;
+      for (std::size_t i = 0; i < layers.size(); ++i) {
+        const double v = rm.get(last, layers[i], scope, method, metric);
+        if (layers[i] != "input" && layers[i] != "logits" && !std::isnan(v)) hidden.push_back(v);
+      }
+      rises += hidden.size() >= 2 && hidden.back() > hidden.front();
     }
   }
   if (lines.empty()) return {};
-  const std::string reading = counted == 0 ? "" : label + " peaks before the last layer in " +
-                                                      std::to_string(peaks_inside) + " of " +
-                                                      std::to_string(counted) + " runs.";
+  std::string reading;
+  if (counted > 0 && rises_with_depth)
+    reading = label + " rises with depth (deepest hidden layer above the shallowest) in " + std::to_string(rises) +
+              " of " + std::to_string(counted) + " runs.";
+  else if (counted > 0)
+    reading = label + " peaks before the last layer in " + std::to_string(peaks_inside) + " of " +
+              std::to_string(counted) + " runs.";
   return lines.figure(name, label + " by layer (solid: last epoch; dashed: epoch 0)", reading,
                       "relative depth (input = 0, last probe point = 1)", label, "set yrange [*:*]\n");
 }
@@ -155,15 +172,88 @@ Figure effects_chart(const EffectSet& set, const std::string& reading) {
                             (set.at == "best" ? std::string("best") : std::string("penultimate")) +
                             " layer (95% bootstrap intervals)";
   const std::string script = preamble(name, title, "difference (first minus second level)", "") +
-                             "set key off\nset offsets 0, 0, 0.5, 0.5\nset xzeroaxis\nset arrow from 0, graph 0 to 0, graph 1 nohead dt 2\n"
+                             "set key off\nset xrange [*<0:0<*]\nset yrange [-0.5:" + std::to_string(row) + "-0.5]\nset offsets graph 0.05, graph 0.05, 0, 0\n"
+                             "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2\n"
                              "plot " + quoted(name + ".dat") + " using 2:1:3:4:ytic(5) with xerrorbars pt 7\n";
   return {name, title, reading, data, script};
+}
+
+// Each hidden layer's CKA with its own last epoch, by epoch, averaged over the
+// runs that have that layer (the subspace-clustering study: shallow layers converge first).
+Figure cka_by_epoch(const std::vector<ChartRun>& runs) {
+  std::map<std::string, std::map<int, std::pair<double, int>>> sums;  // layer -> epoch -> (sum, n)
+  std::vector<std::string> order;
+  int shallow_first = 0, counted = 0;
+  for (const auto& run : runs) {
+    const RunMetrics& rm = *run.metrics;
+    std::vector<std::string> hidden;
+    for (const auto& l : hidden_layers(rm))
+      if (l != "logits") hidden.push_back(l);
+    for (const auto& layer : hidden) {
+      if (std::find(order.begin(), order.end(), layer) == order.end()) order.push_back(layer);
+      for (int e : rm.epochs()) {
+        const double v = rm.get(e, layer, "global", "cka", "linear_cka_final");
+        if (std::isnan(v)) continue;
+        sums[layer][e].first += v;
+        ++sums[layer][e].second;
+      }
+    }
+    // At the first epoch after 0, is the shallowest hidden layer nearer its final state than the deepest?
+    const auto& epochs = rm.epochs();
+    if (hidden.size() >= 2 && epochs.size() >= 3) {
+      const int e = *std::next(epochs.begin());
+      const double a = rm.get(e, hidden.front(), "global", "cka", "linear_cka_final");
+      const double b = rm.get(e, hidden.back(), "global", "cka", "linear_cka_final");
+      if (!std::isnan(a) && !std::isnan(b)) {
+        ++counted;
+        shallow_first += a > b;
+      }
+    }
+  }
+  Lines lines;
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    std::vector<std::pair<double, double>> points;
+    for (const auto& [e, sn] : sums[order[k]]) points.push_back({static_cast<double>(e), sn.first / sn.second});
+    if (points.size() >= 2) lines.add(order[k], points, static_cast<int>(k % 8) + 1, false);
+  }
+  if (lines.empty()) return {};
+  return lines.figure("cka_vs_final_by_epoch", "Each layer's linear CKA with its last epoch, by epoch (mean over runs)",
+                      counted == 0 ? "" : "At the first stored epoch the shallowest hidden layer is nearer its final "
+                                          "state than the deepest in " + std::to_string(shallow_first) + " of " +
+                                          std::to_string(counted) + " runs.",
+                      "epoch", "linear CKA with the last epoch", "set yrange [0:1.05]\n");
+}
+
+// A labelled matrix (layer x layer, or layer@epoch x layer) as a heatmap.
+Figure heatmap(const SimilarityRecord& m, const std::string& label) {
+  std::string data = "x";
+  for (const auto& c : m.cols) data += " " + quoted(c);
+  data += "\n";
+  for (std::size_t r = 0; r < m.rows.size(); ++r) {
+    data += quoted(m.rows[r]);
+    for (std::size_t c = 0; c < m.cols.size(); ++c) {
+      const double v = m.values[r * m.cols.size() + c];
+      data += " " + (std::isnan(v) ? std::string("?") : num(v));  // e.g. the input after epoch 0
+    }
+    data += "\n";
+  }
+  std::string name = "heatmap_" + m.run_id + "_" + m.name;
+  for (auto& ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-') ch = '_';
+  }
+  const std::string title = m.name + " of " + label;
+  const std::string script = preamble(name, title, "", "") +
+                             "set key off\nset datafile missing \"?\"\nset cbrange [0:1]\nset palette defined (0 \"white\", 1 \"#08306b\")\n"
+                             "set xtics rotate by 45 right noenhanced\nset ytics noenhanced\nunset grid\n"
+                             "plot " + quoted(name + ".dat") + " matrix rowheaders columnheaders using 1:2:3 with image pixels\n";
+  return {name, title, "", data, script};
 }
 
 }  // namespace
 
 std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::string& method,
-                                 const std::vector<EffectSet>& effects) {
+                                 const std::vector<EffectSet>& effects,
+                                 const std::vector<SimilarityRecord>& similarities) {
   std::vector<Figure> out;
   auto keep = [&](Figure f) {
     if (!f.name.empty()) out.push_back(std::move(f));
@@ -173,9 +263,21 @@ std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::s
   keep(by_layer(runs, method, "global", "e2e_accuracy", "e2e_by_layer", "e2e accuracy"));
   keep(by_epoch(runs, method, "mean", "ami", "ami_by_epoch", "mean AMI"));
   keep(by_epoch(runs, method, "global", "e2e_accuracy", "e2e_by_epoch", "e2e accuracy"));
+  keep(by_layer(runs, "ssc", "global", "class_affinity_ratio", "affinity_by_layer", "SSC class-affinity ratio", true));
+  keep(by_layer(runs, "ssc", "global", "modularity", "modularity_by_layer", "SSC graph modularity", true));
+  keep(cka_by_epoch(runs));
   for (const auto& set : effects) {
     const auto sentences = effect_sentences({set});
     keep(effects_chart(set, sentences.empty() ? "" : sentences.front()));
+  }
+  std::map<std::string, std::string> label_of;
+  for (const auto& r : runs) label_of[r.id] = r.label;
+  std::set<std::string> shown;
+  for (const auto& m : similarities) {
+    if (m.rows.empty() || m.cols.empty() || !label_of.count(m.run_id)) continue;
+    if (!shown.count(m.run_id) && shown.size() >= kMaxHeatmapRuns) continue;
+    shown.insert(m.run_id);
+    keep(heatmap(m, label_of[m.run_id]));
   }
   return out;
 }

@@ -10,15 +10,22 @@
 namespace cp::detail {
 
 struct ChartRun {
+  std::string id;
   std::string label;        ///< e.g. fmnist/pairs-similar mlp batch seed 0
   const RunMetrics* metrics = nullptr;
   std::string penultimate;  ///< empty when unknown
 };
 
 /// Local. AMI, within-superclass accuracy and e2e accuracy by layer (last
-/// epoch, with epoch 0 dashed), by epoch where runs stored several, and the
-/// factor effects as dot-and-whisker charts.
+/// epoch, with epoch 0 dashed), by epoch where runs stored several, the SSC
+/// graph's class-affinity ratio and modularity by layer and each layer's CKA
+/// with its last epoch by epoch (when the study measured them), the factor
+/// effects as dot-and-whisker charts, and the CKA matrices as heatmaps (of the
+/// first kMaxHeatmapRuns runs: the rest are in metrics.h5:/similarity).
 std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::string& method,
-                                 const std::vector<EffectSet>& effects);
+                                 const std::vector<EffectSet>& effects,
+                                 const std::vector<SimilarityRecord>& similarities);
+
+inline constexpr std::size_t kMaxHeatmapRuns = 6;
 
 }  // namespace cp::detail

@@ -1,6 +1,7 @@
 // Writing figure files and drawing them with gnuplot (see figures.hpp).
 #include "clusterprobe/report/figures.hpp"
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -22,12 +23,15 @@ std::string gnuplot_binary() {
 }
 
 // Runs `gnuplot <script>` in `dir`; true when it exited 0. Its stderr goes to
-// the log (gnuplot names the line of a script error).
+// <dir>/gnuplot.log (gnuplot names the line of a script error there).
 bool run_gnuplot(const std::string& binary, const fs::path& dir, const std::string& script) {
   const pid_t pid = fork();
   if (pid < 0) return false;
   if (pid == 0) {
     if (chdir(dir.c_str()) != 0) _exit(127);
+    // gnuplot's warnings (a matrix with missing cells) belong to the figures, not the job log.
+    const int log = open("gnuplot.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log >= 0) dup2(log, STDERR_FILENO);
     execlp(binary.c_str(), binary.c_str(), script.c_str(), static_cast<char*>(nullptr));
     _exit(127);  // not found: the caller says how to render later
   }
@@ -49,6 +53,8 @@ std::string read_text(const fs::path& path) {
 RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Figure>& figures) {
   RenderedFigures out;
   fs::create_directories(fig_dir);
+  std::error_code ec;
+  fs::remove(fs::path(fig_dir) / "gnuplot.log", ec);
   const std::string binary = gnuplot_binary();
   bool missing = false;
   for (const auto& f : figures) {
@@ -67,7 +73,7 @@ RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Fig
     out.svgs.push_back(svg);
   }
   if (missing)
-    out.note = "The figures were not drawn (" + binary + " is missing or failed here): their data and scripts are in " +
+    out.note = "The figures were not drawn (" + binary + " is missing or failed here; see gnuplot.log): their data and scripts are in " +
                fig_dir + "; render them with `cd " + fig_dir + " && for f in *.gp; do gnuplot \"$f\"; done` " +
                "(each writes <name>.svg.tmp: rename it to <name>.svg).";
   return out;

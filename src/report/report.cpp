@@ -220,7 +220,7 @@ ReportText render_report(const ReportInputs& in) {
     const bool known = st != status.end();
     const auto it = penultimate_of.find(id);
     const std::string penult = it == penultimate_of.end() ? "" : it->second;
-    chart_runs.push_back({known ? st->second.dataset + " " + st->second.architecture + " " + st->second.normalization +
+    chart_runs.push_back({id, known ? st->second.dataset + " " + st->second.architecture + " " + st->second.normalization +
                                       " seed " + std::to_string(st->second.seed)
                                 : id,
                           &rm, penult});
@@ -255,7 +255,7 @@ ReportText render_report(const ReportInputs& in) {
       "fine acc: test accuracy of a network trained on the fine labels (compare with e2e acc of the coarse-trained one).\n";
   const auto sets = effects.effects();
   out.effects_csv = effects_csv(sets);
-  out.figures = detail::study_charts(chart_runs, main, sets);
+  out.figures = detail::study_charts(chart_runs, main, sets, in.similarities);
   std::string said, said_html;
   for (const auto& sentence : effect_sentences(sets)) {
     said += "- " + sentence + "\n";

@@ -4,7 +4,8 @@
 # figure's data and script and says how to render them.
 source "$(dirname "$0")/common.sh"
 write_synthetic_study "$WORK/study.yaml" "$WORK/out"
-"$MPIEXEC" -n 2 "$CP_BIN" run "$WORK/study.yaml" train.epochs=1 "grid.seed=[0, 1]" > "$WORK/log" 2>&1 || { cat "$WORK/log"; die "run failed"; }
+"$MPIEXEC" -n 2 "$CP_BIN" run "$WORK/study.yaml" "grid.seed=[0, 1]" "extract.epochs=[1, last]" \
+  "cluster.methods=[kmeans, ssc]" "metrics=[ami, accuracy, cka, community]" > "$WORK/log" 2>&1 || { cat "$WORK/log"; die "run failed"; }
 [ -f "$WORK/out/report/index.html" ] || die "no report/index.html"
 "$CP_PYTHON" - "$WORK/out" <<'PY' || die "the report does not render as it should"
 import csv, sys
@@ -24,7 +25,11 @@ driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=opti
 try:
     driver.get("file://" + out + "/report/index.html")
     figures = driver.find_elements(By.TAG_NAME, "figure")
-    assert len(figures) >= 4, "only %d figures" % len(figures)
+    ids = {f.get_attribute("id") for f in figures}
+    for want in ["fig-ami_by_layer", "fig-e2e_by_layer", "fig-ami_by_epoch", "fig-affinity_by_layer",
+                 "fig-modularity_by_layer", "fig-cka_vs_final_by_epoch", "fig-effects_ami_penultimate"]:
+        assert want in ids, (want, sorted(ids))
+    assert any(i.startswith("fig-heatmap_") and i.endswith("_linear_cka_layers") for i in ids), sorted(ids)
     for f in figures:
         marks = f.find_elements(By.CSS_SELECTOR, "svg path, svg polyline, svg line, svg circle, svg use")
         size = f.find_element(By.TAG_NAME, "svg").size

@@ -26,6 +26,9 @@ std::vector<MetricRecord> read_metrics(const std::string& h5_path);
 /// Local. Reads /failures back (empty for files written before it existed).
 std::vector<FailureRecord> read_failures(const std::string& h5_path);
 
+/// Local. Reads every /similarity matrix back with its labels.
+std::vector<SimilarityRecord> read_similarities(const std::string& h5_path);
+
 /// Local. Reads /penultimate back (empty for files written before it existed).
 std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path);
 

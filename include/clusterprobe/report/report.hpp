@@ -28,6 +28,7 @@ struct ReportInputs {
   std::vector<RunStatus> runs;                 ///< empty for files analysed outside a study
   std::vector<FailureRecord> failures;         ///< items the cluster stage could not score
   std::vector<PenultimateRecord> penultimate;  ///< each run's penultimate probe point, where known
+  std::vector<SimilarityRecord> similarities;  ///< CKA matrices (metrics.h5:/similarity)
 };
 
 /// Local. Runs that are not complete and the failed items are listed with
