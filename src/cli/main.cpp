@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -76,10 +77,14 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
     incomplete = trained.failed > 0;
   }
   if (c.cluster->parsed() || c.run->parsed()) {
+    // Rank 0 lists the work (it opens every run file); the others need only the count.
     std::vector<cp::ClusterInput> inputs;
-    cp::collective(world, [&] { inputs = cp::study_inputs(plan); });
+    const auto complete_runs = cp::from_root<std::int64_t>(world, [&] {
+      inputs = cp::study_inputs(plan);
+      return static_cast<std::int64_t>(inputs.size());
+    });
     // Every run failed: nothing to cluster, but the report still lists why.
-    if (inputs.empty() && incomplete) {
+    if (complete_runs == 0 && incomplete) {
       if (rank == 0) spdlog::error("cluster: no complete run to cluster");
     } else {
       incomplete = cp::cluster_stage(inputs, study, study.output, world).failed > 0 || incomplete;

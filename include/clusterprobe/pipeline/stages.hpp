@@ -31,7 +31,8 @@ struct ClusterInput {
   std::string path;
 };
 
-/// Collective over world. Clusters every (file, epoch, layer) of `inputs`,
+/// Collective over world. Clusters every (file, epoch, layer) of `inputs`
+/// (read on rank 0 only: the other ranks may pass an empty list),
 /// spread over ranks, and writes <out_dir>/metrics.h5 and metrics.csv. An item
 /// that cannot be scored is recorded in metrics.h5:/failures and the stage
 /// goes on; no input at all is an InputError.
