@@ -16,6 +16,7 @@
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/io/hdf5_state.hpp"
@@ -151,6 +152,7 @@ int main(int argc, char** argv) {
   }
 
   cp::MpiEnvironment mpi(&argc, &argv);
+  cp::install_stop_signals();  // after MPI_Init, which may install handlers of its own
   const int rank = cp::comm_rank(MPI_COMM_WORLD);
   const int size = cp::comm_size(MPI_COMM_WORLD);
   setup_logging(args.verbose, rank);

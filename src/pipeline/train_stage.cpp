@@ -18,6 +18,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/fields.hpp"
+#include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/study_index.hpp"
@@ -133,7 +134,8 @@ class GroupWorker {
   std::int64_t claim() {
     return from_root<std::int64_t>(group_, [&] {
       // Past the deadline, or a run already stopped by it: claim nothing more.
-      return out_of_time || wall_seconds() >= options_.deadline ? kOutOfTime : counter_.fetch_add();
+      return out_of_time || stop_requested() || wall_seconds() >= options_.deadline ? kOutOfTime
+                                                                                   : counter_.fetch_add();
     });
   }
 
@@ -362,8 +364,9 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world) {
   summary.failed = static_cast<int>(failed);
   summary.out_of_time = any_of(result.out_of_time, world);
   if (rank == 0 && summary.out_of_time) {
-    spdlog::warn("train: the wall-time limit (parallel.max_hours {}) stopped training; the same "
-                 "command again goes on where it stopped", study.parallel.max_hours);
+    spdlog::warn("train: {} stopped training; the same command again goes on where it stopped",
+                 stop_requested() ? std::string("a stop signal (USR1 or TERM)")
+                                  : "the wall-time limit (parallel.max_hours " + std::to_string(study.parallel.max_hours) + ")");
   }
   return summary;
 }

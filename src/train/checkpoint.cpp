@@ -47,6 +47,9 @@ std::string serialise(const TrainState& state, torch::nn::Module& model,
   std::ostringstream rng;
   rng << state.order_rng;
   archive.write("order_rng", c10::IValue(rng.str()));
+  archive.write("next_sample", c10::IValue(state.next_sample));
+  archive.write("partial_loss", c10::IValue(state.partial_loss));
+  archive.write("partial_correct", c10::IValue(state.partial_correct));
   archive.write("torch_rng", generator_state(device), /*is_buffer=*/true);
   torch::serialize::OutputArchive model_archive, optim_archive;
   model.save(model_archive);
@@ -113,6 +116,11 @@ std::optional<TrainState> load_train_state(const std::string& path, const std::s
     std::istringstream rng_text(rng.toStringRef());
     rng_text >> state.order_rng;
     if (!rng_text) throw InputError("bad data-order RNG state");
+    // Checkpoints written before step-level stops have no position inside an epoch.
+    c10::IValue next, partial_loss, partial_correct;
+    if (archive.try_read("next_sample", next)) state.next_sample = next.toInt();
+    if (archive.try_read("partial_loss", partial_loss)) state.partial_loss = partial_loss.toDouble();
+    if (archive.try_read("partial_correct", partial_correct)) state.partial_correct = partial_correct.toDouble();
     torch::Tensor torch_rng;
     archive.read("torch_rng", torch_rng, /*is_buffer=*/true);
     torch::serialize::InputArchive model_archive, optim_archive;

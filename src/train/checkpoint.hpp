@@ -16,7 +16,12 @@ struct TrainState {
   int epochs_total = 0;          ///< the run's train.epochs, checked on resume
   int epochs_done = 0;           ///< epochs finished; the next one to train
   double last_loss = 0;          ///< mean training loss of the last finished epoch
-  std::mt19937_64 order_rng;     ///< data-order RNG, positioned after `epochs_done` shuffles
+  /// Data-order RNG: positioned after `epochs_done` shuffles at an epoch end;
+  /// inside an epoch (next_sample > 0), before that epoch's shuffle, so the
+  /// resumed run draws the same order and skips the batches done.
+  std::mt19937_64 order_rng;
+  std::int64_t next_sample = 0;   ///< 0: at an epoch end; else where epoch `epochs_done` goes on
+  double partial_loss = 0, partial_correct = 0;  ///< of that epoch's batches done
 };
 
 /// Rank `writer` of `comm` serialises the model (parameters and buffers), the

@@ -27,6 +27,7 @@
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/models/registry.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/model.hpp"
 #include "clusterprobe/train/augment.hpp"
@@ -135,8 +136,9 @@ class RunTrainer {
     open_output();
     resume();
     for (int epoch = state_.epochs_done; epoch < epochs_; ++epoch) {
-      if (!train_epoch(epoch)) return outcome_;  // diverged: the writer closes without committing
-      if (end_epoch(epoch)) return outcome_;     // stopped, resumable
+      const EpochEnd how = train_epoch(epoch);
+      if (how == EpochEnd::diverged) return outcome_;  // the writer closes without committing
+      if (how == EpochEnd::stopped || end_epoch(epoch)) return outcome_;  // stopped, resumable
     }
     finish();
     return outcome_;
@@ -223,32 +225,60 @@ class RunTrainer {
     order_.resize(static_cast<std::size_t>(train_split_.size()));
   }
 
-  // One pass over the training split; false if the loss diverged.
-  bool train_epoch(int epoch) {
+  enum class EpochEnd { done, diverged, stopped };
+
+  // One pass over the training split (from where a step-level checkpoint left
+  // it); stops after the step in which any rank of the group was asked to.
+  EpochEnd train_epoch(int epoch) {
     epoch_t0_ = Clock::now();
     set_training_mode(*model_, finetune_);  // linear: the body stays in eval mode
     lr_ = learning_rate(run_.train, epoch);
     for (auto& group : optimizer_->param_groups()) static_cast<torch::optim::SGDOptions&>(group.options()).lr(lr_);
+    rng_before_shuffle_ = state_.order_rng;
     std::iota(order_.begin(), order_.end(), 0);
     std::shuffle(order_.begin(), order_.end(), state_.order_rng);
     const std::int64_t n_train = train_split_.size();
     const auto perm = torch::from_blob(order_.data(), {n_train}, torch::kInt64).to(device_);
-    loss_sum_ = correct_ = 0;
-    for (std::int64_t start = 0; start < n_train; start += run_.train.batch_size) {
+    const std::int64_t first = state_.next_sample;
+    loss_sum_ = state_.partial_loss;
+    correct_ = state_.partial_correct;
+    state_.next_sample = 0;
+    state_.partial_loss = state_.partial_correct = 0;
+    for (std::int64_t start = first; start < n_train; start += run_.train.batch_size) {
       const double* sv = step(perm, epoch, start);
       if (!std::isfinite(sv[0])) {
         outcome_.message = "diverged: loss is " + std::to_string(sv[0]) + " in epoch " + std::to_string(epoch + 1) +
                            " at sample " + std::to_string(start);
         if (leader_) spdlog::warn("run {}: {}", run_.id, outcome_.message);
-        return false;
+        return EpochEnd::diverged;
       }
       optimizer_->step();
       loss_sum_ += sv[0];
       correct_ += sv[1];
       report_progress(epoch, start + run_.train.batch_size);
+      signalled_ = sv[3] > 0;
+      if (signalled_ && start + run_.train.batch_size < n_train) {
+        stop_inside_epoch(epoch, start + run_.train.batch_size);
+        return EpochEnd::stopped;
+      }
     }
     average_buffers(*communicator_, *model_);
-    return true;
+    return EpochEnd::done;
+  }
+
+  // A stop asked inside an epoch: the state to go on from the next batch
+  // (the data order is drawn again from the RNG as it was before the shuffle).
+  void stop_inside_epoch(int epoch, std::int64_t next_sample) {
+    TrainState here = state_;
+    here.order_rng = rng_before_shuffle_;
+    here.next_sample = next_sample;
+    here.partial_loss = loss_sum_;
+    here.partial_correct = correct_;
+    save_train_state(state_path_, here, *model_, *optimizer_, device_, comm_);
+    outcome_.interrupted = outcome_.out_of_time = true;
+    outcome_.message = "stopped by a signal in epoch " + std::to_string(epoch + 1) + " at sample " +
+                       std::to_string(next_sample) + " (resumable from there)";
+    if (leader_) spdlog::warn("run {}: {}", run_.id, outcome_.message);
   }
 
   // A progress line from the leader at most every options_.progress_every
@@ -279,7 +309,8 @@ class RunTrainer {
     const auto& train_y = label_map_.fine ? train_t_.fine : train_t_.coarse;
     optimizer_->zero_grad();
     std::exception_ptr local_failure;
-    auto stats = torch::zeros({3}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
+    // loss, correct, failed, stop asked: one all-reduce carries them all.
+    auto stats = torch::zeros({4}, torch::TensorOptions().dtype(torch::kDouble).device(device_));
     // Without synchronised BatchNorm an empty shard needs no forward pass
     // (BatchNorm would fail on zero rows); with it, the layers' collectives
     // need every rank. A local exception is flagged through the all-reduce
@@ -297,12 +328,13 @@ class RunTrainer {
             out, yb, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
         (summed / static_cast<double>(global)).backward();
         stats = torch::stack({summed.detach().to(torch::kDouble), out.argmax(1).eq(yb).sum().to(torch::kDouble),
-                              torch::zeros({}, stats.options())});
+                              torch::zeros({}, stats.options()), torch::zeros({}, stats.options())});
       } catch (...) {
         local_failure = std::current_exception();
-        stats = torch::tensor({0.0, 0.0, 1.0}, stats.options());
+        stats = torch::tensor({0.0, 0.0, 1.0, 0.0}, stats.options());
       }
     }
+    if (stop_requested()) stats[3].fill_(1.0);
     auto tensors = gradients(*model_);
     tensors.push_back(stats);
     allreduce_sum(*communicator_, tensors);
@@ -339,6 +371,8 @@ class RunTrainer {
     // The leader's clock decides for the group, so every rank stops together.
     int out_of_time = leader_ && wall_seconds() + secs > options_.deadline ? 1 : 0;
     check_mpi(MPI_Bcast(&out_of_time, 1, MPI_INT, 0, comm_), "train: MPI_Bcast(deadline)");
+    // A signal in the epoch's last step stops here (unless this was the last epoch).
+    out_of_time = out_of_time || signalled_;
     const bool stop = epoch + 1 < epochs_ &&
                       (out_of_time || (options_.stop_after_epochs > 0 &&
                                        epoch + 1 - first_epoch_ >= options_.stop_after_epochs));
@@ -425,6 +459,8 @@ class RunTrainer {
   TrainOutcome outcome_;
   int first_epoch_ = 0;
   std::vector<std::int64_t> order_;
+  std::mt19937_64 rng_before_shuffle_;
+  bool signalled_ = false;  ///< a rank of the group was asked to stop in the last step
   Clock::time_point epoch_t0_;
   double lr_ = 0, loss_sum_ = 0, correct_ = 0;
   torch::Tensor step_stats_;
