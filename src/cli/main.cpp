@@ -21,6 +21,7 @@
 #include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/io/hdf5_state.hpp"
 #include "clusterprobe/io/output_lock.hpp"
+#include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 
 namespace {
@@ -59,6 +60,7 @@ struct Commands {
   CLI::App* report;
   CLI::App* run;
   CLI::App* analyze;
+  CLI::App* status;
 };
 
 // The stages the command runs; the exit code of a run that finished.
@@ -118,6 +120,9 @@ int main(int argc, char** argv) {
   c.report = app.add_subcommand("report", "print the result table, write report.md");
   c.run = app.add_subcommand("run", "train, cluster and report");
   for (auto* sub : {c.plan, c.train, c.cluster, c.report, c.run}) add_study_args(sub, args);
+  c.status = app.add_subcommand("status", "where a study stands: runs done, running, pending, failed; time left");
+  c.status->add_option("study", args.study, "study file, or the study's output directory")->required();
+  c.status->add_option("overrides", args.overrides, "key=value overrides of study fields");
   c.analyze = app.add_subcommand("analyze", "cluster and report an activations file from anywhere");
   c.analyze->add_option("file", args.study, "HDF5 file following the activations schema")->required();
   c.analyze->add_option("--output,-o", args.output, "output directory (default: <file>-analysis)");
@@ -139,11 +144,21 @@ int main(int argc, char** argv) {
         throw cp::InputError(args.study + ": no such activations file");
       if (args.output.empty()) args.output = std::filesystem::path(args.study).replace_extension().string() + "-analysis";
       plan = cp::make_plan(cp::analysis_study(args.output, args.overrides));
+    } else if (c.status->parsed() && std::filesystem::is_directory(args.study)) {
+      // An output directory: its study.h5 records the resolved study.
+      const std::string index = (std::filesystem::path(args.study) / "study.h5").string();
+      cp::StudyConfig recorded = cp::parse_study(cp::read_study_config(index), index, args.overrides);
+      recorded.output = args.study;  // the directory given, wherever the study was run from
+      plan = cp::make_plan(std::move(recorded));
     } else {
       plan = cp::make_plan(cp::load_study(args.study, args.overrides));
     }
     if (c.plan->parsed()) {
       cp::print_plan(plan, std::cout);
+      return 0;
+    }
+    if (c.status->parsed()) {
+      cp::print_status(plan, std::cout);
       return 0;
     }
   } catch (const std::exception& e) {

@@ -95,6 +95,15 @@ void write_study_index(const std::string& path, const std::vector<RunStatus>& ru
   });
 }
 
+std::string read_study_config(const std::string& path) {
+  const h5::Ctx ctx(path, h5::Blame::input);
+  h5::require_file(ctx);
+  h5::Id file = h5::open_file_readonly(ctx);
+  const auto config = h5::read_attr(ctx, file, "/", "config");
+  if (!config || !config->text) ctx.fail("/", "no 'config' attribute (the study's resolved configuration)");
+  return *config->text;
+}
+
 std::vector<RunStatus> read_study_index(const std::string& path) {
   const h5::Ctx ctx(path, h5::Blame::input);
   h5::require_file(ctx);

@@ -407,6 +407,8 @@ class RunTrainer {
     outcome_.fine_test_accuracy = acc.fine;
     writer_->set_number_attr("final_train_loss", outcome_.final_train_loss);
     writer_->set_number_attr("ranks", gsize_);
+    // The cost model's calibration for `status` (the invocation that completed the run).
+    writer_->set_number_attr("train_seconds", std::chrono::duration<double>(Clock::now() - t0_).count());
     save_model_file(*model_, (fs::path(run_dir_) / "checkpoint.pt").string(), comm_);
     // Training dynamics: the listed intermediate epochs, from their snapshots
     // (the model is not used after this).

@@ -12,6 +12,12 @@
 
 namespace cp {
 
+/// Local. Where a study stands, from its output directory: each run complete,
+/// running (a command holds the output and the run has started), pending or
+/// failed (with its message), who holds the output, and the time left at the
+/// rate the complete runs measured (their train_seconds against the plan's cost).
+void print_status(const Plan& plan, std::ostream& out);
+
 /// Local. Prints the expanded runs (id, axes, cost, whether already complete).
 void print_plan(const Plan& plan, std::ostream& out);
 
