@@ -56,14 +56,25 @@ def rank0_study_index_write_fails(s):
     check(not os.path.exists(s / "out/metrics.h5"), "clustered after a failed train stage")
 
 
-@case
-def full_disk_during_cluster(s):
+def trained_on_tmpfs(s, cluster=False):
+    """A trained (and clustered) study copied onto a small tmpfs of its own:
+    (the tmpfs, the study file pointing there), or None where nothing can be mounted."""
     fs = s.tmpfs("fs", "8m")
     if fs is None:
-        return SKIP
+        return None
     path = trained(s)
+    if cluster:
+        expect_ok(run(["cluster", path]))
     shutil.copytree(s / "out", os.path.join(fs, "out"))
-    study(s / "fs.yaml", os.path.join(fs, "out"))
+    return fs, study(s / "fs.yaml", os.path.join(fs, "out"))
+
+
+@case
+def full_disk_during_cluster(s):
+    mounted = trained_on_tmpfs(s)
+    if mounted is None:
+        return SKIP
+    fs, _ = mounted
     fill(fs, leave=40000)
     expect_error(run(["cluster", s / "fs.yaml"], timeout=60), 4, "No space left on device")
     check(not os.path.exists(os.path.join(fs, "out/metrics.h5")), "a metrics file was left")
@@ -166,15 +177,12 @@ def full_disk_during_train(s):
 # 5. report on a full disk replaced a good report with an empty one.
 @case
 def report_on_full_disk_keeps_the_old_one(s):
-    fs = s.tmpfs("fs", "8m")
-    if fs is None:
+    mounted = trained_on_tmpfs(s, cluster=True)
+    if mounted is None:
         return SKIP
-    path = trained(s)
-    expect_ok(run(["cluster", path]))
-    shutil.copytree(s / "out", os.path.join(fs, "out"))
+    fs, _ = mounted
     with open(os.path.join(fs, "out/report.md"), "w") as f:
         f.write("the good old report\n")
-    study(s / "fs.yaml", os.path.join(fs, "out"))
     fill(fs, leave=0)
     expect_error(run(["report", s / "fs.yaml"]), 4, "report.md")
     check(text(os.path.join(fs, "out/report.md")) == "the good old report\n", "the old report was lost")
