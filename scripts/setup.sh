@@ -17,6 +17,7 @@ PACKAGES=(
   dataset-fashion-mnist
   python3-sklearn python3-h5py python3-numpy python3-pandas python3-faiss python3-torch
   gnuplot-nox chromium chromium-driver python3-selenium
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()
