@@ -138,9 +138,9 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
   write_file_atomically(csv_path, csv_text(m));
 }
 
-std::vector<SimilarityRecord> read_similarities(const std::string& h5_path) {
-  const h5::Ctx ctx(h5_path, h5::Blame::input);
-  h5::Id file = open_metrics(ctx);
+namespace {
+
+std::vector<SimilarityRecord> read_similarities_in(const h5::Ctx& ctx, hid_t file) {
   std::vector<SimilarityRecord> out;
   if (!h5::exists(ctx, file, "/similarity")) return out;
   for (const std::string& run : h5::link_names(ctx, file, "/similarity")) {
@@ -169,9 +169,7 @@ std::vector<SimilarityRecord> read_similarities(const std::string& h5_path) {
   return out;
 }
 
-std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path) {
-  const h5::Ctx ctx(h5_path, h5::Blame::input);
-  h5::Id file = open_metrics(ctx);
+std::vector<PenultimateRecord> read_penultimate_in(const h5::Ctx& ctx, hid_t file) {
   std::vector<PenultimateRecord> out;
   if (!h5::exists(ctx, file, "/penultimate/run_id")) return out;
   const auto run_id = h5::read_strings(ctx, file, "/penultimate/run_id");
@@ -181,9 +179,7 @@ std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path) {
   return out;
 }
 
-std::vector<FailureRecord> read_failures(const std::string& h5_path) {
-  const h5::Ctx ctx(h5_path, h5::Blame::input);
-  h5::Id file = open_metrics(ctx);
+std::vector<FailureRecord> read_failures_in(const h5::Ctx& ctx, hid_t file) {
   std::vector<FailureRecord> out;
   if (!h5::exists(ctx, file, "/failures/run_id")) return out;  // written before failures were kept
   const auto run_id = h5::read_strings(ctx, file, "/failures/run_id");
@@ -199,9 +195,7 @@ std::vector<FailureRecord> read_failures(const std::string& h5_path) {
   return out;
 }
 
-std::vector<MetricRecord> read_metrics(const std::string& h5_path) {
-  const h5::Ctx ctx(h5_path, h5::Blame::input);
-  h5::Id file = open_metrics(ctx);
+std::vector<MetricRecord> read_metrics_in(const h5::Ctx& ctx, hid_t file) {
   auto strings = [&](const std::string& name) {
     const std::string obj = "/metrics/" + name;
     if (!h5::exists(ctx, file, obj)) ctx.fail(obj, "missing");
@@ -228,6 +222,21 @@ std::vector<MetricRecord> read_metrics(const std::string& h5_path) {
                           method[i], metric[i], value[i]};
   }
   return out;
+}
+
+}  // namespace
+
+MetricsTables read_metrics_tables(const std::string& h5_path) {
+  const h5::Ctx ctx(h5_path, h5::Blame::input);
+  h5::Id file = open_metrics(ctx);
+  return {read_metrics_in(ctx, file), read_failures_in(ctx, file), read_penultimate_in(ctx, file),
+          read_similarities_in(ctx, file)};
+}
+
+std::vector<MetricRecord> read_metrics(const std::string& h5_path) {
+  const h5::Ctx ctx(h5_path, h5::Blame::input);
+  h5::Id file = open_metrics(ctx);
+  return read_metrics_in(ctx, file);
 }
 
 std::vector<AssignmentRecord> read_assignments(const std::string& h5_path) {

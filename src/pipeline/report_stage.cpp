@@ -29,10 +29,11 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
         std::all_of(in.runs.begin(), in.runs.end(), [](const RunStatus& r) { return r.status == "complete"; }))
       throw InputError(metrics_path.string() + ": missing: run the cluster stage first");
     if (clustered) {
-      in.metrics = read_metrics(metrics_path.string());
-      in.failures = read_failures(metrics_path.string());
-      in.penultimate = read_penultimate(metrics_path.string());
-      in.similarities = read_similarities(metrics_path.string());
+      auto tables = read_metrics_tables(metrics_path.string());
+      in.metrics = std::move(tables.metrics);
+      in.failures = std::move(tables.failures);
+      in.penultimate = std::move(tables.penultimate);
+      in.similarities = std::move(tables.similarities);
     }
     const auto report = render_report(in);
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.

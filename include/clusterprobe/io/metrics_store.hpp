@@ -23,14 +23,18 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
 /// Local. Reads /metrics back (for the report and tests).
 std::vector<MetricRecord> read_metrics(const std::string& h5_path);
 
-/// Local. Reads /failures back (empty for files written before it existed).
-std::vector<FailureRecord> read_failures(const std::string& h5_path);
+/// What the report reads, in one pass over metrics.h5: the metrics, the
+/// failed items, each run's penultimate layer and the similarity matrices
+/// (the last three empty for files written before they existed).
+struct MetricsTables {
+  std::vector<MetricRecord> metrics;
+  std::vector<FailureRecord> failures;
+  std::vector<PenultimateRecord> penultimate;
+  std::vector<SimilarityRecord> similarities;
+};
 
-/// Local. Reads every /similarity matrix back with its labels.
-std::vector<SimilarityRecord> read_similarities(const std::string& h5_path);
-
-/// Local. Reads /penultimate back (empty for files written before it existed).
-std::vector<PenultimateRecord> read_penultimate(const std::string& h5_path);
+/// Local. Throws InputError naming the file and object for a malformed file.
+MetricsTables read_metrics_tables(const std::string& h5_path);
 
 /// Local. Reads every /assignments entry back.
 std::vector<AssignmentRecord> read_assignments(const std::string& h5_path);
