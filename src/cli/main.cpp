@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -23,6 +24,7 @@
 #include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
+#include "clusterprobe/slurm/submit.hpp"
 
 namespace {
 
@@ -39,8 +41,51 @@ struct Args {
   std::string study;
   std::vector<std::string> overrides;
   std::string output;
+  std::string cooperate;  ///< train: the submission token shared by array tasks
   bool verbose = false;
+  bool dry_run = false;
+  std::map<std::string, std::string> slurm;  ///< slurm flags: key of the slurm: section -> value
+  std::vector<std::string> sbatch;
+  bool no_requeue = false;
 };
+
+// `clusterprobe slurm` flags are overrides of the study's slurm: section, so
+// one validation path checks both; values go in quoted, taken literally.
+void add_slurm_flags(CLI::App* sub, Args& args) {
+  const std::pair<const char*, const char*> flags[] = {
+      {"nodes", "nodes of the train job"}, {"ranks-per-node", "MPI ranks per node"},
+      {"gpus-per-node", "GPUs per node"}, {"cpus-per-rank", "CPUs per rank (torch threads)"},
+      {"time", "time limit of the train job (Slurm format, e.g. 12:00:00)"}, {"partition", "partition"},
+      {"account", "account"}, {"qos", "quality of service"}, {"launcher", "srun (srun --mpi=pmix) or mpirun"},
+      {"margin", "seconds before the limit: warning signal and max_hours margin"},
+      {"max-requeues", "requeues of the train job before it gives up"},
+      {"array", "N cooperating array tasks (backfill mode)"}, {"lease", "seconds an array task's claim lasts"},
+      {"cluster-nodes", "nodes of the cluster + report job"}, {"cluster-ranks-per-node", "its ranks per node"},
+      {"cluster-gpus-per-node", "its GPUs per node"}, {"cluster-cpus-per-rank", "its CPUs per rank"},
+      {"cluster-time", "its time limit"}, {"cluster-partition", "its partition"}};
+  for (const auto& [flag, help] : flags) sub->add_option(std::string("--") + flag, args.slurm[flag], help);
+  sub->add_option("--sbatch", args.sbatch, "an extra sbatch option for both jobs, e.g. --sbatch=--mem=64G");
+  sub->add_flag("--no-requeue", args.no_requeue, "after exit 75, submit the job again instead of scontrol requeue");
+  sub->add_flag("--dry-run", args.dry_run, "write the scripts into <output>/slurm/ and print them; submit nothing");
+}
+
+std::vector<std::string> slurm_overrides(const Args& args) {
+  std::vector<std::string> out;
+  for (const auto& [flag, value] : args.slurm) {
+    if (value.empty()) continue;
+    std::string key = flag;
+    for (char& c : key) c = c == '-' ? '_' : c;
+    if (key.rfind("cluster_", 0) == 0) key = "cluster." + key.substr(8);
+    out.push_back("slurm." + key + "=" + cp::yaml_quoted(value));
+  }
+  if (!args.sbatch.empty()) {
+    std::string list;
+    for (const auto& o : args.sbatch) list += (list.empty() ? "" : ", ") + cp::yaml_quoted(o);
+    out.push_back("slurm.sbatch=[" + list + "]");
+  }
+  if (args.no_requeue) out.push_back("slurm.requeue=false");
+  return out;
+}
 
 void add_study_args(CLI::App* sub, Args& args) {
   // Existence is checked by load_study, which says so with the documented exit code.
@@ -61,6 +106,7 @@ struct Commands {
   CLI::App* run;
   CLI::App* analyze;
   CLI::App* status;
+  CLI::App* slurm;
 };
 
 // The stages the command runs; the exit code of a run that finished.
@@ -70,11 +116,11 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
   // One writer per output directory, held by rank 0 for the whole command.
   std::unique_ptr<cp::OutputLock> lock;
   cp::collective(world, [&] {
-    if (rank == 0) lock = std::make_unique<cp::OutputLock>(study.output, study.study);
+    if (rank == 0) lock = std::make_unique<cp::OutputLock>(study.output, study.study, args.cooperate);
   });
   bool incomplete = false;
   if (c.train->parsed() || c.run->parsed()) {
-    const auto trained = cp::train_stage(plan, world);
+    const auto trained = cp::train_stage(plan, world, args.cooperate);
     // Clustering now would overrun the limit too; a job script resubmits on this code.
     if (trained.out_of_time) return cp::kExitOutOfTime;
     incomplete = trained.failed > 0;
@@ -120,6 +166,11 @@ int main(int argc, char** argv) {
   c.report = app.add_subcommand("report", "print the result table, write report.md");
   c.run = app.add_subcommand("run", "train, cluster and report");
   for (auto* sub : {c.plan, c.train, c.cluster, c.report, c.run}) add_study_args(sub, args);
+  c.train->add_option("--cooperate", args.cooperate,
+                      "share the output with the other jobs given this token (array tasks; see slurm/README.md)");
+  c.slurm = app.add_subcommand("slurm", "write the study's Slurm jobs into <output>/slurm/ and submit them");
+  add_study_args(c.slurm, args);
+  add_slurm_flags(c.slurm, args);
   c.status = app.add_subcommand("status", "where a study stands: runs done, running, pending, failed; time left");
   c.status->add_option("study", args.study, "study file, or the study's output directory")->required();
   c.status->add_option("overrides", args.overrides, "key=value overrides of study fields");
@@ -150,6 +201,12 @@ int main(int argc, char** argv) {
       cp::StudyConfig recorded = cp::parse_study(cp::read_study_config(index), index, args.overrides);
       recorded.output = args.study;  // the directory given, wherever the study was run from
       plan = cp::make_plan(std::move(recorded));
+    } else if (c.slurm->parsed()) {
+      auto overrides = args.overrides;
+      for (auto& o : slurm_overrides(args)) overrides.push_back(std::move(o));
+      plan = cp::make_plan(cp::load_study(args.study, overrides));
+      cp::slurm_submit(plan.study, cp::submit_context(plan.study, overrides), args.dry_run, std::cout);
+      return 0;
     } else {
       plan = cp::make_plan(cp::load_study(args.study, args.overrides));
     }

@@ -5,6 +5,7 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "resolved.hpp"
+#include "slurm_section.hpp"
 #include "yaml_reader.hpp"
 
 namespace cp::detail {
@@ -178,6 +179,7 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   put(out, "progress_every", s.parallel.progress_every);
   out << YAML::EndMap;
   put_data(out, s.data, "");
+  emit_slurm(out, s.slurm);
   out << YAML::EndMap;
   return text_of(out);
 }

@@ -10,6 +10,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "resolved.hpp"
+#include "slurm_section.hpp"
 #include "yaml_reader.hpp"
 
 namespace cp {
@@ -175,9 +176,9 @@ void read_parallel(const Map& top, ParallelConfig& p) {
 }
 
 StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
-  const Map top(
-      o, root, "",
-      {"study", "output", "grid", "train", "extract", "cluster", "metrics", "parallel", "data"});
+  const Map top(o, root, "",
+                {"study", "output", "grid", "train", "extract", "cluster", "metrics", "parallel", "data",
+                 "slurm"});
   StudyConfig s;
   read_nonempty(top, "study", s.study);
   read_nonempty(top, "output", s.output);
@@ -188,6 +189,7 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
   read_cluster(top, s.cluster, s.names);
   top.get_list("metrics", s.metrics, ListRule{true, false, &metric_names()});
   read_parallel(top, s.parallel);
+  detail::read_slurm(top, s.slurm);
   return s;
 }
 

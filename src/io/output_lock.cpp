@@ -86,14 +86,16 @@ std::string OutputLock::holder_text() {
   return os.str();
 }
 
-OutputLock::OutputLock(const std::string& output_dir, const std::string& study_name)
+OutputLock::OutputLock(const std::string& output_dir, const std::string& study_name, const std::string& cooperate)
     : path_((fs::path(output_dir) / ".clusterprobe.lock").string()) {
   std::error_code ec;
   fs::create_directories(output_dir, ec);
   if (ec) throw IoError(output_dir + ": cannot create the output directory: " + ec.message());
   fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) throw IoError(path_ + ": cannot open the lock file: " + std::strerror(errno));
-  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+  if (!cooperate.empty()) {
+    share(output_dir, cooperate);
+  } else if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
     // The kernel's lock is what counts; the holder's name is for messages
     // only, so a full disk (which the stages will report) does not stop here.
     try {
@@ -129,18 +131,67 @@ OutputLock::OutputLock(const std::string& output_dir, const std::string& study_n
   }
 }
 
+void OutputLock::share(const std::string& output_dir, const std::string& token) {
+  const auto refuse = [&](const std::string& holder) {
+    ::close(fd_);
+    fd_ = -1;
+    throw IoError(output_dir + ": in use by " + holder + "; one writer per output directory (or the array tasks of one submission)");
+  };
+  // `status` probes the lock for a moment: a few tries before giving up.
+  bool shared = false;
+  for (int attempt = 0; attempt < 20 && !shared; ++attempt) {
+    shared = ::flock(fd_, LOCK_SH | LOCK_NB) == 0;
+    if (!shared && errno != EWOULDBLOCK)
+      throw IoError(output_dir + ": array tasks need flock on the output's file system: " + std::strerror(errno));
+    if (!shared) ::usleep(100000);
+  }
+  if (!shared) refuse(describe_holder(read_text(path_)));
+  const FileMutex one_at_a_time((fs::path(output_dir) / ".clusterprobe.cooperate.lock").string());
+  const std::string record = (fs::path(output_dir) / ".clusterprobe.cooperate").string();
+  // Alone (the conversion succeeds): this submission takes the output. A
+  // failed conversion drops the shared lock (flock(2)): it is taken again.
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+    write_file_atomically(record, token + "\n" + holder_text() + "\n");
+    try {
+      write_holder(fd_, path_);
+    } catch (const IoError&) {
+    }
+    ::flock(fd_, LOCK_SH);
+    shared_ = true;
+    return;
+  }
+  if (::flock(fd_, LOCK_SH | LOCK_NB) != 0) refuse(describe_holder(read_text(path_)));
+  const std::string recorded = read_text(record);
+  if (recorded.substr(0, recorded.find('\n')) != token)
+    refuse("the array tasks of another submission (" + describe_holder(recorded.substr(recorded.find('\n') + 1)) +
+           ")");
+  shared_ = true;
+}
+
 OutputLock::~OutputLock() { release(); }
 
 void OutputLock::release() noexcept {
   if (fd_ < 0) return;
   // Truncated, not removed: with flock, removing would let a waiter lock an orphaned inode.
+  // Shared: the other array tasks still hold it, under the name written.
   if (exclusive_file_) {
     ::unlink(path_.c_str());
-  } else if (::ftruncate(fd_, 0) != 0) {
+  } else if (!shared_ && ::ftruncate(fd_, 0) != 0) {
     // Nothing to do: the kernel releases the lock with the descriptor anyway.
   }
   ::close(fd_);
   fd_ = -1;
+}
+
+FileMutex::FileMutex(const std::string& path) {
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return;
+  while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+  }
+}
+
+FileMutex::~FileMutex() {
+  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace cp

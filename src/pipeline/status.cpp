@@ -24,13 +24,13 @@ namespace {
 namespace fs = std::filesystem;
 
 // Who holds the output lock, or empty when nobody does (a probe with flock:
-// taking and releasing it at once).
+// taking and releasing it at once; exclusive, so array tasks sharing it show).
 std::string lock_holder(const std::string& output) {
   const std::string path = (fs::path(output) / ".clusterprobe.lock").string();
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return {};
   std::string holder;
-  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     std::ifstream in(path);
     std::getline(in, holder);
     if (holder.empty()) holder = "a process (no details in the lock file)";

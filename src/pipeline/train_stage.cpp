@@ -10,6 +10,8 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <memory>
+#include <set>
 #include <thread>
 
 #include "clusterprobe/comm/agree.hpp"
@@ -21,9 +23,11 @@
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/sched/claim.hpp"
+#include "clusterprobe/sched/file_claim.hpp"
 #include "clusterprobe/train/trainer.hpp"
 #include "progress.hpp"
 
@@ -106,9 +110,10 @@ RunState wait_for_parent(RunCounter& counter, std::size_t parent, const std::str
 class GroupWorker {
  public:
   GroupWorker(const StudyConfig& study, const std::vector<RunSpec>& runs, const RankGroups& groups,
-              RunCounter& counter, const TrainOptions& options)
+              RunCounter& counter, const TrainOptions& options, RunClaims* claims, bool cooperating)
       : study_(study), runs_(runs), groups_(groups), counter_(counter), options_(options),
-        group_(groups.group()), leader_(groups.is_leader()), progress_(runs, groups.num_groups()) {
+        group_(groups.group()), leader_(groups.is_leader()), claims_(claims), cooperating_(cooperating),
+        progress_(runs, groups.num_groups()) {
     for (std::size_t i = 0; i < runs.size(); ++i) index_of_[runs[i].id] = i;
     options_.on_progress = [this](const TrainProgress& p) {
       char rate[32];
@@ -124,6 +129,8 @@ class GroupWorker {
   void record(std::size_t i, const RunStatus& status) {
     if (!leader_) return;
     counter_.set_state(i, state_of(status.status));
+    // A run another job holds is not finished: it comes round again.
+    if (cooperating_ && status.status == "pending") return;
     progress_.finished();
     spdlog::info("{}", progress_.line(counter_, 1.0));
   }
@@ -142,6 +149,40 @@ class GroupWorker {
   // Collective over the group. Trains run i unless its file is complete;
   // returns its status. Throws (agreed in the group) what stops the stage.
   RunStatus run(std::size_t i, std::int64_t claim) {
+    if (!cooperating_) return run_claimed(i, claim);
+    // Array tasks of one submission: the run is also claimed against the other jobs.
+    const RunSpec& run = runs_[i];
+    const std::string dir = run_dir(study_, run.id);
+    std::string detail;
+    const auto answer = from_root<int>(group_, [&] {
+      const auto a = claims_->acquire(dir, run.id);
+      detail = a.detail;
+      return static_cast<int>(a.result);
+    });
+    if (answer != static_cast<int>(RunClaims::Result::claimed)) {
+      auto status = base_status(study_, run);
+      const bool held = answer == static_cast<int>(RunClaims::Result::held);
+      status.status = held ? "pending" : "failed";
+      status.message = held ? "in training by another job (" + detail + ")" : "failed in another job: " + detail;
+      if (leader_ && reported_.insert(run.id).second) spdlog::info("run {}: {}", run.id, status.message);
+      return status;
+    }
+    const RunStatus status = run_claimed(i, claim);
+    if (leader_) {
+      if (status.status == "failed") {
+        claims_->fail(dir, status.message);
+      } else {
+        claims_->release(dir, status.status == "complete" ? "complete" : "stopped: " + status.message);
+      }
+    }
+    return status;
+  }
+
+  bool cooperating() const { return cooperating_; }
+  bool out_of_time = false;
+
+ private:
+  RunStatus run_claimed(std::size_t i, std::int64_t claim) {
     const RunSpec& run = runs_[i];
     auto status = base_status(study_, run);
     if (leader_) {
@@ -173,9 +214,6 @@ class GroupWorker {
     return status;
   }
 
-  bool out_of_time = false;
-
- private:
   // Collective over the group. A complete file is kept (and its accuracies
   // reported); one that is not complete is moved aside and the run redone.
   bool already_complete(const RunSpec& run, RunStatus& status) {
@@ -239,10 +277,13 @@ class GroupWorker {
   TrainOptions options_;  ///< the study's, with this group's progress reporting
   MPI_Comm group_;
   bool leader_;
+  RunClaims* claims_;  ///< on the leader when cooperating, else null
+  bool cooperating_;   ///< array tasks of one submission share the study (--cooperate)
   detail::StudyProgress progress_;
   std::size_t current_ = 0;
   std::map<std::string, std::size_t> index_of_;
   std::map<std::string, Dataset> datasets_;
+  std::set<std::string> reported_;  ///< runs held by other jobs, logged once
 };
 
 struct GroupResult {
@@ -251,12 +292,51 @@ struct GroupResult {
   bool out_of_time = false;                   ///< the deadline stopped this group
 };
 
-// The group's side of a study: claim, train, record, until the counter runs out.
+// Collective over the group. Cooperating jobs: the runs other jobs held are
+// tried again, in claim order, until each is complete or failed (here or
+// there) or time is up; a lease that expires hands its run to this group.
+void sweep(GroupWorker& worker, GroupResult& result, const std::vector<std::size_t>& order,
+           const RankGroups& groups, double pause_seconds, std::size_t& current) {
+  const MPI_Comm group = groups.group();
+  for (;;) {
+    std::vector<std::size_t> pending;  // on the leader
+    const auto count = from_root<std::int64_t>(group, [&] {
+      if (worker.out_of_time || stop_requested()) return std::int64_t{-1};
+      for (const std::size_t i : order) {
+        const auto it = result.statuses.find(i);
+        if (it != result.statuses.end() && it->second.status == "pending") pending.push_back(i);
+      }
+      return static_cast<std::int64_t>(pending.size());
+    });
+    if (count < 0) worker.out_of_time = true;
+    if (count <= 0) return;
+    bool progressed = false;
+    for (std::int64_t k = 0; k < count; ++k) {
+      current = static_cast<std::size_t>(from_root<std::int64_t>(group, [&] {
+        return static_cast<std::int64_t>(pending[static_cast<std::size_t>(k)]);
+      }));
+      const RunStatus status = worker.run(current, k);
+      worker.record(current, status);
+      if (groups.is_leader()) {
+        progressed = progressed || status.status != "pending";
+        result.statuses[current] = status;
+      }
+    }
+    current = order.size();
+    // Nothing moved: wait for a holder to finish or its lease to expire.
+    std::int64_t go = 0;
+    if (groups.is_leader() && !progressed) std::this_thread::sleep_for(std::chrono::duration<double>(pause_seconds));
+    patient_bcast(go, 0, group);
+  }
+}
+
+// The group's side of a study: claim, train, record, until the counter runs
+// out (and, cooperating, until no run is held by another job).
 GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& runs,
                         const std::vector<std::size_t>& order, const RankGroups& groups,
-                        RunCounter& counter, const TrainOptions& options) {
+                        RunCounter& counter, const TrainOptions& options, RunClaims* claims, bool cooperating) {
   GroupResult result;
-  GroupWorker worker(study, runs, groups, counter, options);
+  GroupWorker worker(study, runs, groups, counter, options, claims, cooperating);
   std::size_t current = runs.size();
   try {
     for (;;) {
@@ -269,6 +349,7 @@ GroupResult train_group(const StudyConfig& study, const std::vector<RunSpec>& ru
       if (groups.is_leader()) result.statuses[current] = status;
       current = runs.size();
     }
+    if (cooperating) sweep(worker, result, order, groups, std::clamp(study.slurm.lease / 4.0, 1.0, 30.0), current);
   } catch (...) {
     result.fatal = std::current_exception();
     // Nobody may wait for it forever.
@@ -312,7 +393,7 @@ void fall_back_from_shared_gpus(const StudyConfig& study, const RankGroups& grou
 
 }  // namespace
 
-TrainSummary train_stage(const Plan& plan, MPI_Comm world) {
+TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& cooperate) {
   const StudyConfig& study = plan.study;
   const int rank = comm_rank(world), size = comm_size(world);
   const auto& runs = plan.runs;
@@ -341,7 +422,14 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world) {
   GroupResult result;
   {
     RunCounter counter(world, runs.size());
-    result = train_group(study, runs, order, groups, counter, options);
+    const bool cooperating = !cooperate.empty();
+    std::unique_ptr<RunClaims> claims;
+    if (cooperating && groups.is_leader()) {
+      fs::create_directories(fs::path(study.output) / "slurm");
+      claims = std::make_unique<RunClaims>(cooperate, study.slurm.lease,
+                                           (fs::path(study.output) / "slurm" / "claims.log").string());
+    }
+    result = train_group(study, runs, order, groups, counter, options, claims.get(), cooperating);
   }  // MPI_Win_free: collective, reached by every group once it has stopped claiming
   agree(result.fatal, world);  // before the gather, so no rank waits for one that stopped
 
@@ -350,6 +438,8 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world) {
     std::vector<RunStatus> all;
     for (const auto& r : runs) all.push_back(base_status(study, r));
     for (const auto& part : gathered) decode(part, all);
+    // Cooperating jobs write it one after another; each lists every run.
+    const FileMutex one_writer((fs::path(study.output) / ".clusterprobe.index.lock").string());
     write_study_index((fs::path(study.output) / "study.h5").string(), all, study.study, study.resolved_yaml);
     write_runs_csv((fs::path(study.output) / "runs.csv").string(), all);
     std::int64_t complete = 0, failures = 0;

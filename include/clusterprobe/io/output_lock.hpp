@@ -23,7 +23,13 @@ class OutputLock {
   /// Local (call on one rank). Creates `output_dir` if needed and takes the
   /// lock. Throws IoError naming the holder when another process has it, and
   /// ConfigError when the directory belongs to another study.
-  OutputLock(const std::string& output_dir, const std::string& study_name);
+  ///
+  /// With `cooperate` (a submission token: the tasks of one Slurm job array)
+  /// the lock is shared among the commands given the same token, which
+  /// divide the runs through claim files (sched/file_claim.hpp); a command
+  /// with another token or none is refused while they hold it, naming them.
+  /// Needs flock on the output's file system.
+  OutputLock(const std::string& output_dir, const std::string& study_name, const std::string& cooperate = {});
   /// Releases the lock.
   ~OutputLock();
   OutputLock(const OutputLock&) = delete;
@@ -34,10 +40,26 @@ class OutputLock {
 
  private:
   void release() noexcept;
+  void share(const std::string& output_dir, const std::string& token);
 
   std::string path_;
   int fd_ = -1;
   bool exclusive_file_ = false;  ///< fallback mode: the file itself is the lock
+  bool shared_ = false;          ///< held with the array tasks of one submission
+};
+
+/// A blocking exclusive flock on `path` for a short critical section (array
+/// tasks writing the study index one after another). Where the file system
+/// has no flock it locks nothing: the writes are atomic renames anyway.
+class FileMutex {
+ public:
+  explicit FileMutex(const std::string& path);
+  ~FileMutex();
+  FileMutex(const FileMutex&) = delete;
+  FileMutex& operator=(const FileMutex&) = delete;
+
+ private:
+  int fd_ = -1;
 };
 
 }  // namespace cp

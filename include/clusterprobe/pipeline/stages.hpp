@@ -29,7 +29,7 @@ struct TrainSummary {
   bool out_of_time = false;  ///< the wall-time limit left runs pending (same on every rank)
   int failed = 0;            ///< runs that failed (same on every rank)
 };
-TrainSummary train_stage(const Plan& plan, MPI_Comm world);
+TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& cooperate = {});
 
 /// One activations file to cluster, and the run id it belongs to.
 struct ClusterInput {
