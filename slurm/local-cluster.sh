@@ -41,7 +41,7 @@ SlurmctldHost=localhost
 SlurmUser=root
 AuthType=auth/munge
 CredType=cred/munge
-AuthInfo=socket=$socket
+AuthInfo=socket=$socket,cred_expire=10
 StateSaveLocation=$B/state
 SlurmdSpoolDir=$B/spool
 SlurmctldPidFile=$B/run/slurmctld.pid
@@ -58,7 +58,6 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 MpiDefault=pmix
 SchedulerParameters=batch_sched_delay=0
-DependencyParameters=kill_invalid_depend
 ReturnToService=2
 MailProg=/bin/true
 MinJobAge=4

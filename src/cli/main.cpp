@@ -64,7 +64,8 @@ void add_slurm_flags(CLI::App* sub, Args& args) {
       {"cluster-gpus-per-node", "its GPUs per node"}, {"cluster-cpus-per-rank", "its CPUs per rank"},
       {"cluster-time", "its time limit"}, {"cluster-partition", "its partition"}};
   for (const auto& [flag, help] : flags) sub->add_option(std::string("--") + flag, args.slurm[flag], help);
-  sub->add_option("--sbatch", args.sbatch, "an extra sbatch option for both jobs, e.g. --sbatch=--mem=64G");
+  sub->add_option("--sbatch", args.sbatch, "an extra sbatch option for both jobs, e.g. --sbatch=--mem=64G (repeatable)")
+      ->allow_extra_args(false);
   sub->add_flag("--no-requeue", args.no_requeue, "after exit 75, submit the job again instead of scontrol requeue");
   sub->add_flag("--dry-run", args.dry_run, "write the scripts into <output>/slurm/ and print them; submit nothing");
 }

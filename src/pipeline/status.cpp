@@ -16,6 +16,7 @@
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
+#include "clusterprobe/slurm/jobs.hpp"
 #include "progress.hpp"
 
 namespace cp {
@@ -70,6 +71,30 @@ RunView view_of(const Plan& plan, const RunSpec& run, const std::map<std::string
   return v;
 }
 
+// The latest submission's jobs: what Slurm says now, and their last event in jobs.tsv.
+void print_jobs(const std::string& output, std::ostream& out) {
+  const auto subs = read_jobs(jobs_path(output));
+  if (subs.empty()) return;
+  const Submission& sub = subs.back();
+  std::vector<std::string> ids;
+  for (const auto& r : sub.rows)
+    if (r.event == "submitted" || r.event.rfind("resubmitted", 0) == 0) ids.push_back(r.job);
+  const auto states = slurm_states(ids);
+  out << "Slurm jobs of the latest submission (" << sub.time << ", " << jobs_path(output) << "):\n";
+  for (const auto& id : ids) {
+    std::string stage, last;
+    for (const auto& r : sub.rows) {
+      if (r.job != id && r.job.rfind(id + "_", 0) != 0) continue;
+      if (stage.empty()) stage = r.stage;
+      last = (r.job == id ? "" : r.job + ": ") + r.event + " at " + r.time +
+             (r.requeues == "0" ? "" : ", " + r.requeues + " requeue(s)");
+    }
+    const auto it = states.find(id);
+    out << "  " << std::left << std::setw(12) << id << std::setw(7) << stage
+        << (it != states.end() ? it->second : std::string("not in Slurm's queue")) << "; last event: " << last << "\n";
+  }
+}
+
 }  // namespace
 
 void print_status(const Plan& plan, std::ostream& out) {
@@ -106,11 +131,7 @@ void print_status(const Plan& plan, std::ostream& out) {
   out << "time left for one group at the measured rate: " << detail::duration_text(eta)
       << (eta < 0 ? " (no run completed with a measured time yet)" : " (divide by the number of groups)") << "\n"
       << rows.str();
-  const auto jobs = fs::path(study.output) / "slurm" / "jobs.tsv";
-  if (fs::exists(jobs)) {
-    std::ifstream in(jobs);
-    out << "Slurm jobs (" << jobs.string() << "):\n" << in.rdbuf();
-  }
+  print_jobs(study.output, out);
 }
 
 }  // namespace cp

@@ -110,12 +110,13 @@ if [ "$requeues" -ge "$max_requeues" ]; then
   cancel_post
   exit 75
 fi
+# Noted first: a requeue ends this instance at once. Exiting before it would count as a failure.
+note "requeueing (exit 75)"
 if scontrol requeue "$task" 2> /dev/null; then
-  note "requeued (exit 75)"
-  # Slurm ends this instance itself: exiting first would count as a failure.
   sleep 600 & wait $!
   exit 75
 fi
+note "requeue refused by Slurm"
 # Requeue disabled here: the same job under a new id, which the cluster job then follows.
 if ! new=$(env -u SLURM_RESTART_COUNT CP_RESUBMITS=$(( ${CP_RESUBMITS:-0} + 1 )) "${resubmit[@]}"); then
   note "stopped (exit 75): neither requeue nor resubmission worked; cluster job cancelled"

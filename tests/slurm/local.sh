@@ -1,0 +1,49 @@
+# Shared by the Slurm tests: a fresh single-node Slurm of their own
+# (slurm/local-cluster.sh), torn down on exit, and ways to wait for its jobs.
+source "$(dirname "${BASH_SOURCE[0]}")/../e2e/common.sh"
+[ "$(id -u)" = 0 ] && command -v slurmctld > /dev/null || { echo "SKIP: needs root and Debian's Slurm"; exit 77; }
+# Outside $WORK (mode 700): munged needs every parent directory enterable by all.
+export SLURM_BASE="/tmp/cp-slurm-$$"
+# On a failure, what Slurm saw goes into the test's output before the cluster goes.
+slurm_exit() {
+  local rc=$?
+  if [ "$rc" != 0 ] && [ "$rc" != 77 ]; then
+    echo "--- Slurm's job completions and controller log (tail):"
+    cat "$SLURM_BASE/log/jobcomp.log" 2> /dev/null
+    tail -n 30 "$SLURM_BASE/log/slurmctld.log" 2> /dev/null
+  fi
+  bash "$CP_SOURCE_DIR/slurm/local-cluster.sh" down
+  [ -n "${CP_KEEP:-}" ] || rm -rf "$WORK"
+}
+trap slurm_exit EXIT
+bash "$CP_SOURCE_DIR/slurm/local-cluster.sh" up > /dev/null || die "the local cluster did not start"
+source "$SLURM_BASE/env.sh"
+
+# Waits until Slurm's queue is empty (at most $1 seconds).
+wait_queue_empty() {
+  local queue
+  for _ in $(seq $(( $1 * 5 ))); do
+    # Only an answer counts: a busy controller's error is not an empty queue.
+    queue=$(squeue -h 2> /dev/null) && [ -z "$queue" ] && return 0
+    sleep 0.2
+  done
+  squeue
+  die "jobs still queued after $1 s"
+}
+
+# Waits until file $1 matches pattern $2 (at most $3 seconds).
+wait_for_line() {
+  for _ in $(seq $(( $3 * 10 ))); do grep -q -- "$2" "$1" 2> /dev/null && return 0; sleep 0.1; done
+  cat "$1" 2> /dev/null
+  die "no '$2' in $1 after $3 s"
+}
+
+# The final state of job $1 in the completion log, e.g. COMPLETED, CANCELLED.
+final_state() {
+  grep "JobId=$1 " "$SLURM_BASE/log/jobcomp.log" | tail -n 1 | sed -e 's/.*JobState=\([A-Z_]*\).*/\1/'
+}
+
+# The job id that `clusterprobe slurm` printed for stage $2 ("train job N") in file $1.
+submitted_id() {
+  sed -n -e "s/.*$2 job \([0-9]*\).*/\1/p" "$1" | head -n 1
+}
