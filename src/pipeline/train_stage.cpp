@@ -153,6 +153,12 @@ class GroupWorker {
     // Array tasks of one submission: the run is also claimed against the other jobs.
     const RunSpec& run = runs_[i];
     const std::string dir = run_dir(study_, run.id);
+    // Complete already: skipped without a claim (and checked again under one otherwise).
+    const auto complete = from_root<int>(group_, [&] {
+      const auto path = run_file(study_, run.id);
+      return fs::exists(path) && incomplete_reason(path, run).empty() ? 1 : 0;
+    });
+    if (complete) return run_claimed(i, claim);
     std::string detail;
     const auto answer = from_root<int>(group_, [&] {
       const auto a = claims_->acquire(dir, run.id);

@@ -100,6 +100,11 @@ wait "$pid" || rc=$?
 while kill -0 "$pid" 2> /dev/null; do rc=0; wait "$pid" || rc=$?; done
 trap - USR1 TERM
 if [ "$rc" = 0 ]; then note "finished (exit 0)"; exit 0; fi
+if [ "$rc" != 75 ] && [ "$dependency" = afterany ]; then
+  # An array task: the others take its runs over; the cluster job reports what failed.
+  note "failed (exit $rc); see clusterprobe status"
+  exit "$rc"
+fi
 if [ "$rc" != 75 ]; then
   note "failed (exit $rc): cluster job cancelled; see clusterprobe status"
   cancel_post
