@@ -137,35 +137,37 @@ void OutputLock::share(const std::string& output_dir, const std::string& token) 
     fd_ = -1;
     throw IoError(output_dir + ": in use by " + holder + "; one writer per output directory (or the array tasks of one submission)");
   };
-  // `status` probes the lock for a moment: a few tries before giving up.
-  bool shared = false;
-  for (int attempt = 0; attempt < 20 && !shared; ++attempt) {
-    shared = ::flock(fd_, LOCK_SH | LOCK_NB) == 0;
-    if (!shared && errno != EWOULDBLOCK)
-      throw IoError(output_dir + ": array tasks need flock on the output's file system: " + std::strerror(errno));
-    if (!shared) ::usleep(100000);
-  }
-  if (!shared) refuse(describe_holder(read_text(path_)));
+  // Every sharer passes here one at a time, so the first of a submission has
+  // recorded its token before any other can read it.
   const FileMutex one_at_a_time((fs::path(output_dir) / ".clusterprobe.cooperate.lock").string());
   const std::string record = (fs::path(output_dir) / ".clusterprobe.cooperate").string();
-  // Alone (the conversion succeeds): this submission takes the output. A
-  // failed conversion drops the shared lock (flock(2)): it is taken again.
-  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
-    write_file_atomically(record, token + "\n" + holder_text() + "\n");
-    try {
-      write_holder(fd_, path_);
-    } catch (const IoError&) {
+  // `status` probes the lock for a moment: a few tries before giving up.
+  for (int attempt = 0; attempt < 20; ++attempt) {
+    if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
+      // Alone: this submission takes the output.
+      write_file_atomically(record, token + "\n" + holder_text() + "\n");
+      try {
+        write_holder(fd_, path_);
+      } catch (const IoError&) {
+      }
+      ::flock(fd_, LOCK_SH);
+      shared_ = true;
+      return;
     }
-    ::flock(fd_, LOCK_SH);
-    shared_ = true;
-    return;
+    if (errno != EWOULDBLOCK)
+      throw IoError(output_dir + ": array tasks need flock on the output's file system: " + std::strerror(errno));
+    if (::flock(fd_, LOCK_SH | LOCK_NB) == 0) {
+      // Shared already, by the submission that recorded its token.
+      const std::string recorded = read_text(record);
+      if (recorded.substr(0, recorded.find('\n')) != token)
+        refuse("the array tasks of another submission (" +
+               describe_holder(recorded.substr(recorded.find('\n') + 1)) + ")");
+      shared_ = true;
+      return;
+    }
+    ::usleep(100000);
   }
-  if (::flock(fd_, LOCK_SH | LOCK_NB) != 0) refuse(describe_holder(read_text(path_)));
-  const std::string recorded = read_text(record);
-  if (recorded.substr(0, recorded.find('\n')) != token)
-    refuse("the array tasks of another submission (" + describe_holder(recorded.substr(recorded.find('\n') + 1)) +
-           ")");
-  shared_ = true;
+  refuse(describe_holder(read_text(path_)));
 }
 
 OutputLock::~OutputLock() { release(); }
