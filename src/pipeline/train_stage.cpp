@@ -19,7 +19,6 @@
 #include "clusterprobe/comm/groups.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
-#include "clusterprobe/common/fields.hpp"
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
@@ -30,52 +29,12 @@
 #include "clusterprobe/sched/file_claim.hpp"
 #include "clusterprobe/train/trainer.hpp"
 #include "progress.hpp"
+#include "run_status.hpp"
 
 namespace cp {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Statuses travel to rank 0 as length-prefixed fields: any message survives.
-std::string encode(const std::map<std::size_t, RunStatus>& statuses) {
-  std::string out;
-  for (const auto& [i, s] : statuses) {
-    put_field(out, static_cast<std::int64_t>(i));
-    put_field(out, s.status);
-    put_field(out, s.message);
-    put_field(out, s.coarse_test_accuracy);
-    put_field(out, s.fine_test_accuracy);
-  }
-  return out;
-}
-
-void decode(const std::string& bytes, std::vector<RunStatus>& runs) {
-  FieldReader in(bytes);
-  while (!in.done()) {
-    auto& r = runs.at(static_cast<std::size_t>(in.integer()));
-    r.status = in.text();
-    r.message = in.text();
-    r.coarse_test_accuracy = in.number();
-    r.fine_test_accuracy = in.number();
-  }
-}
-
-RunStatus base_status(const StudyConfig& study, const RunSpec& r) {
-  RunStatus s;
-  s.id = r.id;
-  s.dataset = r.dataset;
-  s.architecture = r.architecture;
-  s.normalization = r.normalization;
-  s.pretraining = r.pretraining;
-  s.seed = r.seed;
-  s.labels = r.labels;
-  s.pretrained_from = r.parent_id;
-  s.status = "pending";
-  s.file = fs::relative(run_file(study, r.id), study.output).string();
-  s.coarse_test_accuracy = std::nan("");
-  s.fine_test_accuracy = std::nan("");
-  return s;
-}
 
 RunState state_of(const std::string& status) {
   if (status == "complete") return RunState::complete;
@@ -200,8 +159,14 @@ class GroupWorker {
     if (leader_) counter_.set_state(i, RunState::running);
     std::string init_checkpoint;
     if (!run.parent_id.empty()) {
-      const RunState parent = wait_for_parent(counter_, index_of_.at(run.parent_id), run.id,
-                                              run.parent_id, leader_, group_);
+      const std::size_t p = index_of_.at(run.parent_id);
+      // Cooperating: the parent may be another job's, finished on disk only.
+      const bool on_disk = cooperating_ && from_root<int>(group_, [&] {
+        const auto path = run_file(study_, run.parent_id);
+        return fs::exists(path) && incomplete_reason(path, runs_[p]).empty() ? 1 : 0;
+      });
+      const RunState parent =
+          on_disk ? RunState::complete : wait_for_parent(counter_, p, run.id, run.parent_id, leader_, group_);
       if (parent != RunState::complete) {
         // The pretraining run stopped short: so does this run, the same way.
         const bool interrupted = parent == RunState::interrupted;
