@@ -197,11 +197,7 @@ int main(int argc, char** argv) {
       if (args.output.empty()) args.output = std::filesystem::path(args.study).replace_extension().string() + "-analysis";
       plan = cp::make_plan(cp::analysis_study(args.output, args.overrides));
     } else if (c.status->parsed() && std::filesystem::is_directory(args.study)) {
-      // An output directory: its study.h5 records the resolved study.
-      const std::string index = (std::filesystem::path(args.study) / "study.h5").string();
-      cp::StudyConfig recorded = cp::parse_study(cp::read_study_config(index), index, args.overrides);
-      recorded.output = args.study;  // the directory given, wherever the study was run from
-      plan = cp::make_plan(std::move(recorded));
+      plan = cp::make_plan(cp::recorded_study(args.study, args.overrides));
     } else if (c.slurm->parsed()) {
       auto overrides = args.overrides;
       for (auto& o : slurm_overrides(args)) overrides.push_back(std::move(o));

@@ -13,6 +13,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
@@ -96,6 +97,21 @@ void print_jobs(const std::string& output, std::ostream& out) {
 }
 
 }  // namespace
+
+StudyConfig recorded_study(const std::string& output_dir, const std::vector<std::string>& overrides) {
+  const fs::path dir(output_dir);
+  const std::string index = (dir / "study.h5").string(), submitted = (dir / "slurm" / "study.yaml").string();
+  StudyConfig study;
+  if (fs::exists(index)) {
+    study = parse_study(read_study_config(index), index, overrides);
+  } else if (fs::exists(submitted)) {
+    study = load_study(submitted, overrides);
+  } else {
+    throw InputError(index + ": no such file (nothing trained there yet): give the study file instead");
+  }
+  study.output = output_dir;  // the directory given, wherever the study was run from
+  return study;
+}
 
 void print_status(const Plan& plan, std::ostream& out) {
   const StudyConfig& study = plan.study;

@@ -49,12 +49,18 @@ void common_body(std::ostringstream& s, const StudyConfig& study, const SubmitCo
     << "overrides=(" << words(overrides) << ")\n"
     << "slurm_dir=" << shell_quote(ctx.slurm_dir) << "\n"
     << "token=" << shell_quote(ctx.token) << "\n"
-    << "launch=(" << (study.slurm.launcher == "srun" ? "srun --mpi=pmix" : "mpirun --bind-to none") << ")\n"
+    << "logs=" << shell_quote(ctx.output + "/logs") << "\n"
+    << "logs_pattern=" << shell_quote(log_pattern(ctx.output, "logs")) << "\n"
     << "cd -- " << shell_quote(ctx.workdir) << " || exit 4\n"
     << R"SH(jobs="$slurm_dir/jobs.tsv"
 task=${SLURM_ARRAY_JOB_ID:+${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID:-}}
 task=${task:-$SLURM_JOB_ID}
-requeues=$(( ${SLURM_RESTART_COUNT:-0} + ${CP_RESUBMITS:-0} ))
+# Each rank's output in <output>/logs/<job>/ (appended to across requeues).
+mkdir -p "$logs/$task"
+)SH" << (study.slurm.launcher == "srun"
+                 ? "launch=(srun --mpi=pmix --open-mode=append \"--output=$logs_pattern/$task/rank-%t.out\")\n"
+                 : "launch=(mpirun --bind-to none --output-filename \"$logs/$task\")\n")
+    << R"SH(requeues=$(( ${SLURM_RESTART_COUNT:-0} + ${CP_RESUBMITS:-0} ))
 # One line per event: job, stage, event, time (UTC), requeues so far.
 note() { printf '%s\t%s\t%s\t%s\t%s\n' "$task" "$stage" "$1" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$requeues" >> "$jobs"; }
 # Jobs of this submission (jobs.tsv keeps earlier ones): stage $1, events submitted/resubmitted.
@@ -152,6 +158,7 @@ std::string post_text(const StudyConfig& study, const SubmitContext& ctx) {
     << "# The cluster + report job of study " << study.study << ", written by `clusterprobe slurm`;\n"
     << "# it starts when the train job " << (cfg.array > 0 ? "array has ended" : "has succeeded") << ".\n";
   sbatch_lines(s, cfg, r);
+  s << "#SBATCH --open-mode=append\n";
   common_body(s, study, ctx, ctx.overrides);
   s << R"SH(stage=post
 note started

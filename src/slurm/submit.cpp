@@ -38,9 +38,11 @@ void refuse_live_jobs(const std::string& output) {
     if (r.event == "submitted" || r.event.rfind("resubmitted", 0) == 0) ids.push_back(r.job);
   std::string live;
   for (const auto& [job, state] : slurm_states(ids)) {
-    if (state.find("PENDING") == std::string::npos && state.find("RUNNING") == std::string::npos &&
-        state.find("REQUEUE") == std::string::npos && state.find("SUSPENDED") == std::string::npos)
-      continue;
+    bool alive = false;
+    for (const char* s : {"PENDING", "RUNNING", "REQUEUE", "SUSPENDED", "CONFIGURING", "COMPLETING", "RESIZING",
+                          "SIGNALING", "STAGE_OUT"})
+      alive = alive || state.find(s) != std::string::npos;
+    if (!alive) continue;
     live += (live.empty() ? "" : "; ") + std::string("job ") + job + " (" + state + ")";
   }
   if (!live.empty())
@@ -78,7 +80,8 @@ SubmitContext submit_context(const StudyConfig& study, const std::vector<std::st
   ctx.study_file = fs::absolute(study.source_path).lexically_normal().string();
   ctx.overrides = overrides;
   ctx.workdir = fs::current_path().string();
-  ctx.slurm_dir = (fs::absolute(study.output).lexically_normal() / "slurm").string();
+  ctx.output = fs::absolute(study.output).lexically_normal().string();
+  ctx.slurm_dir = (fs::path(ctx.output) / "slurm").string();
   ctx.token = utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
   return ctx;
 }
@@ -92,6 +95,8 @@ void slurm_submit(const StudyConfig& study, const SubmitContext& ctx, bool dry_r
     fs::create_directories(ctx.slurm_dir, ec);
     if (ec) throw IoError(ctx.slurm_dir + ": cannot create: " + ec.message());
   }
+  // What `status OUTPUT` reads until the first train job has written study.h5.
+  write_file_atomically(ctx.slurm_dir + "/study.yaml", study.resolved_yaml);
   const JobScript train = train_job(study, ctx), post = post_job(study, ctx);
   write_script(train);
   write_script(post);

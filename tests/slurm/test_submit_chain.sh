@@ -17,6 +17,10 @@ wait_queue_empty 300
 [ "$(final_state "$post")" = COMPLETED ] || { cat "$out"/slurm/post-*.out; die "post job: $(final_state "$post")"; }
 [ ! -e PWNED ] && [ ! -e PWNED2 ] || die "a command in the output path was executed"
 [ -f "$out/metrics.csv" ] && [ -f "$out/report/index.html" ] || die "no metrics.csv or report"
+for r in 0 1; do
+  grep -q "train: 2 runs on 2 ranks" "$out/logs/$train/rank-0.out" && [ -f "$out/logs/$train/rank-$r.out" ] ||
+    die "no per-rank log $out/logs/$train/rank-$r.out"
+done
 grep -q "^$train	train	finished (exit 0)" "$out/slurm/jobs.tsv" || die "jobs.tsv: no finished train job"
 grep -q "^$post	post	finished (exit 0)" "$out/slurm/jobs.tsv" || die "jobs.tsv: no finished post job"
 "$CP_BIN" status "$out" > status.txt || die "status failed"

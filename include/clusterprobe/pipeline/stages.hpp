@@ -12,6 +12,12 @@
 
 namespace cp {
 
+/// Local. The study whose outputs are in `output_dir`: the configuration
+/// study.h5 records, or, before the first train stage wrote it, the one
+/// `clusterprobe slurm` left in slurm/study.yaml; its output is `output_dir`.
+/// Throws InputError when neither exists.
+StudyConfig recorded_study(const std::string& output_dir, const std::vector<std::string>& overrides);
+
 /// Local. Where a study stands, from its output directory: each run complete,
 /// running (a command holds the output and the run has started), pending or
 /// failed (with its message), who holds the output, and the time left at the

@@ -16,7 +16,8 @@ struct SubmitContext {
   std::string study_file;              ///< absolute path of the study file
   std::vector<std::string> overrides;  ///< key=value overrides every stage is given
   std::string workdir;                 ///< absolute: where the jobs run (the output path is relative to it)
-  std::string slurm_dir;               ///< absolute <output>/slurm: scripts, logs, jobs.tsv
+  std::string output;                  ///< absolute output directory (per-rank logs under logs/<job>/)
+  std::string slurm_dir;               ///< absolute <output>/slurm: scripts, job logs, jobs.tsv
   std::string token;                   ///< names this submission in jobs.tsv and the array tasks' claims
 };
 
