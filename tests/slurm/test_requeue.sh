@@ -50,4 +50,7 @@ rows = [list(csv.reader(open(d + "/metrics.csv"))) for d in sys.argv[1:]]
 assert rows[0] == rows[1], "metrics.csv differs"
 print("requeued study equals the uninterrupted one: activations bit for bit,", len(rows[0]) - 1, "metric rows")
 PY
+# The final parameters themselves: the runs' weight files are the same bytes.
+cmp out/runs/*/checkpoint.pt reference/runs/*/checkpoint.pt || die "final parameters differ"
+echo "final parameters identical (checkpoint.pt byte for byte, $(stat -c %s reference/runs/*/checkpoint.pt) bytes)"
 echo PASS
