@@ -94,6 +94,10 @@ void put_extract(YAML::Emitter& out, const ExtractConfig& e, const RunSpec* run)
   } else if (run->extract_epochs != std::vector<int>{0, run->train.epochs}) {
     put(out, "epochs", run->extract_epochs);  // the default (0 and last) is left out
   }
+  // float32 is left out of a run's fields (ids from before dtype existed stay);
+  // compression changes no stored value, so runs do not record it.
+  if (!run || e.dtype != "float32") put(out, "dtype", e.dtype);
+  if (!run) put(out, "compression", e.deflate > 0 ? "deflate:" + std::to_string(e.deflate) : std::string("none"));
   out << YAML::EndMap;
 }
 

@@ -132,7 +132,15 @@ void read_extract_epochs(const Map& m, const TrainConfig& train, ExtractConfig& 
 }
 
 void read_extract(const Map& top, const TrainConfig& train, ExtractConfig& e, std::vector<SourcedName>& names) {
-  const Map m = top.map("extract", {"split", "layers", "max_samples", "spatial", "epochs"});
+  const Map m = top.map("extract", {"split", "layers", "max_samples", "spatial", "epochs", "dtype", "compression"});
+  m.get_choice("dtype", e.dtype, {"float32", "float16"});
+  std::string compression = "none";
+  m.get("compression", compression);
+  if (compression.rfind("deflate:", 0) == 0 && compression.size() == 9 && compression[8] >= '1' && compression[8] <= '9') {
+    e.deflate = compression[8] - '0';
+  } else if (compression != "none") {
+    m.fail("compression", "expected none or deflate:<level 1-9>, got '" + compression + "'");
+  }
   read_extract_epochs(m, train, e);
   m.get_choice("split", e.split, {"test", "train"});
   std::vector<YAML::Node> nodes;

@@ -14,6 +14,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "h5_util.hpp"
+#include "half.hpp"
 
 namespace cp {
 namespace {
@@ -21,6 +22,10 @@ namespace {
 // Bytes one rank hands to a single H5Dwrite: ROMIO counts in int, so staying
 // well under 2 GiB per call keeps very wide layers writable.
 constexpr std::int64_t kMaxBytesPerCall = std::int64_t{1} << 30;
+
+// Compressed layers are chunked by whole rows, about this many bytes a chunk:
+// big enough for deflate, small enough that a rank's row range reads few extra.
+constexpr std::int64_t kChunkBytes = std::int64_t{1} << 20;
 
 bool is_reserved_attr(const std::string& name) {
   return name == "run_id" || name == "config" || name == "version" || name == "complete";
@@ -42,6 +47,8 @@ struct ActivationWriter::Impl {
   MPI_Comm comm;
   int rank;
   std::int64_t total_rows;
+  bool half = false;
+  int deflate = 0;
   h5::Ctx ctx;
   h5::Id dxpl;  // declared before file: the file closes first
   h5::Id file;
@@ -82,7 +89,7 @@ struct ActivationWriter::Impl {
 
   /// Collective. Opens `path`, or creates it as an uncompressed contiguous
   /// [total_rows] or [total_rows, dim] dataset (dim == 0 means 1-D).
-  h5::Id require_dataset(const std::string& path, hid_t filetype, std::int64_t dim) {
+  h5::Id require_dataset(const std::string& path, hid_t filetype, std::int64_t dim, int level = 0) {
     std::vector<hsize_t> dims{static_cast<hsize_t>(total_rows)};
     if (dim > 0) dims.push_back(static_cast<hsize_t>(dim));
     if (h5::exists(ctx, file, path)) {
@@ -100,6 +107,13 @@ struct ActivationWriter::Impl {
     // Every row is written by some rank, so HDF5's fill pass would only double the I/O.
     ctx.ok(H5Pset_fill_time(dcpl, H5D_FILL_TIME_NEVER), path, "H5Pset_fill_time");
     ctx.ok(H5Pset_alloc_time(dcpl, H5D_ALLOC_TIME_EARLY), path, "H5Pset_alloc_time");
+    if (level > 0 && total_rows > 0) {
+      const std::int64_t row_bytes = std::max<std::int64_t>(1, dim) * static_cast<std::int64_t>(H5Tget_size(filetype));
+      const hsize_t chunk[2] = {static_cast<hsize_t>(std::clamp<std::int64_t>(kChunkBytes / row_bytes, 1, total_rows)),
+                                static_cast<hsize_t>(std::max<std::int64_t>(1, dim))};
+      ctx.ok(H5Pset_chunk(dcpl, static_cast<int>(dims.size()), chunk), path, "H5Pset_chunk");
+      ctx.ok(H5Pset_deflate(dcpl, static_cast<unsigned>(level)), path, "H5Pset_deflate");
+    }
     return ctx.id(H5Dcreate2(file, path.c_str(), filetype, space, H5P_DEFAULT, dcpl, H5P_DEFAULT),
                   path, "H5Dcreate");
   }
@@ -156,8 +170,11 @@ ActivationWriter::ActivationWriter(const std::string& final_path, MPI_Comm comm,
                                    const ActivationMeta& meta, std::int64_t total_rows)
     : impl_(std::make_unique<Impl>(final_path, comm, total_rows)) {
   Impl& w = *impl_;
+  w.half = meta.half;
+  w.deflate = meta.deflate;
   std::string error;
   if (total_rows < 0) error = final_path + ": negative row count " + std::to_string(total_rows);
+  if (meta.deflate < 0 || meta.deflate > 9) error = final_path + ": deflate level " + std::to_string(meta.deflate);
   for (const auto& [name, value] : meta.string_attrs)
     if (is_reserved_attr(name)) error = final_path + ": extra attribute '" + name + "' is reserved";
   for (const auto& [name, value] : meta.number_attrs)
@@ -232,8 +249,20 @@ void ActivationWriter::write_layer(int epoch, const std::string& layer, std::int
             " or dim " + std::to_string(dim);
   agree(ErrorKind::internal, error, w.comm);
   h5::Id dset;
-  collective(w.comm, [&] { dset = w.require_dataset(path, H5T_IEEE_F32LE, dim); });
-  w.write_rows(dset, path, H5T_NATIVE_FLOAT, sizeof(float), 2, dim, row_offset, n, rows);
+  if (!w.half) {
+    collective(w.comm, [&] { dset = w.require_dataset(path, H5T_IEEE_F32LE, dim, w.deflate); });
+    w.write_rows(dset, path, H5T_NATIVE_FLOAT, sizeof(float), 2, dim, row_offset, n, rows);
+    return;
+  }
+  // Converted here, so memory and file types agree and the transfer stays collective.
+  std::vector<std::uint16_t> halves(static_cast<std::size_t>(n * dim));
+  for (std::size_t i = 0; i < halves.size(); ++i) halves[i] = detail::float_to_half(rows[i]);
+  h5::Id type;
+  collective(w.comm, [&] {
+    type = h5::half_type(w.ctx, path);
+    dset = w.require_dataset(path, type, dim, w.deflate);
+  });
+  w.write_rows(dset, path, type, 2, 2, dim, row_offset, n, halves.data());
 }
 
 void ActivationWriter::set_number_attr(const std::string& name, double value) {

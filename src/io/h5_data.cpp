@@ -259,4 +259,13 @@ std::optional<AttrValue> read_attr(const Ctx& ctx, hid_t obj, const std::string&
   return value;
 }
 
+Id half_type(const Ctx& ctx, const std::string& path) {
+  Id type = ctx.id(H5Tcopy(H5T_IEEE_F32LE), path, "H5Tcopy");
+  // Sign bit 15, exponent bits 10-14, mantissa bits 0-9, bias 15.
+  ctx.ok(H5Tset_fields(type, 15, 10, 5, 0, 10), path, "H5Tset_fields");
+  ctx.ok(H5Tset_size(type, 2), path, "H5Tset_size");
+  ctx.ok(H5Tset_ebias(type, 15), path, "H5Tset_ebias");
+  return type;
+}
+
 }  // namespace cp::h5

@@ -133,6 +133,10 @@ void write_strings(const Ctx& ctx, hid_t loc, const std::string& path,
 /// Reads a whole dataset into `buf` converted to memtype (HDF5 converts
 /// int64 -> int32, float64 -> float32 and so on).
 void read_all(const Ctx& ctx, hid_t dset, const std::string& path, hid_t memtype, void* buf);
+
+/// IEEE binary16 little-endian as an HDF5 float type (what h5py writes and
+/// reads as numpy float16; HDF5 1.10 has no predefined one).
+Id half_type(const Ctx& ctx, const std::string& path);
 /// Reads a 1-D dataset of fixed- or variable-length strings.
 std::vector<std::string> read_strings(const Ctx& ctx, hid_t loc, const std::string& path);
 /// Reads a 1-D integer dataset (any integer type on disk) as int64.

@@ -99,6 +99,8 @@ ActivationMeta activation_meta(const RunSpec& run, const Dataset& data, const st
   if (is_known_architecture(run.architecture))
     meta.string_attrs.emplace_back("penultimate", penultimate_point(run.architecture));
   meta.number_attrs = {{"seed", run.seed}, {"epochs", run.train.epochs}};
+  meta.half = run.extract.dtype == "float16";
+  meta.deflate = run.extract.deflate;
   return meta;
 }
 

@@ -46,6 +46,13 @@ struct ExtractConfig {
   /// Epochs after which activations are stored, besides epoch 0 (always
   /// stored: the untrained or pretrained network): integers >= 1 and "last".
   std::vector<std::string> epochs{"last"};
+  /// How stored matrices are typed: float32 | float16 (HDF5's IEEE half,
+  /// h5py's float16; half the bytes, about 3 significant digits). Part of the
+  /// run id when float16: the stored values differ.
+  std::string dtype = "float32";
+  /// Deflate level of stored matrices, 0 = none (study file: compression:
+  /// none | deflate:<1-9>). Rows are then chunked; not part of the run id.
+  int deflate = 0;
 };
 
 struct ParallelConfig {

@@ -6,7 +6,7 @@
 //   /labels/index                  int64 [N]
 //   /labels/predicted_coarse       int32 [N] (optional): the final network's superclass
 //   /predicted_coarse/epoch_<e>    int32 [N] (optional): the network's superclass after epoch e
-//   /epoch_<e>/<layer>             float32 [N, D]
+//   /epoch_<e>/<layer>             float32 or float16 [N, D], optionally deflated (chunked by rows)
 //
 // The writer works on `<path>.tmp` and renames it to `<path>` in commit(), so a
 // crash never leaves a file at `<path>`, and the tmp file says complete=0.
@@ -28,6 +28,10 @@ struct ActivationMeta {
   std::string config_yaml;
   std::vector<std::pair<std::string, std::string>> string_attrs;  ///< extra root attributes
   std::vector<std::pair<std::string, double>> number_attrs;       ///< e.g. coarse_test_accuracy
+  /// How write_layer stores matrices: IEEE half instead of float32, and a
+  /// deflate level (0: none, contiguous; 1-9: chunked by rows, compressed).
+  bool half = false;
+  int deflate = 0;
 };
 
 class ActivationWriter {
@@ -57,7 +61,9 @@ class ActivationWriter {
   /// Collective. This rank's rows of /epoch_<epoch>/<layer>, `dim` floats per row.
   /// Every rank passes the same epoch, layer and dim (n may be 0). May be called
   /// repeatedly for the same layer with other rows (batched extraction). Stored
-  /// uncompressed and contiguous; rows go through H5FD_MPIO_COLLECTIVE transfers.
+  /// as the meta says (float32 or half, contiguous or deflated chunks); rows go
+  /// through H5FD_MPIO_COLLECTIVE transfers, converted to half here (HDF5
+  /// would convert only in independent transfers, which filters do not allow).
   void write_layer(int epoch, const std::string& layer, std::int64_t dim, std::int64_t row_offset,
                    std::int64_t n, const float* rows);
   /// Collective. A numeric root attribute (same value on every rank); replaces
