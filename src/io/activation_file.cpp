@@ -11,6 +11,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "h5_util.hpp"
+#include "half.hpp"
 
 namespace cp {
 namespace {
@@ -182,7 +183,18 @@ RowMatrixXf ActivationFile::read(const LayerKey& key) const {
   if (it == f.layers.end()) f.ctx.fail(obj, "no such layer");
   RowMatrixXf m(it->rows, it->dim);
   h5::Id dset = h5::open_dataset(f.ctx, f.file, obj);
-  // HDF5 converts float64 (h5py's default) to float32 while reading.
+  h5::Id type = f.ctx.id(H5Dget_type(dset), obj, "H5Dget_type");
+  if (H5Tget_class(type) == H5T_FLOAT && H5Tget_size(type) == 2 && H5Tget_order(type) == H5T_ORDER_LE) {
+    // Half: read as stored and widened here, much faster than HDF5's soft conversion.
+    h5::Id half = h5::half_type(f.ctx, obj);
+    if (H5Tequal(type, half) > 0) {
+      std::vector<std::uint16_t> raw(static_cast<std::size_t>(m.size()));
+      h5::read_all(f.ctx, dset, obj, half, raw.data());
+      detail::halves_to_floats(raw.data(), m.data(), raw.size());
+      return m;
+    }
+  }
+  // HDF5 converts float64 (h5py's default) and other types to float32 while reading.
   h5::read_all(f.ctx, dset, obj, H5T_NATIVE_FLOAT, m.data());
   return m;
 }

@@ -256,7 +256,7 @@ void ActivationWriter::write_layer(int epoch, const std::string& layer, std::int
   }
   // Converted here, so memory and file types agree and the transfer stays collective.
   std::vector<std::uint16_t> halves(static_cast<std::size_t>(n * dim));
-  for (std::size_t i = 0; i < halves.size(); ++i) halves[i] = detail::float_to_half(rows[i]);
+  detail::floats_to_halves(rows, halves.data(), halves.size());
   h5::Id type;
   collective(w.comm, [&] {
     type = h5::half_type(w.ctx, path);

@@ -1,6 +1,7 @@
 #pragma once
 // IEEE 754 binary16 ("half", numpy's float16) for compact activation files.
 // Private to src/io.
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 
@@ -35,5 +36,37 @@ inline std::uint16_t float_to_half(float value) {
   if (rest > 0x1000u || (rest == 0x1000u && (half & 1u))) ++half;
   return static_cast<std::uint16_t>(sign | half);
 }
+
+/// Exact: every half value is a float.
+inline float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  const std::uint32_t exp = (h >> 10) & 0x1fu;
+  std::uint32_t mant = h & 0x3ffu;
+  std::uint32_t bits;
+  if (exp == 0x1fu) {
+    bits = sign | 0x7f800000u | (mant << 13);
+  } else if (exp != 0) {
+    bits = sign | ((exp + 127 - 15) << 23) | (mant << 13);
+  } else if (mant == 0) {
+    bits = sign;
+  } else {
+    // Subnormal: normalise the mantissa.
+    int e = -1;
+    do {
+      ++e;
+      mant <<= 1;
+    } while ((mant & 0x400u) == 0);
+    bits = sign | (static_cast<std::uint32_t>(127 - 15 - e) << 23) | ((mant & 0x3ffu) << 13);
+  }
+  float f;
+  std::memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+/// `n` floats to halves / halves to floats, as the two functions above do
+/// element by element, with the CPU's F16C conversions where it has them
+/// (chosen at run time: the default build targets baseline x86-64).
+void floats_to_halves(const float* in, std::uint16_t* out, std::size_t n);
+void halves_to_floats(const std::uint16_t* in, float* out, std::size_t n);
 
 }  // namespace cp::detail
