@@ -18,16 +18,13 @@
 #include "clusterprobe/metrics/clustering.hpp"
 #include "clusterprobe/metrics/collapse.hpp"
 #include "clusterprobe/metrics/silhouette.hpp"
+#include "probe_scores.hpp"
 
 namespace cp {
 namespace {
 
 bool has(const std::vector<std::string>& list, const std::string& name) {
   return std::find(list.begin(), list.end(), name) != list.end();
-}
-
-double mean_of(const std::vector<double>& v) {
-  return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
 // One clustering of some rows against their fine labels.
@@ -70,7 +67,7 @@ class Item {
       score(c, name, std::to_string(s), &per_metric);
       per_super.emplace(s, std::move(c));
     }
-    for (const auto& [metric, values] : per_metric) add("mean", name, metric, mean_of(values));
+    records_.add_means(name, per_metric);
     if (fine_set(all_).size() >= 2) score(cluster(name, all_, 0), name, "global", nullptr);
     if (has(metrics_, "accuracy") && predicted_) {
       add("global", name, "e2e_accuracy", end_to_end_accuracy(per_super, single_subclass));
@@ -141,7 +138,7 @@ class Item {
     c.rows = rows;
     for (auto r : rows) c.truth.push_back(file_.fine()[static_cast<std::size_t>(r)]);
     const int k = static_cast<int>(fine_set(rows).size());
-    const std::uint64_t seed = kSeed + seed_offset;
+    const std::uint64_t seed = detail::kProbeSeed + seed_offset;
     c.partition = method == "ssc" && rows.size() == all_.size()
                       ? cluster_graph(ssc_of_all(), X_, k, config_, seed)
                       : cluster_rows(method, select_rows(X_, rows), k, config_, seed);
@@ -151,16 +148,7 @@ class Item {
 
   void score(const Clustering& c, const std::string& method, const std::string& scope,
              std::map<std::string, std::vector<double>>* collect) {
-    auto record = [&](const std::string& metric, double value) {
-      add(scope, method, metric, value);
-      if (collect) (*collect)[metric].push_back(value);
-    };
-    const auto& pred = c.partition.labels;
-    if (has(metrics_, "ami")) record("ami", adjusted_mutual_info(c.truth, pred));
-    if (has(metrics_, "ari")) record("ari", adjusted_rand(c.truth, pred));
-    if (has(metrics_, "nmi")) record("nmi", normalized_mutual_info(c.truth, pred));
-    if (has(metrics_, "accuracy")) record("accuracy", matched_accuracy(c.truth, pred));
-    out_.assignments.push_back({run_id_, key_.layer, key_.epoch, scope, method, c.rows, pred});
+    records_.score(scope, method, c.rows, c.truth, c.partition.labels, collect);
   }
 
   // The network's coarse prediction picks the superclass, the nearest of its
@@ -188,17 +176,15 @@ class Item {
   }
 
   void add(const std::string& scope, const std::string& method, const std::string& metric, double v) {
-    out_.metrics.push_back({run_id_, key_.layer, key_.epoch, scope, method, metric, v});
+    records_.add(scope, method, metric, v);
   }
 
   // The SSC graph of all rows, built once: the global ssc clustering and the
   // community measures share it (building it is the costly part of both).
   const Affinity& ssc_of_all() {
-    if (!ssc_all_) ssc_all_ = ssc_affinity(X_, ssc_params(config_, kSeed));
+    if (!ssc_all_) ssc_all_ = ssc_affinity(X_, ssc_params(config_, detail::kProbeSeed));
     return *ssc_all_;
   }
-
-  static constexpr std::uint64_t kSeed = 1234;
 
   const ActivationFile& file_;
   LayerKey key_;
@@ -213,6 +199,7 @@ class Item {
   std::map<std::int32_t, std::vector<std::int64_t>> rows_of_;
   std::vector<std::int64_t> all_;
   RecordBatch out_;
+  detail::ItemRecords records_{run_id_, key_, metrics_, out_};
 };
 
 }  // namespace

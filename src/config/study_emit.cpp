@@ -174,6 +174,11 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   put(out, "community", s.cluster.community);
   put(out, "resolution", s.cluster.resolution);
   put(out, "silhouette_max_points", s.cluster.silhouette_max_points);
+  if (s.cluster.max_item_memory > 0) {
+    put(out, "max_item_memory", s.cluster.max_item_memory);
+  } else {
+    put(out, "max_item_memory", std::string("auto"));
+  }
   out << YAML::EndMap;
   put(out, "metrics", s.metrics);
   begin(out, "parallel");

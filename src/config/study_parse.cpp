@@ -1,6 +1,7 @@
 // Reading and validating a study file: defaults come from the structs in
 // study.hpp, every key present in the file is type- and range-checked here.
 #include <algorithm>
+#include <cmath>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -155,10 +156,39 @@ void read_extract(const Map& top, const TrainConfig& train, ExtractConfig& e, st
   m.get_choice("spatial", e.spatial, {"mean", "max", "flatten"});
 }
 
+// "2GiB", "512M", "1.5G", "1000000": bytes, or -1.
+std::int64_t parse_size(const std::string& text) {
+  std::size_t used = 0;
+  double value = 0;
+  try {
+    value = std::stod(text, &used);
+  } catch (const std::exception&) {
+    return -1;
+  }
+  std::string unit = text.substr(used);
+  while (!unit.empty() && unit.front() == ' ') unit.erase(0, 1);
+  const std::vector<std::pair<std::string, double>> units{
+      {"", 1}, {"B", 1}, {"K", 1e3}, {"KB", 1e3}, {"KiB", 1024.0}, {"M", 1e6}, {"MB", 1e6}, {"MiB", 1048576.0},
+      {"G", 1e9}, {"GB", 1e9}, {"GiB", 1073741824.0}, {"T", 1e12}, {"TB", 1e12}, {"TiB", 1099511627776.0}};
+  for (const auto& [name, factor] : units) {
+    if (unit != name) continue;
+    const double bytes = value * factor;
+    return std::isfinite(bytes) && bytes >= 1 && bytes < 9e18 ? static_cast<std::int64_t>(bytes) : -1;
+  }
+  return -1;
+}
+
 void read_cluster(const Map& top, ClusterParams& c, std::vector<SourcedName>& names) {
   const Map m = top.map("cluster", {"methods", "restarts", "max_iter", "tol", "preprocess", "knn",
                                     "ssc_alpha", "ssc_admm_max_points", "ssc_omp_sparsity",
-                                    "community", "resolution", "silhouette_max_points"});
+                                    "community", "resolution", "silhouette_max_points", "max_item_memory"});
+  std::string size = "auto";
+  m.get("max_item_memory", size);
+  if (size != "auto") {
+    c.max_item_memory = parse_size(size);
+    if (c.max_item_memory <= 0)
+      m.fail("max_item_memory", "expected auto or a size such as 512MiB, 2G or 1500000000, got '" + size + "'");
+  }
   m.get_list("methods", c.methods, ListRule{true, false, &method_names()});
   m.get("restarts", c.kmeans.restarts, IntRange::at_least(1));
   m.get("max_iter", c.kmeans.max_iter, IntRange::at_least(1));

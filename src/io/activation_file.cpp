@@ -174,28 +174,47 @@ std::optional<double> ActivationFile::number_attr(const std::string& name) const
 
 bool ActivationFile::complete() const { return number_attr("complete") == 1.0; }
 
-RowMatrixXf ActivationFile::read(const LayerKey& key) const {
+RowMatrixXf ActivationFile::read(const LayerKey& key) const { return read_rows(key, 0, -1); }
+
+RowMatrixXf ActivationFile::read_rows(const LayerKey& key, std::int64_t first, std::int64_t count) const {
   const Impl& f = *impl_;
   const std::string obj = layer_path(key.epoch, key.layer);
   const auto it = std::find_if(f.layers.begin(), f.layers.end(), [&](const LayerKey& k) {
     return k.epoch == key.epoch && k.layer == key.layer;
   });
   if (it == f.layers.end()) f.ctx.fail(obj, "no such layer");
-  RowMatrixXf m(it->rows, it->dim);
+  if (count < 0) count = it->rows - first;
+  if (first < 0 || count < 0 || first + count > it->rows)
+    f.ctx.fail(obj, "rows [" + std::to_string(first) + ", " + std::to_string(first + count) + ") outside [0, " +
+                        std::to_string(it->rows) + ")");
+  RowMatrixXf m(count, it->dim);
   h5::Id dset = h5::open_dataset(f.ctx, f.file, obj);
+  h5::Id fspace = f.ctx.id(H5Dget_space(dset), obj, "H5Dget_space");
+  const hsize_t start[2] = {static_cast<hsize_t>(first), 0};
+  const hsize_t block[2] = {static_cast<hsize_t>(count), static_cast<hsize_t>(it->dim)};
+  if (count > 0)
+    f.ctx.ok(H5Sselect_hyperslab(fspace, H5S_SELECT_SET, start, nullptr, block, nullptr), obj, "H5Sselect_hyperslab");
+  else
+    f.ctx.ok(H5Sselect_none(fspace), obj, "H5Sselect_none");
+  h5::Id mspace = f.ctx.id(H5Screate_simple(2, block, nullptr), obj, "H5Screate_simple");
+  if (count == 0) f.ctx.ok(H5Sselect_none(mspace), obj, "H5Sselect_none");
   h5::Id type = f.ctx.id(H5Dget_type(dset), obj, "H5Dget_type");
+  const auto read = [&](hid_t memtype, void* buf) {
+    f.ctx.ok(H5Dread(dset, memtype, mspace, fspace, H5P_DEFAULT, buf), obj, "H5Dread");
+  };
   if (H5Tget_class(type) == H5T_FLOAT && H5Tget_size(type) == 2 && H5Tget_order(type) == H5T_ORDER_LE) {
     // Half: read as stored and widened here, much faster than HDF5's soft conversion.
     h5::Id half = h5::half_type(f.ctx, obj);
     if (H5Tequal(type, half) > 0) {
-      std::vector<std::uint16_t> raw(static_cast<std::size_t>(m.size()));
-      h5::read_all(f.ctx, dset, obj, half, raw.data());
-      detail::halves_to_floats(raw.data(), m.data(), raw.size());
+      std::vector<std::uint16_t> raw(static_cast<std::size_t>(std::max<Eigen::Index>(m.size(), 1)));
+      read(half, raw.data());
+      detail::halves_to_floats(raw.data(), m.data(), static_cast<std::size_t>(m.size()));
       return m;
     }
   }
   // HDF5 converts float64 (h5py's default) and other types to float32 while reading.
-  h5::read_all(f.ctx, dset, obj, H5T_NATIVE_FLOAT, m.data());
+  float none = 0;
+  read(H5T_NATIVE_FLOAT, m.size() > 0 ? m.data() : &none);
   return m;
 }
 

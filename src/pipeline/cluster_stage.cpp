@@ -1,4 +1,5 @@
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -8,6 +9,8 @@
 
 #include "clusterprobe/cluster/layer_similarity.hpp"
 #include "clusterprobe/cluster/probe.hpp"
+#include "clusterprobe/cluster/probe_distributed.hpp"
+#include "clusterprobe/comm/groups.hpp"
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
@@ -59,6 +62,57 @@ std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
 }
 
 double item_cost(const WorkItem& w) { return static_cast<double>(w.key.rows) * static_cast<double>(w.key.dim); }
+
+// Collective over world. cluster.max_item_memory, or half of this node's
+// memory over the ranks on it (the same on every rank: the smallest).
+std::int64_t item_memory_limit(const ClusterParams& config, MPI_Comm world) {
+  if (config.max_item_memory > 0) return config.max_item_memory;
+  const NodePlacement node = node_placement(world);
+  const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
+  std::int64_t limit = static_cast<std::int64_t>(memory / std::max(1, node.local_size) / 2);
+  check_mpi(MPI_Allreduce(MPI_IN_PLACE, &limit, 1, MPI_INT64_T, MPI_MIN, world), "cluster: MPI_Allreduce");
+  return limit;
+}
+
+// A matrix above the limit is clustered by every rank together, each
+// holding its block of rows; the similarity item of a run needs all its
+// layers at once and stays on one rank.
+bool is_big(const WorkItem& w, std::int64_t limit) {
+  return !w.similarity() && in_memory_item_bytes(w.key.rows, w.key.dim) > limit;
+}
+
+// Collective over world: the big items one after another, all ranks on each,
+// so no rank idles behind one; a failed item is recorded (by rank 0) like any other.
+RecordBatch run_big_items(const std::vector<WorkItem>& items, const std::vector<std::size_t>& big,
+                          const StudyConfig& study, std::int64_t limit, MPI_Comm world) {
+  const int rank = comm_rank(world);
+  RecordBatch mine;
+  for (const std::size_t i : big) {
+    const auto& w = items[i];
+    if (rank == 0)
+      spdlog::info("cluster: {} /epoch_{}/{} ({} x {}) across {} ranks: it would take {} MB in memory, above {} MB "
+                   "(cluster.max_item_memory)", w.run_id, w.key.epoch, w.key.layer, w.key.rows, w.key.dim,
+                   comm_size(world), in_memory_item_bytes(w.key.rows, w.key.dim) / 1000000, limit / 1000000);
+    try {
+      RecordBatch got;
+      collective(world, [&] {
+        const ActivationFile file(w.path);
+        got = cluster_probe_distributed(file, w.key, w.run_id, study.cluster, study.metrics, world);
+      });
+      mine.append(std::move(got));
+    } catch (const std::exception& e) {
+      const auto* error = dynamic_cast<const Error*>(&e);
+      if (!(error && error->agreed())) throw;  // not agreed: the caller aborts the world
+      std::string message = message_of(e);
+      if (message.rfind(w.path, 0) != 0) message = w.path + ": /epoch_" + std::to_string(w.key.epoch) + "/" + w.key.layer + ": " + message;
+      if (rank == 0) {
+        spdlog::error("cluster: {}", message);
+        mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
+      }
+    }
+  }
+  return mine;
+}
 
 std::vector<WorkItem> parse_items(const std::string& bytes) {
   std::vector<WorkItem> items;
@@ -150,13 +204,27 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
     listing = list_items(inputs, std::find(m.begin(), m.end(), "cka") != m.end(), penultimate);
   });
   const auto items = parse_items(broadcast_bytes(listing, world, 0));
+  const std::int64_t limit = item_memory_limit(study.cluster, world);
+  // Big items first, all ranks on each; the small ones spread by cost after them.
+  std::vector<std::size_t> big, small;
   std::vector<double> costs;
-  for (const auto& w : items) costs.push_back(item_cost(w));
-  const auto owner = assign_lpt(costs, size);
-  if (rank == 0) spdlog::info("cluster: {} items from {} files on {} ranks", items.size(), inputs.size(), size);
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (is_big(items[i], limit)) {
+      big.push_back(i);
+    } else {
+      small.push_back(i);
+      costs.push_back(item_cost(items[i]));
+    }
+  }
+  const auto lpt = assign_lpt(costs, size);
+  std::vector<int> owner(items.size(), -1);
+  for (std::size_t j = 0; j < small.size(); ++j) owner[small[j]] = lpt[j];
+  if (rank == 0)
+    spdlog::info("cluster: {} items from {} files on {} ranks ({} across all ranks)", items.size(), inputs.size(), size,
+                 big.size());
 
-  RecordBatch mine;
-  collective(world, [&] { mine = run_items(items, owner, rank, study); });
+  RecordBatch mine = run_big_items(items, big, study, limit, world);
+  collective(world, [&] { mine.append(run_items(items, owner, rank, study)); });
 
   const auto parts = gather_bytes(serialize_batch(mine), world, 0);
   const auto failed = from_root<std::int64_t>(world, [&] {

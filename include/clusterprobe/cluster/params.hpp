@@ -23,6 +23,12 @@ struct ClusterParams {
   std::string community = "leiden";            ///< names from community_algorithms()
   double resolution = 1.0;                     ///< modularity resolution of community detection
   std::int64_t silhouette_max_points = 20000;  ///< exact silhouette up to this, sampled beyond
+  /// Bytes one rank may spend on one item (study file: a size such as 2GiB,
+  /// or auto = 0: half of the node's memory over the ranks on it). A matrix
+  /// whose in-memory clustering would need more (about 3.1 x its float32
+  /// bytes, measured) is clustered by all ranks together, each holding its
+  /// block of rows (cluster/probe_distributed.hpp).
+  std::int64_t max_item_memory = 0;
 };
 
 /// The one list of each kind of name, read by validation (config/) and by

@@ -113,6 +113,9 @@ class ActivationFile {
   bool complete() const;  ///< complete attribute == 1
   /// The whole matrix (float32, rows x dim).
   RowMatrixXf read(const LayerKey& key) const;
+  /// Rows [first, first + count) only (a hyperslab: the rest is never read),
+  /// as float32 whatever the stored type.
+  RowMatrixXf read_rows(const LayerKey& key, std::int64_t first, std::int64_t count) const;
 
  private:
   struct Impl;

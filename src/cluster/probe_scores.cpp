@@ -1,0 +1,39 @@
+#include "probe_scores.hpp"
+
+#include <algorithm>
+#include <numeric>
+
+#include "clusterprobe/metrics/clustering.hpp"
+
+namespace cp::detail {
+
+void ItemRecords::add(const std::string& scope, const std::string& method, const std::string& metric,
+                      double value) const {
+  out.metrics.push_back({run_id, key.layer, key.epoch, scope, method, metric, value});
+}
+
+bool ItemRecords::wants(const std::string& metric) const {
+  return std::find(metrics.begin(), metrics.end(), metric) != metrics.end();
+}
+
+void ItemRecords::score(const std::string& scope, const std::string& method, const std::vector<std::int64_t>& rows,
+                        const std::vector<std::int32_t>& truth, const std::vector<std::int32_t>& pred,
+                        std::map<std::string, std::vector<double>>* collect) const {
+  auto record = [&](const std::string& metric, double value) {
+    add(scope, method, metric, value);
+    if (collect) (*collect)[metric].push_back(value);
+  };
+  if (wants("ami")) record("ami", adjusted_mutual_info(truth, pred));
+  if (wants("ari")) record("ari", adjusted_rand(truth, pred));
+  if (wants("nmi")) record("nmi", normalized_mutual_info(truth, pred));
+  if (wants("accuracy")) record("accuracy", matched_accuracy(truth, pred));
+  out.assignments.push_back({run_id, key.layer, key.epoch, scope, method, rows, pred});
+}
+
+void ItemRecords::add_means(const std::string& method,
+                            const std::map<std::string, std::vector<double>>& per_metric) const {
+  for (const auto& [metric, values] : per_metric)
+    add("mean", method, metric, std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size()));
+}
+
+}  // namespace cp::detail
