@@ -135,7 +135,11 @@ class DistributedItem {
     KMeansParams params = config_.kmeans;
     params.k = k;
     params.seed = seed;
-    const auto result = kmeans_parallel(select_rows(X_, local), params, comm_);
+    // All of this rank's rows (the global clustering): no copy of the shard.
+    const bool whole = static_cast<Eigen::Index>(local.size()) == X_.rows();
+    RowMatrixXf subset;
+    if (!whole) subset = select_rows(X_, local);
+    const auto result = kmeans_parallel(whole ? X_ : subset, params, comm_);
     const auto gathered = gather_bytes(std::string(reinterpret_cast<const char*>(result.labels.data()),
                                                    result.labels.size() * sizeof(std::int32_t)),
                                        comm_, 0);

@@ -92,7 +92,14 @@ std::string train_text(const StudyConfig& study, const SubmitContext& ctx, const
     << "resubmit=(sbatch " << words(resubmit) << " " << shell_quote(ctx.slurm_dir + "/train.sbatch") << ")\n"
     << "cooperate=(" << (array ? "--cooperate \"$token\"" : "") << ")\n"
     << "dependency=" << (array ? "afterany" : "afterok") << "\n"
-    << R"SH(cancel_post() { local p; for p in $(jobs_of post); do scancel "$p" 2> /dev/null; done; }
+    << R"SH(# A failed train job takes its cluster job with it. Array tasks do not: the
+# others take their runs over, and the cluster job reports what failed.
+cancel_post() {
+  [ "$dependency" = afterok ] || return 0
+  local p
+  for p in $(jobs_of post); do scancel "$p" 2> /dev/null; done
+  echo "; cluster job cancelled"
+}
 
 note started
 "${launch[@]}" "$bin" train "$study" "${overrides[@]}" "${cooperate[@]}" &
@@ -106,19 +113,12 @@ wait "$pid" || rc=$?
 while kill -0 "$pid" 2> /dev/null; do rc=0; wait "$pid" || rc=$?; done
 trap - USR1 TERM
 if [ "$rc" = 0 ]; then note "finished (exit 0)"; exit 0; fi
-if [ "$rc" != 75 ] && [ "$dependency" = afterany ]; then
-  # An array task: the others take its runs over; the cluster job reports what failed.
-  note "failed (exit $rc); see clusterprobe status"
-  exit "$rc"
-fi
 if [ "$rc" != 75 ]; then
-  note "failed (exit $rc): cluster job cancelled; see clusterprobe status"
-  cancel_post
+  note "failed (exit $rc)$(cancel_post); see clusterprobe status"
   exit "$rc"
 fi
 if [ "$requeues" -ge "$max_requeues" ]; then
-  note "stopped (exit 75): slurm.max_requeues ($max_requeues) reached; cluster job cancelled"
-  cancel_post
+  note "stopped (exit 75): slurm.max_requeues ($max_requeues) reached$(cancel_post)"
   exit 75
 fi
 # Noted first: a requeue ends this instance at once. Exiting before it would count as a failure.
@@ -128,10 +128,11 @@ if scontrol requeue "$task" 2> /dev/null; then
   exit 75
 fi
 note "requeue refused by Slurm"
-# Requeue disabled here: the same job under a new id, which the cluster job then follows.
-if ! new=$(env -u SLURM_RESTART_COUNT CP_RESUBMITS=$(( ${CP_RESUBMITS:-0} + 1 )) "${resubmit[@]}"); then
-  note "stopped (exit 75): neither requeue nor resubmission worked; cluster job cancelled"
-  cancel_post
+# Requeue disabled here: the same job under a new id, which the cluster job then
+# follows. This job's Slurm variables must not leak into it (sbatch exports all).
+if ! new=$(env -u SLURM_RESTART_COUNT -u SLURM_ARRAY_JOB_ID -u SLURM_ARRAY_TASK_ID \
+             CP_RESUBMITS=$(( ${CP_RESUBMITS:-0} + 1 )) "${resubmit[@]}"); then
+  note "stopped (exit 75): neither requeue nor resubmission worked$(cancel_post)"
   exit 75
 fi
 new=${new%%;*}

@@ -12,11 +12,11 @@ wait_queue_empty 120
 cat out/slurm/jobs.tsv
 [ "$(final_state "$train")" = FAILED ] || die "train job: $(final_state "$train"), expected FAILED"
 [ "$(final_state "$post")" = CANCELLED ] || die "post job: $(final_state "$post"), expected CANCELLED"
-grep -q "^$train	train	failed (exit 5): cluster job cancelled" out/slurm/jobs.tsv || die "jobs.tsv: no failure"
+grep -q "^$train	train	failed (exit 5); cluster job cancelled" out/slurm/jobs.tsv || die "jobs.tsv: no failure"
 grep -q "^$post	post	started" out/slurm/jobs.tsv && die "the cluster job ran"
 "$CP_BIN" status out > status.txt || die "status failed"
 cat status.txt
 grep -q "0 complete, 0 running, 0 pending, 2 failed" status.txt || die "status: not 2 failed"
 [ "$(grep -c "failed .*diverged" status.txt)" = 2 ] || die "status does not name both failing runs and why"
-grep -q "^  $train *train .*failed (exit 5)" status.txt || die "status: the train job's failure"
+grep -q "^  $train *train .*failed (exit 5); cluster job cancelled" status.txt || die "status: the train job's failure"
 echo PASS
