@@ -11,13 +11,13 @@ mode=${CP_REQUEUE_MODE:-requeue}
 cd "$WORK"
 write_synthetic_study study.yaml out "parallel: {progress_every: 0}"
 sed -i -e 's/normalization: \[batch, layer\]/normalization: [layer]/' \
-       -e 's/train_per_fine: 200/train_per_fine: 1500/' -e 's/epochs: 2,/epochs: 20,/' study.yaml
+       -e 's/train_per_fine: 200/train_per_fine: 1500/' -e 's/epochs: 2,/epochs: 60,/' study.yaml
 flags=(--ranks-per-node 2 --time 10:00 --margin 60)
 [ "$mode" = resubmit ] && flags+=(--no-requeue)
 "$CP_BIN" slurm study.yaml "${flags[@]}" > submit.txt 2>&1 || { cat submit.txt; die "submission failed"; }
 train=$(submitted_id submit.txt train)
 post=$(submitted_id submit.txt report)
-wait_for_line "out/logs/$train/rank-0.out" "epoch 2/20 step" 120
+wait_for_line "out/logs/$train/rank-0.out" "epoch 2/60 step" 120
 scancel --batch --signal=USR1 "$train" || die "scancel failed"
 if [ "$mode" = requeue ]; then
   # Slurm holds a requeued job back until its old credential expires
@@ -44,8 +44,8 @@ import h5py, numpy as np
 (b,) = glob.glob(sys.argv[2] + "/runs/*/activations.h5")
 with h5py.File(a) as fa, h5py.File(b) as fb:
     assert fa.attrs["coarse_test_accuracy"] == fb.attrs["coarse_test_accuracy"]
-    for layer in fb["epoch_20"]:
-        assert np.array_equal(fa["epoch_20"][layer][:], fb["epoch_20"][layer][:]), layer
+    for layer in fb["epoch_60"]:
+        assert np.array_equal(fa["epoch_60"][layer][:], fb["epoch_60"][layer][:]), layer
 rows = [list(csv.reader(open(d + "/metrics.csv"))) for d in sys.argv[1:]]
 assert rows[0] == rows[1], "metrics.csv differs"
 print("requeued study equals the uninterrupted one: activations bit for bit,", len(rows[0]) - 1, "metric rows")
