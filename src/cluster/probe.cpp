@@ -213,10 +213,7 @@ RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const
     if (has(metrics, "community")) item.community();
     return item.take();
   } catch (const InputError& e) {
-    // A matrix that cannot be scored: say which one (the file's own errors already do).
-    const std::string where = file.path() + ": /epoch_" + std::to_string(key.epoch) + "/" + key.layer;
-    if (std::string(e.what()).rfind(file.path(), 0) == 0) throw;
-    throw InputError(where + ": " + e.what());
+    detail::rethrow_naming(file.path(), key, e);
   }
 }
 

@@ -217,9 +217,7 @@ RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey
     item.unsupported(unsupported);
     return item.take();
   } catch (const InputError& e) {
-    const std::string where = file.path() + ": /epoch_" + std::to_string(key.epoch) + "/" + key.layer;
-    if (std::string(e.what()).rfind(file.path(), 0) == 0) throw;
-    throw InputError(where + ": " + e.what());
+    detail::rethrow_naming(file.path(), key, e);
   }
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
+#include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/clustering.hpp"
 
 namespace cp::detail {
@@ -34,6 +35,12 @@ void ItemRecords::add_means(const std::string& method,
                             const std::map<std::string, std::vector<double>>& per_metric) const {
   for (const auto& [metric, values] : per_metric)
     add("mean", method, metric, std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size()));
+}
+
+void rethrow_naming(const std::string& path, const LayerKey& key, const std::exception& e) {
+  // A matrix that cannot be scored: say which one (the file's own errors already do).
+  if (std::string(e.what()).rfind(path, 0) == 0) throw;
+  throw InputError(path + ": /epoch_" + std::to_string(key.epoch) + "/" + key.layer + ": " + e.what());
 }
 
 }  // namespace cp::detail

@@ -33,4 +33,8 @@ struct ItemRecords {
   bool wants(const std::string& metric) const;
 };
 
+/// Throws `e` again, or an InputError naming the file and /epoch_<e>/<layer>
+/// first when its message does not start with the file already.
+[[noreturn]] void rethrow_naming(const std::string& path, const LayerKey& key, const std::exception& e);
+
 }  // namespace cp::detail

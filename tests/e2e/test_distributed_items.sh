@@ -40,4 +40,17 @@ rc=0
 [ "$rc" = 5 ] || { cat nc1.log; die "an unavailable measure: exit $rc, expected 5"; }
 grep -q "metric nc1: not available for an item clustered across ranks" nc1.log || die "the failure does not name nc1"
 grep -q ",kmeans,ami," d2/metrics.csv || die "the k-means scores were not kept"
+
+# A NaN in the rows one rank holds fails that item on every rank alike (exit 5, no abort), naming where.
+cp -r ref nan
+"$CP_PYTHON" - <<'PY'
+import glob, h5py
+path = sorted(glob.glob("nan/runs/*/activations.h5"))[0]
+with h5py.File(path, "r+") as f:
+    f["epoch_2/fc1"][170, 3] = float("nan")
+PY
+rc=0
+"$MPIEXEC" -n 4 --oversubscribe "$CP_BIN" cluster study.yaml output=nan cluster.max_item_memory=1KiB > nan.log 2>&1 || rc=$?
+[ "$rc" = 5 ] || { cat nan.log; die "a NaN in a distributed item: exit $rc, expected 5"; }
+grep -q "/epoch_2/fc1: value nan at row 170, column 3: not finite" nan.log || { cat nan.log; die "the NaN is not named"; }
 echo PASS
