@@ -15,6 +15,7 @@
 
 #include "clusterprobe/build_config.hpp"
 #include "clusterprobe/comm/agree.hpp"
+#include "clusterprobe/common/allocator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/stop.hpp"
@@ -155,6 +156,7 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
 }  // namespace
 
 int main(int argc, char** argv) {
+  cp::tune_allocator();
   CLI::App app{"ClusterProbe " CLUSTERPROBE_VERSION
                ": train networks on coarse labels, cluster their hidden layers, score the fine labels"};
   app.require_subcommand(1);
