@@ -14,6 +14,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/clustering.hpp"
+#include "clusterprobe/metrics/collapse.hpp"
 #include "probe_scores.hpp"
 
 namespace cp {
@@ -39,6 +40,8 @@ class DistributedItem {
     if (fine_set(all_rows()).size() < 2) throw InputError("one fine class only: nothing to recover");
     collective(comm, [&] { X_ = file.read_rows(key, first_, last_ - first_); });
     agree(ErrorKind::input, non_finite(), comm);
+    // Collapse is a property of the raw features: measured before preprocessing.
+    if (records_.wants("nc1")) collapse();
     for (const auto& step : config.preprocess) preprocess_step(step);
   }
 
@@ -94,6 +97,28 @@ class DistributedItem {
     return s;
   }
 
+  // Sums over the ranks with the same bits everywhere: reduced on rank 0, then broadcast.
+  void sum_across(double* values, std::size_t count) const {
+    check_mpi(MPI_Reduce(rank_ == 0 ? MPI_IN_PLACE : values, values, static_cast<int>(count), MPI_DOUBLE, MPI_SUM, 0,
+                         comm_),
+              "MPI_Reduce");
+    check_mpi(MPI_Bcast(values, static_cast<int>(count), MPI_DOUBLE, 0, comm_), "MPI_Bcast");
+  }
+
+  // NC1 of the fine and coarse labels from class sums and scatter reduced over the ranks.
+  void collapse() {
+    const auto sum = [this](double* v, std::size_t n) { sum_across(v, n); };
+    for (const auto& [name, labels] : {std::pair<const char*, const std::vector<std::int32_t>*>{"nc1_fine", &file_.fine()},
+                                       {"nc1_coarse", &file_.coarse()}}) {
+      const std::set<std::int32_t> distinct(labels->begin(), labels->end());
+      // One superclass (a domain-split or hand-made file) has no coarse collapse to measure.
+      if (distinct.size() < 2) continue;
+      const std::vector<std::int32_t> local(labels->begin() + first_, labels->begin() + last_);
+      const double value = nc1(X_, local, std::vector<std::int32_t>(distinct.begin(), distinct.end()), sum);
+      if (rank_ == 0) records_.add("global", "labels", name, value);
+    }
+  }
+
   std::string non_finite() const {
     if (X_.allFinite()) return {};
     for (Eigen::Index r = 0; r < X_.rows(); ++r)
@@ -112,10 +137,7 @@ class DistributedItem {
       // every rank subtracts the same bits.
       Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(key_.dim);
       for (Eigen::Index i = 0; i < X_.rows(); ++i) sum += X_.row(i).cast<double>();
-      check_mpi(MPI_Reduce(rank_ == 0 ? MPI_IN_PLACE : sum.data(), sum.data(), static_cast<int>(key_.dim), MPI_DOUBLE,
-                           MPI_SUM, 0, comm_),
-                "center: MPI_Reduce");
-      check_mpi(MPI_Bcast(sum.data(), static_cast<int>(key_.dim), MPI_DOUBLE, 0, comm_), "center: MPI_Bcast");
+      sum_across(sum.data(), static_cast<std::size_t>(key_.dim));
       const Eigen::RowVectorXf mean = (sum / static_cast<double>(key_.rows)).cast<float>();
       X_.rowwise() -= mean;
     } else {
@@ -212,7 +234,7 @@ RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey
         unsupported.push_back("method " + method);
       }
     }
-    for (const char* m : {"silhouette", "nc1", "selectivity", "community"})
+    for (const char* m : {"silhouette", "selectivity", "community"})
       if (std::find(metrics.begin(), metrics.end(), m) != metrics.end()) unsupported.push_back(std::string("metric ") + m);
     item.unsupported(unsupported);
     return item.take();

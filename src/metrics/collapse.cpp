@@ -80,12 +80,38 @@ Moments moments(const RowMatrixXf& H, const Groups& g, bool with_m2) {
 }  // namespace
 
 double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels) {
+  std::vector<std::int32_t> classes(labels);
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  return nc1(H, labels, classes, [](double*, std::size_t) {});
+}
+
+double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels, const std::vector<std::int32_t>& classes,
+           const SumAcrossHolders& sum) {
   check_rows(H, labels.size(), "nc1");
-  const Groups g = compact(labels);
-  const auto C = static_cast<Index>(g.size.size());
+  const auto C = static_cast<Index>(classes.size());
   CP_ASSERT(C >= 2, "nc1 needs at least 2 classes, got " + std::to_string(C));
-  const Index D = H.cols(), N = H.rows();
-  const RowMatrixXd means = moments(H, g, false).mean;
+  std::vector<Index> id;
+  id.reserve(labels.size());
+  for (std::int32_t l : labels) {
+    const auto it = std::lower_bound(classes.begin(), classes.end(), l);
+    CP_ASSERT(it != classes.end() && *it == l, "nc1: label " + std::to_string(l) + " is not among the classes");
+    id.push_back(it - classes.begin());
+  }
+  const Index D = H.cols();
+  // Counts and class sums of every holder's rows, then the means.
+  RowMatrixXd means = RowMatrixXd::Zero(C, D + 1);  // the last column counts
+  for (Index i = 0; i < H.rows(); ++i) {
+    means.row(id[i]).head(D) += H.row(i).cast<double>();
+    means(id[i], D) += 1.0;
+  }
+  sum(means.data(), static_cast<std::size_t>(means.size()));
+  const double N = means.col(D).sum();
+  for (Index c = 0; c < C; ++c) {
+    CP_ASSERT(means(c, D) > 0, "nc1: class " + std::to_string(classes[c]) + " has no rows");
+    means.row(c).head(D) /= means(c, D);
+  }
+  means.conservativeResize(C, D);
   const RowMatrixXd M = means.rowwise() - means.colwise().mean();  // C x D, rows mu_c - mu_G
 
   // Within-class scatter, one block of centred rows Z at a time: the direct
@@ -94,10 +120,10 @@ double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels) {
   const bool gram = D > C;
   RowMatrixXd scatter = RowMatrixXd::Zero(gram ? C : D, gram ? C : D);
   RowMatrixXd z, p;
-  for (Index r0 = 0; r0 < N; r0 += kRowBlock) {
-    const Index rows = std::min(kRowBlock, N - r0);
+  for (Index r0 = 0; r0 < H.rows(); r0 += kRowBlock) {
+    const Index rows = std::min(kRowBlock, H.rows() - r0);
     z.resize(rows, D);
-    for (Index i = 0; i < rows; ++i) z.row(i) = H.row(r0 + i).cast<double>() - means.row(g.id[r0 + i]);
+    for (Index i = 0; i < rows; ++i) z.row(i) = H.row(r0 + i).cast<double>() - means.row(id[r0 + i]);
     if (gram) {
       p.noalias() = z * M.transpose();
       scatter.noalias() += p.transpose() * p;
@@ -105,7 +131,8 @@ double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels) {
       scatter.noalias() += z.transpose() * z;
     }
   }
-  scatter /= static_cast<double>(N);  // Sigma_W, or M Sigma_W M^T
+  sum(scatter.data(), static_cast<std::size_t>(scatter.size()));
+  scatter /= N;  // Sigma_W, or M Sigma_W M^T
 
   // Gram route: G = M M^T = V diag(l) V^T, and with Sigma_B = M^T M / C,
   //   tr(Sigma_W Sigma_B^+) / C = sum_r v_r^T (M Sigma_W M^T) v_r / l_r^2.

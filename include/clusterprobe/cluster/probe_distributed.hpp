@@ -21,8 +21,9 @@ namespace cp {
 /// empty batch.
 ///
 /// Done here: method kmeans; metrics ami, ari, nmi, accuracy and e2e
-/// accuracy. Anything else the study asks for on such an item (spectral,
-/// ssc, whiten/pca preprocessing, silhouette, nc1, selectivity, community)
+/// accuracy; nc1 (class sums and scatter reduced over the ranks). Anything
+/// else the study asks for on such an item (spectral, ssc, whiten/pca
+/// preprocessing, silhouette, selectivity, community)
 /// is recorded as a failure of the item that names it, next to the scores
 /// computed. Unusable data (non-finite values, fewer than 2 rows or fine
 /// classes) throw the same InputError on every rank.

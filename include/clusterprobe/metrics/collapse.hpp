@@ -7,7 +7,9 @@
 //    subclasses (thesis arXiv 2203.08174, ch. 2; code
 //    Simoncarbo/Intraclass-clustering-measures, measures.py), for one layer.
 // Labels may be any int32 values. All sums run in double.
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -26,6 +28,18 @@ namespace cp {
 /// classes; NaN if every class mean coincides (Sigma_B = 0). Throws
 /// InternalError for fewer than 2 classes, a length mismatch or non-finite H.
 double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels);
+
+/// Replaces `count` doubles with their element-wise sum over every holder of
+/// rows (the same bits on each), e.g. an MPI reduction; identity for one holder.
+using SumAcrossHolders = std::function<void(double* values, std::size_t count)>;
+
+/// nc1() of the rows of several holders (ranks), each passing its own rows,
+/// their labels, the sorted distinct labels of all rows (`classes`) and the
+/// same `sum`: class counts, class sums and the within-class scatter are
+/// summed across holders, so the value equals nc1() of all rows up to the
+/// rounding of those sums. nc1(H, labels) is this with one holder.
+double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels, const std::vector<std::int32_t>& classes,
+           const SumAcrossHolders& sum);
 
 /// Local. Carbonnelle's c1, neuron-level subclass selectivity. A subclass is
 /// a (coarse, fine) pair. For each subclass c of superclass s and each neuron
