@@ -1,5 +1,8 @@
 #include "clusterprobe/io/atomic_file.hpp"
 
+#include <fstream>
+#include <sstream>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -41,6 +44,13 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
   }
   if (::close(fd) != 0) fail(tmp, path, "close", errno);
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail(tmp, path, "rename", errno);
+}
+
+std::string read_file_text(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace cp

@@ -27,13 +27,6 @@ std::string host_name() {
   return host;
 }
 
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // "host=... pid=..." -> the value of `key`, or empty.
 std::string field(const std::string& text, const std::string& key) {
   std::istringstream in(text);
@@ -64,7 +57,7 @@ void write_holder(int fd, const std::string& path) {
 void check_study(const std::string& output_dir, const std::string& study_name) {
   const std::string path = (fs::path(output_dir) / ".clusterprobe.study").string();
   if (fs::exists(path)) {
-    std::string recorded = read_text(path);
+    std::string recorded = read_file_text(path);
     while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
     if (recorded != study_name)
       throw ConfigError(output_dir + ": holds the outputs of study '" + recorded + "' (" + path +
@@ -103,7 +96,7 @@ OutputLock::OutputLock(const std::string& output_dir, const std::string& study_n
     } catch (const IoError&) {
     }
   } else if (errno == EWOULDBLOCK) {
-    const std::string holder = read_text(path_);
+    const std::string holder = read_file_text(path_);
     ::close(fd_);
     fd_ = -1;
     throw IoError(output_dir + ": in use by " + describe_holder(holder) +
@@ -113,7 +106,7 @@ OutputLock::OutputLock(const std::string& output_dir, const std::string& study_n
     ::close(fd_);
     fd_ = -1;
     exclusive_file_ = true;
-    const std::string existing = read_text(path_);
+    const std::string existing = read_file_text(path_);
     if (!existing.empty() && !stale(existing))
       throw IoError(output_dir + ": in use by " + describe_holder(existing) +
                     " (no flock on this file system: if that process is gone, remove " + path_ + ")");
@@ -158,7 +151,7 @@ void OutputLock::share(const std::string& output_dir, const std::string& token) 
       throw IoError(output_dir + ": array tasks need flock on the output's file system: " + std::strerror(errno));
     if (::flock(fd_, LOCK_SH | LOCK_NB) == 0) {
       // Shared already, by the submission that recorded its token.
-      const std::string recorded = read_text(record);
+      const std::string recorded = read_file_text(record);
       if (recorded.substr(0, recorded.find('\n')) != token)
         refuse("the array tasks of another submission (" +
                describe_holder(recorded.substr(recorded.find('\n') + 1)) + ")");
@@ -167,7 +160,7 @@ void OutputLock::share(const std::string& output_dir, const std::string& token) 
     }
     ::usleep(100000);
   }
-  refuse(describe_holder(read_text(path_)));
+  refuse(describe_holder(read_file_text(path_)));
 }
 
 OutputLock::~OutputLock() { release(); }

@@ -143,7 +143,6 @@ class GroupWorker {
     return status;
   }
 
-  bool cooperating() const { return cooperating_; }
   bool out_of_time = false;
 
  private:

@@ -41,13 +41,6 @@ bool run_gnuplot(const std::string& binary, const fs::path& dir, const std::stri
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 }  // namespace
 
 RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Figure>& figures) {
@@ -66,7 +59,7 @@ RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Fig
     if (!missing && run_gnuplot(binary, dir, f.name + ".gp")) {
       std::error_code ec;
       fs::rename(dir / (f.name + ".svg.tmp"), dir / (f.name + ".svg"), ec);
-      if (!ec) svg = read_text(dir / (f.name + ".svg"));
+      if (!ec) svg = read_file_text((dir / (f.name + ".svg")).string());
     } else {
       missing = true;
     }

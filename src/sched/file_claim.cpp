@@ -17,6 +17,7 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/stop.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
 
 namespace cp {
 namespace {
@@ -24,13 +25,6 @@ namespace {
 namespace fs = std::filesystem;
 
 std::string claim_path(const std::string& run_dir) { return (fs::path(run_dir) / "claim").string(); }
-
-std::string read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
@@ -110,7 +104,7 @@ RunClaims::Answer RunClaims::acquire(const std::string& run_dir, const std::stri
       return {Result::claimed, {}};
     }
     if (errno != EEXIST) throw IoError(path + ": cannot create the claim: " + std::strerror(errno));
-    const std::string existing = read_text(path);
+    const std::string existing = read_file_text(path);
     if (existing.rfind("failed ", 0) == 0) return {Result::failed, existing.substr(existing.find('\n') + 1)};
     const double age = age_of(path);
     if (age < 0) continue;  // released meanwhile: claim it
@@ -131,7 +125,7 @@ RunClaims::Answer RunClaims::acquire(const std::string& run_dir, const std::stri
     log("lease expired", run_id,
         "held by " + first_line(existing) + ", not renewed for " + std::to_string(static_cast<int>(age)) + " s");
   }
-  const std::string now_held = first_line(read_text(path));
+  const std::string now_held = first_line(read_file_text(path));
   return {Result::held, now_held};
 }
 
@@ -166,7 +160,7 @@ void RunClaims::renew_loop() {
   const auto period = std::chrono::duration<double>(lease_ / 4);
   while (!wake_.wait_for(lock, period, [this] { return stopping_; })) {
     for (auto it = held_.begin(); it != held_.end();) {
-      const std::string existing = read_text(it->first);
+      const std::string existing = read_file_text(it->first);
       if (existing.find(holder_ + " ") == std::string::npos) {
         // Taken over: this process stalled longer than the lease. Two
         // trainers of one run would clash in its files: this one stops.

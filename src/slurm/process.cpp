@@ -75,4 +75,10 @@ std::string shell_quote(const std::string& text) {
   return quoted + "'";
 }
 
+std::string shell_words(const std::vector<std::string>& args) {
+  std::string text;
+  for (const auto& a : args) text += (text.empty() ? "" : " ") + shell_quote(a);
+  return text;
+}
+
 }  // namespace cp

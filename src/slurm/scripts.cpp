@@ -24,12 +24,6 @@ std::string log_pattern(const std::string& dir, const std::string& name) {
   return escaped + "/" + name;
 }
 
-std::string words(const std::vector<std::string>& args) {
-  std::string text;
-  for (const auto& a : args) text += (text.empty() ? "" : " ") + shell_quote(a);
-  return text;
-}
-
 void sbatch_lines(std::ostringstream& s, const SlurmConfig& cfg, const SlurmResources& r) {
   s << "#SBATCH --nodes=" << r.nodes << "\n#SBATCH --ntasks-per-node=" << r.ranks_per_node
     << "\n#SBATCH --cpus-per-task=" << r.cpus_per_rank << "\n#SBATCH --time=" << r.time << "\n";
@@ -46,7 +40,7 @@ void common_body(std::ostringstream& s, const StudyConfig& study, const SubmitCo
   s << "set -u\n"
     << "bin=" << shell_quote(ctx.binary) << "\n"
     << "study=" << shell_quote(ctx.study_file) << "\n"
-    << "overrides=(" << words(overrides) << ")\n"
+    << "overrides=(" << shell_words(overrides) << ")\n"
     << "slurm_dir=" << shell_quote(ctx.slurm_dir) << "\n"
     << "token=" << shell_quote(ctx.token) << "\n"
     << "logs=" << shell_quote(ctx.output + "/logs") << "\n"
@@ -89,7 +83,7 @@ std::string train_text(const StudyConfig& study, const SubmitContext& ctx, const
     << "#SBATCH " << (cfg.requeue ? "--requeue" : "--no-requeue") << "\n#SBATCH --open-mode=append\n";
   common_body(s, study, ctx, overrides);
   s << "stage=train\nmax_requeues=" << cfg.max_requeues << "\n"
-    << "resubmit=(sbatch " << words(resubmit) << " " << shell_quote(ctx.slurm_dir + "/train.sbatch") << ")\n"
+    << "resubmit=(sbatch " << shell_words(resubmit) << " " << shell_quote(ctx.slurm_dir + "/train.sbatch") << ")\n"
     << "cooperate=(" << (array ? "--cooperate \"$token\"" : "") << ")\n"
     << "dependency=" << (array ? "afterany" : "afterok") << "\n"
     << R"SH(# A failed train job takes its cluster job with it. Array tasks do not: the

@@ -23,12 +23,6 @@ std::string utc_now(const char* format) {
   return text;
 }
 
-std::string command_line(const std::vector<std::string>& argv) {
-  std::string text;
-  for (const auto& a : argv) text += (text.empty() ? "" : " ") + shell_quote(a);
-  return text;
-}
-
 // The jobs of the latest submission that Slurm still has in its queue.
 void refuse_live_jobs(const std::string& output) {
   const auto subs = read_jobs(jobs_path(output));
@@ -107,7 +101,7 @@ void slurm_submit(const StudyConfig& study, const SubmitContext& ctx, bool dry_r
       argv.insert(argv.end(), job->sbatch_args.begin(), job->sbatch_args.end());
       if (job == &post) argv.push_back("--dependency=" + dependency + ":<train job>");
       argv.push_back(job->path);
-      out << "# " << command_line(argv) << "\n" << job->text << "\n";
+      out << "# " << shell_words(argv) << "\n" << job->text << "\n";
     }
     out << "dry run: scripts written to " << ctx.slurm_dir << ", nothing submitted\n";
     return;

@@ -11,4 +11,8 @@ namespace cp {
 /// Throws IoError naming the file (the tmp file is removed, `path` untouched).
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
+/// Local. The whole content of `path`, or "" when it cannot be read (small
+/// files: lock holders, claims, logs).
+std::string read_file_text(const std::string& path);
+
 }  // namespace cp

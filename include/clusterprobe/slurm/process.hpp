@@ -19,4 +19,7 @@ ProcessResult run_process(const std::vector<std::string>& argv);
 /// (letters, digits and ,._+:@%/=-): $, `, quotes, spaces and newlines stay literal.
 std::string shell_quote(const std::string& text);
 
+/// Local. `args` as a bash command line: each shell_quote()d, space-separated.
+std::string shell_words(const std::vector<std::string>& args);
+
 }  // namespace cp
