@@ -48,6 +48,7 @@ struct Args {
   std::map<std::string, std::string> slurm;  ///< slurm flags: key of the slurm: section -> value
   std::vector<std::string> sbatch;
   bool no_requeue = false;
+  bool trainer = false;  ///< version: load the training module too
 };
 
 // `clusterprobe slurm` flags are overrides of the study's slurm: section, so
@@ -109,6 +110,7 @@ struct Commands {
   CLI::App* analyze;
   CLI::App* status;
   CLI::App* slurm;
+  CLI::App* version;
 };
 
 // The stages the command runs; the exit code of a run that finished.
@@ -181,6 +183,8 @@ int main(int argc, char** argv) {
   c.analyze->add_option("file", args.study, "HDF5 file following the activations schema")->required();
   c.analyze->add_option("--output,-o", args.output, "output directory (default: <file>-analysis)");
   c.analyze->add_option("overrides", args.overrides, "key=value overrides, e.g. cluster.restarts=3");
+  c.version = app.add_subcommand("version", "this build and the libraries it runs on (HDF5, MPI, LibTorch)");
+  c.version->add_flag("--trainer", args.trainer, "load the training module (LibTorch) and show it too");
 
   const int pre_rank = launcher_rank();
   try {
@@ -193,6 +197,10 @@ int main(int argc, char** argv) {
 
   cp::Plan plan;
   try {
+    if (c.version->parsed()) {
+      cp::print_versions(std::cout, args.trainer);
+      return 0;
+    }
     if (c.analyze->parsed()) {
       if (!std::filesystem::is_regular_file(args.study))
         throw cp::InputError(args.study + ": no such activations file");

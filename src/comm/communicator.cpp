@@ -1,5 +1,4 @@
-// The MPI backend of Communicator, and the factory's answer when the NCCL
-// backend is not compiled in.
+// The MPI backend of Communicator.
 #include "clusterprobe/comm/communicator.hpp"
 
 #include <algorithm>
@@ -85,17 +84,5 @@ std::unique_ptr<Communicator> make_mpi_communicator(MPI_Comm comm) {
 }
 
 bool nccl_compiled() { return CLUSTERPROBE_HAS_NCCL != 0; }
-
-#if !CLUSTERPROBE_HAS_NCCL
-// Without CUDA and NCCL the backend does not exist; src/comm/nccl_communicator.cpp
-// defines this function when it does.
-std::string shared_gpu(MPI_Comm, int) { return {}; }
-
-std::unique_ptr<Communicator> make_nccl_communicator(MPI_Comm, int, void*) {
-  throw ConfigError(
-      "parallel.backend: nccl: this build has no NCCL backend (CUDA runtime and NCCL were not "
-      "found at configure time, or CLUSTERPROBE_WITH_NCCL=OFF)");
-}
-#endif
 
 }  // namespace cp

@@ -1,5 +1,6 @@
 #include "clusterprobe/common/stop.hpp"
 
+#include <chrono>
 #include <csignal>
 
 namespace cp {
@@ -23,5 +24,9 @@ void install_stop_signals() {
 bool stop_requested() { return g_stop != 0; }
 
 void request_stop() { g_stop = 1; }
+
+double wall_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 }  // namespace cp

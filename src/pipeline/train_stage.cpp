@@ -27,7 +27,7 @@
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/sched/claim.hpp"
 #include "clusterprobe/sched/file_claim.hpp"
-#include "clusterprobe/train/trainer.hpp"
+#include "clusterprobe/train/module.hpp"
 #include "progress.hpp"
 #include "run_status.hpp"
 
@@ -221,7 +221,7 @@ class GroupWorker {
     TrainOutcome outcome;
     try {
       collective(group_, [&] {
-        outcome = train_run(run, data, run_dir(study_, run.id), group_, options_, init_checkpoint);
+        outcome = trainer_module().train_run(run, data, run_dir(study_, run.id), group_, options_, init_checkpoint);
       });
     } catch (const ConfigError&) {
       throw;
@@ -335,7 +335,7 @@ TrainOptions train_options(const StudyConfig& study, MPI_Comm world) {
   const NodePlacement node = node_placement(world);
   TrainOptions options;
   options.threads = study.train.threads > 0 ? study.train.threads : std::max(1, node.cores / node.local_size);
-  collective(world, [&] { options.plan = plan_execution(study.train, study.parallel, node.local_rank); });
+  collective(world, [&] { options.plan = trainer_module().plan_execution(study.train, study.parallel, node.local_rank); });
   options.progress_every = study.parallel.progress_every;
   if (study.parallel.max_hours > 0) {
     // Rank 0's clock: every group stops at the same instant.
@@ -351,7 +351,7 @@ void fall_back_from_shared_gpus(const StudyConfig& study, const RankGroups& grou
   const bool check = study.parallel.backend == "auto" && options.plan.backend == "nccl";
   collective(world, [&] {
     if (!check) return;
-    const std::string shared = shared_gpu(groups.group(), options.plan.cuda_index);
+    const std::string shared = trainer_module().shared_gpu(groups.group(), options.plan.cuda_index);
     if (shared.empty()) return;
     if (study.train.sync_batchnorm)
       throw ConfigError("train.sync_batchnorm on CUDA needs NCCL, but " + shared +

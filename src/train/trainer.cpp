@@ -104,14 +104,6 @@ ActivationMeta activation_meta(const RunSpec& run, const Dataset& data, const st
   return meta;
 }
 
-}  // namespace
-
-double wall_seconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-namespace {
-
 // One run's training, in the phases train_run goes through: set up (device,
 // communicator, data), build the model, open the activations file and store
 // epoch 0, resume, train epoch by epoch, finish (test accuracy, the stored

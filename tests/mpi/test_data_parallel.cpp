@@ -16,6 +16,7 @@
 #include <map>
 
 #include "clusterprobe/comm/mpi.hpp"
+#include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/model.hpp"

@@ -67,6 +67,8 @@ bool nccl_compiled();
 /// GPU (told apart by host name and the PCI bus id of `cuda_device`);
 /// otherwise the same message on every rank, naming two ranks that share one
 /// (NCCL refuses such a group). Empty in a build without the NCCL backend.
+/// Defined in the training module (train/module.hpp), like
+/// make_nccl_communicator: the core reaches it through TrainerModule.
 std::string shared_gpu(MPI_Comm comm, int cuda_device);
 
 /// Collective over `comm`. An NCCL communicator over the ranks of `comm` on

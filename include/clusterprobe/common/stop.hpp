@@ -14,4 +14,8 @@ bool stop_requested();
 /// Asks for a stop as the signals do (tests).
 void request_stop();
 
+/// Local. Now, in seconds since the Unix epoch: the clock of wall-time
+/// deadlines (parallel.max_hours, TrainOptions::deadline).
+double wall_seconds();
+
 }  // namespace cp

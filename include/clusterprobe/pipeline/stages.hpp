@@ -67,6 +67,11 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
 /// point at every epoch it lists. A file that is not complete is trained again.
 std::string incomplete_reason(const std::string& path, const RunSpec& run);
 
+/// Local. `clusterprobe version`: this build, the HDF5 its calls reach, MPI,
+/// and the HDF5 and LibTorch libraries mapped in this process; with
+/// `load_trainer` it loads the training module first and names its LibTorch.
+void print_versions(std::ostream& out, bool load_trainer);
+
 /// Local. Path helpers for the output layout.
 std::string run_dir(const StudyConfig& study, const std::string& run_id);
 std::string run_file(const StudyConfig& study, const std::string& run_id);

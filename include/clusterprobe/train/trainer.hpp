@@ -54,9 +54,6 @@ struct TrainOptions {
   double progress_every = 60;
 };
 
-/// Local. Now, in seconds since the Unix epoch (the clock of TrainOptions::deadline).
-double wall_seconds();
-
 struct TrainOutcome {
   bool ok = false;                ///< false: failed or interrupted (see `message`)
   bool interrupted = false;       ///< stopped by stop_after_epochs or the deadline, resumable
