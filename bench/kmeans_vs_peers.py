@@ -16,6 +16,14 @@ The inertia of every result is recomputed by one function from its centroids
 (and ours) stop early once the assignment stops changing: the iterations
 actually run are reported next to the time.
 
+The methods run in turn (ours, faiss, sklearn, ours, ...) --repeats times, so
+a slow spell of the machine hits all of them; each ratio is taken within one
+repeat and the table gives its range over the repeats: per Lloyd iteration
+for the given start, for the whole clustering (seeding included) for each
+method's own start. "ours, all rows" seeds k-means++ from every row
+(--seeding-rows -1) instead of the sample ours takes by default: the inertia
+column shows what the sample costs.
+
 Run with Debian's /usr/bin/python3 (numpy, sklearn 1.2, faiss 1.7.3):
   /usr/bin/python3 bench/kmeans_vs_peers.py --build build [--iters 20] [--threads 2]
 """
@@ -31,7 +39,7 @@ ARGS = argparse.ArgumentParser(description=__doc__.splitlines()[0])
 ARGS.add_argument("--build", default="build", help="CMake build directory with bench/kmeans_bench")
 ARGS.add_argument("--iters", type=int, default=20, help="Lloyd iterations N")
 ARGS.add_argument("--threads", type=int, default=2, help="threads for every method")
-ARGS.add_argument("--repeats", type=int, default=3, help="timed runs per method (median kept)")
+ARGS.add_argument("--repeats", type=int, default=3, help="timed runs per method, interleaved")
 ARGS.add_argument("--seed", type=int, default=0)
 ARGS.add_argument("--json-out", help="also write the results as JSON to this file")
 OPTS = ARGS.parse_args()
@@ -69,13 +77,7 @@ def inertia(X, C):
     return total
 
 
-def median_run(fn):
-    runs = [fn() for _ in range(OPTS.repeats)]
-    runs.sort(key=lambda r: r["seconds"])
-    return runs[len(runs) // 2]
-
-
-def ours(path, X, k, init_path):
+def ours(path, X, k, init_path, seeding_rows=0):
     binary = os.path.join(OPTS.build, "bench", "kmeans_bench")
     out = path + ".centroids"
     cmd = [binary, "--data", path, "--rows", str(X.shape[0]), "--cols", str(X.shape[1]),
@@ -83,6 +85,8 @@ def ours(path, X, k, init_path):
            "--centroids-out", out]
     if init_path:
         cmd += ["--init", init_path]
+    if seeding_rows:
+        cmd += ["--seeding-rows", str(seeding_rows)]
     res = json.loads(subprocess.run(cmd, check=True, capture_output=True, text=True).stdout)
     C = np.fromfile(out, dtype=np.float32).reshape(k, X.shape[1])
     return {"seconds": res["seconds"], "iterations": res["iterations"], "centroids": C}
@@ -122,37 +126,56 @@ def main():
             C0.tofile(init_path)
             for init in ("own", "given"):
                 given = init == "given"
-                runs = {
-                    "ours": median_run(lambda: ours(path, X, k, init_path if given else None)),
-                    "faiss": median_run(lambda: run_faiss(X, k, C0 if given else None)),
-                    "sklearn": median_run(lambda: run_sklearn(X, k, C0 if given else None)),
+                methods = {
+                    "ours": lambda: ours(path, X, k, init_path if given else None),
+                    "faiss": lambda: run_faiss(X, k, C0 if given else None),
+                    "sklearn": lambda: run_sklearn(X, k, C0 if given else None),
                 }
-                for name, r in runs.items():
-                    r["inertia"] = inertia(X, r.pop("centroids"))
-                    results.append(dict(case="%dx%d k=%d" % (n, d, k), init=init, method=name, **r))
-                    print("  %-16s %-5s %-7s %8.3f s  %3d it  inertia %.6e" %
-                          (results[-1]["case"], init, name, r["seconds"], r["iterations"],
-                           r["inertia"]), file=sys.stderr)
+                if not given:
+                    methods["ours, all rows"] = lambda: ours(path, X, k, None, seeding_rows=-1)
+                runs = {name: [] for name in methods}
+                for _ in range(OPTS.repeats):
+                    for name, fn in methods.items():
+                        runs[name].append(fn())
+                for name, reps in runs.items():
+                    for r in reps:
+                        r["inertia"] = inertia(X, r.pop("centroids"))
+                    results.append(dict(case="%dx%d k=%d" % (n, d, k), init=init, method=name, runs=reps))
+                    print("  %-16s %-5s %-14s %s" % (results[-1]["case"], init, name,
+                          " ".join("%.3fs/%dit" % (r["seconds"], r["iterations"]) for r in reps)), file=sys.stderr)
     print_table(results)
     if OPTS.json_out:
         with open(OPTS.json_out, "w") as f:
             json.dump({"threads": OPTS.threads, "iters": OPTS.iters, "results": results}, f, indent=1)
 
 
+def cost(run, init):
+    """What a ratio compares: seconds per iteration from the given start, the
+    whole clustering from each method's own."""
+    return run["seconds"] / max(run["iterations"], 1) if init == "given" else run["seconds"]
+
+
+def median(values):
+    return sorted(values)[len(values) // 2]
+
+
 def print_table(results):
-    print("k-means, %d Lloyd iterations, %d threads for every method (median of %d runs)"
+    print("k-means, %d Lloyd iterations, %d threads for every method, %d interleaved repeats"
           % (OPTS.iters, OPTS.threads, OPTS.repeats))
     print("init: own = ours and sklearn k-means++, faiss random rows; given = same k rows for all")
+    print("ours/this: per iteration (given) or whole run (own), within each repeat, min-max")
     print()
-    print("| case | init | method | seconds | iterations | s/iter | inertia | time ours/this | inertia ours/this |")
+    print("| case | init | method | seconds (median) | iterations | s/iter | inertia | ours/this | inertia ours/this |")
     print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         mine = next(x for x in results
                     if x["case"] == r["case"] and x["init"] == r["init"] and x["method"] == "ours")
-        print("| %s | %s | %s | %.3f | %d | %.4f | %.6e | %.2f | %.5f |" % (
-            r["case"], r["init"], r["method"], r["seconds"], r["iterations"],
-            r["seconds"] / max(r["iterations"], 1), r["inertia"],
-            mine["seconds"] / r["seconds"], mine["inertia"] / r["inertia"]))
+        ratios = [cost(a, r["init"]) / cost(b, r["init"]) for a, b in zip(mine["runs"], r["runs"])]
+        secs = median([x["seconds"] for x in r["runs"]])
+        its = r["runs"][0]["iterations"]
+        print("| %s | %s | %s | %.3f | %d | %.4f | %.6e | %.2f-%.2f | %.5f |" % (
+            r["case"], r["init"], r["method"], secs, its, secs / max(its, 1), r["runs"][0]["inertia"],
+            min(ratios), max(ratios), mine["runs"][0]["inertia"] / r["runs"][0]["inertia"]))
 
 
 if __name__ == "__main__":

@@ -1,10 +1,23 @@
 #!/usr/bin/env bash
-# Installs every Debian package ClusterProbe needs (only what is missing; apt-get
+# Installs the Debian packages ClusterProbe needs (only what is missing; apt-get
 # update only then), configures and builds. Idempotent: a second call is a no-op
 # install plus an incremental build.
-#   scripts/setup.sh [--no-build]      BUILD_DIR (default build), BUILD_TYPE (Release)
+#   scripts/setup.sh [--no-build] [--quickstart]
+#     --quickstart: only what the quickstart needs (the libraries, the data,
+#     gnuplot for the report's figures) and only the clusterprobe target; the
+#     test command later adds the rest and builds tests and benchmarks in the
+#     same build directory.
+#   BUILD_DIR (default build), BUILD_TYPE (Release), JOBS (2), CMAKE_ARGS
 set -euo pipefail
 cd "$(dirname "$0")/.."
+build=1 quick=0
+for arg in "$@"; do
+  case $arg in
+    --no-build) build=0 ;;
+    --quickstart) quick=1 ;;
+    *) echo "setup.sh: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
 
 PACKAGES=(
   build-essential cmake pkg-config ccache
@@ -12,13 +25,20 @@ PACKAGES=(
   libopenmpi-dev openmpi-bin
   libhdf5-openmpi-dev hdf5-tools
   libeigen3-dev libboost-serialization-dev libyaml-cpp-dev libcli11-dev
-  libspdlog-dev zlib1g-dev libpng-dev libjpeg-dev libgtest-dev libbenchmark-dev
+  libspdlog-dev zlib1g-dev libpng-dev libjpeg-dev
   libigraph-dev libarpack2-dev libglpk-dev libplfit-dev libspectra-dev
-  dataset-fashion-mnist
-  python3-sklearn python3-h5py python3-numpy python3-pandas python3-faiss python3-torch
-  gnuplot-nox chromium chromium-driver python3-selenium
-  slurmctld slurmd slurm-client munge
+  dataset-fashion-mnist gnuplot-nox
 )
+# The tests and benchmarks: their frameworks, the Python references, a real
+# browser and a real Slurm.
+if [ $quick = 0 ]; then
+  PACKAGES+=(
+    libgtest-dev libbenchmark-dev
+    python3-sklearn python3-h5py python3-numpy python3-pandas python3-faiss python3-torch
+    chromium chromium-driver python3-selenium
+    slurmctld slurmd slurm-client munge
+  )
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -35,7 +55,7 @@ if ((${#missing[@]})); then
   }
 fi
 
-[ "${1:-}" = "--no-build" ] && exit 0
+[ $build = 1 ] || exit 0
 
 BUILD_DIR=${BUILD_DIR:-build}
 BUILD_TYPE=${BUILD_TYPE:-Release}
@@ -44,8 +64,19 @@ command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
 # Paths inside the checkout hash relative to it, so a fresh clone elsewhere
 # (CI) reuses the cache of earlier builds.
 export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
-if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
+# The precompiled LibTorch header differs only by these, which ccache may ignore.
+export CCACHE_SLOPPINESS="${CCACHE_SLOPPINESS:-pch_defines,time_macros,include_file_mtime,include_file_ctime}"
+# Tests are configured once the test packages are there: a quickstart build
+# directory is reconfigured with them by the test command.
+tests=ON
+[ $quick = 1 ] && ! dpkg-query -W -f='${Status}' libgtest-dev 2>/dev/null | grep -q "install ok installed" && tests=OFF
+if [ ! -f "$BUILD_DIR/CMakeCache.txt" ] || [ $quick = 0 ]; then
   # shellcheck disable=SC2086  # CMAKE_ARGS: extra configure arguments, e.g. -DCLUSTERPROBE_NATIVE=ON
-  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${launcher[@]}" ${CMAKE_ARGS:-}
+  cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE="$BUILD_TYPE" "${launcher[@]}" \
+    -DCLUSTERPROBE_BUILD_TESTS=$tests -DCLUSTERPROBE_BUILD_BENCH=$tests ${CMAKE_ARGS:-} > /dev/null
 fi
-cmake --build "$BUILD_DIR" -j"${JOBS:-2}"
+if [ $quick = 1 ]; then
+  cmake --build "$BUILD_DIR" -j"${JOBS:-2}" --target clusterprobe
+else
+  cmake --build "$BUILD_DIR" -j"${JOBS:-2}"
+fi

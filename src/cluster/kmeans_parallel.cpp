@@ -80,6 +80,29 @@ class MpiPartition final : public detail::RowPartition {
               "kmeans_parallel: MPI_Bcast");
   }
 
+  RowMatrixXf gather_rows(const std::vector<std::int64_t>& rows, const RowMatrixXf& local_rows) override {
+    // Ranks hold consecutive ranges in rank order, so their shares, gathered
+    // in rank order, are the rows in ascending order.
+    const Eigen::Index cols = local_rows.cols();
+    const auto lo = std::lower_bound(rows.begin(), rows.end(), offsets_[rank_]);
+    const auto hi = std::lower_bound(lo, rows.end(), offsets_[rank_ + 1]);
+    RowMatrixXf mine(hi - lo, cols);
+    for (auto it = lo; it != hi; ++it) mine.row(it - lo) = local_rows.row(*it - offsets_[rank_]);
+    const int size = static_cast<int>(offsets_.size()) - 1;
+    std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size), 0);
+    for (int r = 0; r < size; ++r) {
+      const auto a = std::lower_bound(rows.begin(), rows.end(), offsets_[r]);
+      const auto b = std::lower_bound(a, rows.end(), offsets_[r + 1]);
+      counts[r] = static_cast<int>((b - a) * cols);  // the caller keeps a sample under 2^31 floats
+      if (r > 0) displs[r] = displs[r - 1] + counts[r - 1];
+    }
+    RowMatrixXf all(static_cast<Eigen::Index>(rows.size()), cols);
+    check_mpi(MPI_Allgatherv(mine.data(), static_cast<int>(mine.size()), MPI_FLOAT, all.data(), counts.data(),
+                             displs.data(), MPI_FLOAT, comm_),
+              "kmeans_parallel: MPI_Allgatherv");
+    return all;
+  }
+
  private:
   void allreduce(std::int64_t* values, std::size_t count, MPI_Op op) {
     for (std::size_t off = 0; off < count; off += kMaxCount) {

@@ -31,12 +31,12 @@
 #include <vector>
 
 #include "clusterprobe/common/error.hpp"
+#include "dot_panel.hpp"
 #include "lloyd_blocks.hpp"
 
 namespace cp::detail {
 namespace {
 
-constexpr Index kCentroidBlock = 512;  // bounds the block x centroids buffer for large k
 constexpr Index kSumChunk = 64;        // rows summed in float before joining the double sum
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
@@ -75,6 +75,7 @@ Centred centre(const RowMatrixXf& centroids, const Eigen::RowVectorXf& mean) {
 double assign(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVectorXf& mean,
               const Centred& C, std::int32_t* labels, float* dist2) {
   const Index k = C.c.rows();
+  const DotPanel panel(C.c);
   std::vector<double> partial(static_cast<std::size_t>(grid.blocks()), 0.0);
   [[maybe_unused]] const bool threads = worth_threads(X.rows(), X.cols() * (k + 1));
 #ifdef _OPENMP
@@ -83,32 +84,18 @@ double assign(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVecto
   {
     eigen_on_one_thread();
     RowMatrixXf xb, g;
-    Eigen::VectorXf best(kRowBlock);
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
     for (Index b = 0; b < grid.blocks(); ++b) {
       const Index r0 = grid.begin(b), rows = grid.end(b) - r0, slot = grid.slot(b);
       load_block(X, mean, r0, rows, slot, xb);
-      best.setConstant(std::numeric_limits<float>::infinity());
-      std::fill(labels + r0, labels + r0 + rows, 0);  // defined even for NaN rows
-      for (Index c0 = 0; c0 < k; c0 += kCentroidBlock) {
-        const Index cols = std::min(kCentroidBlock, k - c0);
-        g.noalias() = xb * C.c.middleRows(c0, cols).transpose();
-        for (Index i = 0; i < rows; ++i) {
-          for (Index j = 0; j < cols; ++j) {
-            // ||x||^2 is the same for every centroid, so it is left out here.
-            const float s = C.norm2[c0 + j] - 2.0f * g(slot + i, j);
-            if (s < best[i]) {
-              best[i] = s;
-              labels[r0 + i] = static_cast<std::int32_t>(c0 + j);
-            }
-          }
-        }
-      }
+      panel.dots(xb, g);
+      // ||x||^2 is the same for every centroid, so the panel leaves it out.
+      panel.nearest(g, slot, rows, labels + r0);
       double sum = 0.0;
       for (Index i = 0; i < rows; ++i) {
-        const float d = (xb.row(slot + i) - C.c.row(labels[r0 + i])).squaredNorm();
+        const float d = squared_distance(xb.row(slot + i).data(), C.c.row(labels[r0 + i]).data(), xb.cols());
         dist2[r0 + i] = d;
         sum += d;
       }
@@ -159,33 +146,41 @@ double reseed_empty(std::vector<std::int32_t>& labels, std::vector<float>& dist2
 void update_centroids(const RowMatrixXf& X, const std::vector<std::int32_t>& labels,
                       const std::vector<std::int64_t>& counts, RowMatrixXf& centroids,
                       RowPartition& part) {
-  const Index k = centroids.rows();
-  const std::vector<std::int64_t> local = count_labels(labels, k);
-  // Rows grouped by cluster (counting sort) so each cluster sums independently.
-  std::vector<Index> start(static_cast<std::size_t>(k) + 1, 0);
-  for (Index c = 0; c < k; ++c) start[c + 1] = start[c] + local[c];
-  std::vector<Index> members(labels.size());
-  std::vector<Index> fill(start.begin(), start.end() - 1);
-  for (std::size_t i = 0; i < labels.size(); ++i) members[fill[labels[i]]++] = static_cast<Index>(i);
-  RowMatrixXd sums = RowMatrixXd::Zero(k, X.cols());
-  [[maybe_unused]] const bool threads = k > 1 && worth_threads(X.rows(), X.cols());
+  const Index k = centroids.rows(), d = X.cols();
+  RowMatrixXd sums = RowMatrixXd::Zero(k, d);
+  [[maybe_unused]] const bool threads = k > 1 && worth_threads(X.rows(), d);
 #ifdef _OPENMP
 #pragma omp parallel if (threads)
 #endif
   {
-    Eigen::RowVectorXf chunk(X.cols());
 #ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
+    const Index team = omp_get_num_threads(), me = omp_get_thread_num();
+#else
+    const Index team = 1, me = 0;
 #endif
-    for (Index c = 0; c < k; ++c) {
-      // Float partial sums over short runs, carried in double: converting
-      // every element to double would cost as much as the distance GEMM.
-      for (Index m0 = start[c]; m0 < start[c + 1]; m0 += kSumChunk) {
-        chunk.setZero();
-        for (Index m = m0; m < std::min(m0 + kSumChunk, start[c + 1]); ++m) chunk += X.row(members[m]);
-        sums.row(c) += chunk.cast<double>();
-      }
+    // Each thread owns the clusters c = me (mod team) and reads X once, in
+    // row order, adding each of its rows to a float partial sum that joins
+    // the double sum every kSumChunk members: converting every element to
+    // double would cost as much as the distance GEMM. A cluster's arithmetic
+    // is the same whatever the number of threads.
+    std::vector<Index> slot(static_cast<std::size_t>(k), -1);
+    Index owned = 0;
+    for (Index c = me; c < k; c += team) slot[c] = owned++;
+    RowMatrixXf chunk = RowMatrixXf::Zero(owned, d);
+    std::vector<Index> filled(static_cast<std::size_t>(owned), 0);
+    auto flush = [&](Index c) {
+      sums.row(c) += chunk.row(slot[c]).cast<double>();
+      chunk.row(slot[c]).setZero();
+      filled[slot[c]] = 0;
+    };
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      const Index c = labels[i];
+      if (slot[c] < 0) continue;
+      add_row(chunk.row(slot[c]).data(), X.row(static_cast<Index>(i)).data(), d);
+      if (++filled[slot[c]] == kSumChunk) flush(c);
     }
+    for (Index c = me; c < k; c += team)
+      if (filled[slot[c]] > 0) flush(c);
   }
   part.sum(sums.data(), static_cast<std::size_t>(sums.size()));
   for (Index c = 0; c < k; ++c) {
@@ -193,10 +188,40 @@ void update_centroids(const RowMatrixXf& X, const std::vector<std::int32_t>& lab
   }
 }
 
+/// Rows k-means++ seeds from (KMeansParams::seeding_rows): 0 for all of them.
+std::int64_t seeding_sample(const KMeansParams& params, std::int64_t rows, Index cols) {
+  std::int64_t m = params.seeding_rows;
+  const std::int64_t k = params.k;
+  if (m == 0) {
+    // A sample replicated on every part: at most 2^25 floats (128 MB).
+    m = std::min<std::int64_t>(256 * k, (std::int64_t{1} << 25) / std::max<Index>(cols, 1));
+    if (m < 64 * k) return 0;
+  }
+  return m > 0 && m >= k && m < rows ? m : 0;
+}
+
+/// m of the global rows [0, n), uniformly, ascending (Knuth's selection
+/// sampling), from rng: the same on every part.
+std::vector<std::int64_t> sample_rows(std::int64_t n, std::int64_t m, std::mt19937_64& rng) {
+  std::vector<std::int64_t> rows;
+  rows.reserve(static_cast<std::size_t>(m));
+  for (std::int64_t i = 0; i < n && static_cast<std::int64_t>(rows.size()) < m; ++i) {
+    const auto left = static_cast<double>(m - static_cast<std::int64_t>(rows.size()));
+    if (uniform01(rng) * static_cast<double>(n - i) < left) rows.push_back(i);
+  }
+  return rows;
+}
+
 }  // namespace
 
 void SerialPartition::fetch_row(std::int64_t row, const RowMatrixXf& local_rows, float* out) {
   Eigen::Map<Eigen::RowVectorXf>(out, local_rows.cols()) = local_rows.row(row);
+}
+
+RowMatrixXf SerialPartition::gather_rows(const std::vector<std::int64_t>& rows, const RowMatrixXf& local_rows) {
+  RowMatrixXf out(static_cast<Index>(rows.size()), local_rows.cols());
+  for (std::size_t i = 0; i < rows.size(); ++i) out.row(static_cast<Index>(i)) = local_rows.row(rows[i]);
+  return out;
 }
 
 std::string lloyd_input_error(const RowMatrixXf& local_rows, Eigen::Index cols,
@@ -211,10 +236,10 @@ std::string lloyd_input_error(const RowMatrixXf& local_rows, Eigen::Index cols,
   if (initial && initial->cols() != cols) {
     return "initial centroids have " + str(initial->cols()) + " columns, data " + str(cols);
   }
-  if (initial && !initial->allFinite()) return "the initial centroids contain NaN or infinity";
+  if (initial && !all_finite(*initial)) return "the initial centroids contain NaN or infinity";
   if (!initial && params.restarts < 1) return "restarts = " + str(params.restarts);
   if (params.max_iter < 1) return "max_iter = " + str(params.max_iter);
-  if (!local_rows.allFinite()) return "the data contain NaN or infinite values";
+  if (!all_finite(local_rows)) return "the data contain NaN or infinite values";
   return "";
 }
 
@@ -225,8 +250,9 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
   const int runs = initial ? 1 : params.restarts;
   const BlockGrid grid(part.first_row(), n);
   const Eigen::RowVectorXf mean = global_mean(X, initial ? initial->cols() : X.cols(), part);
-  Eigen::VectorXf x_norm2;  // only seeding needs it
-  if (!initial) x_norm2 = (X.rowwise() - mean).rowwise().squaredNorm();
+  const std::int64_t sample = initial ? 0 : seeding_sample(params, part.global_rows(), mean.size());
+  Eigen::VectorXf x_norm2;  // only seeding from all rows needs it
+  if (!initial && sample == 0) x_norm2 = (X.rowwise() - mean).rowwise().squaredNorm();
 
   KMeansResult best;
   best.inertia = kInf;
@@ -243,7 +269,15 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
       centroids = *initial;
     } else {
       std::mt19937_64 rng = restart_rng(params.seed, r);
-      centroids = seed_plus_plus(X, grid, mean, x_norm2, params.k, rng, part);
+      if (sample > 0) {
+        // Every part draws the same sample and seeds from it alone, the same way.
+        const RowMatrixXf S = part.gather_rows(sample_rows(part.global_rows(), sample, rng), X);
+        SerialPartition whole(S.rows());
+        const Eigen::VectorXf s_norm2 = (S.rowwise() - mean).rowwise().squaredNorm();
+        centroids = seed_plus_plus(S, BlockGrid(0, S.rows()), mean, s_norm2, params.k, rng, whole);
+      } else {
+        centroids = seed_plus_plus(X, grid, mean, x_norm2, params.k, rng, part);
+      }
     }
     double previous = kInf;
     int it = 0;

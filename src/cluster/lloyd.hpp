@@ -11,6 +11,7 @@
 // results differ only by the rounding of the reduced sums.
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "clusterprobe/cluster/kmeans.hpp"
 
@@ -59,6 +60,9 @@ class RowPartition {
   /// Copies global row `row` (held by exactly one part, in `local_rows`)
   /// into `out` (cols floats) on every part, bit for bit.
   virtual void fetch_row(std::int64_t row, const RowMatrixXf& local_rows, float* out) = 0;
+  /// The global rows `rows` (ascending), every part's share of them from its
+  /// `local_rows`, on every part in that order.
+  virtual RowMatrixXf gather_rows(const std::vector<std::int64_t>& rows, const RowMatrixXf& local_rows) = 0;
 
  private:
   std::int64_t global_rows_;
@@ -75,6 +79,7 @@ class SerialPartition final : public RowPartition {
   double prefix_sum(double) override { return 0.0; }
   Farthest farthest(const Farthest& local) override { return local; }
   void fetch_row(std::int64_t row, const RowMatrixXf& local_rows, float* out) override;
+  RowMatrixXf gather_rows(const std::vector<std::int64_t>& rows, const RowMatrixXf& local_rows) override;
 };
 
 /// Local. Why `params` (and `initial`, when given) cannot be clustered with

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <vector>
 
+#include "dot_panel.hpp"
 #include "lloyd_blocks.hpp"
 
 namespace cp::detail {
@@ -17,6 +18,7 @@ namespace {
 void distances_to(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVectorXf& mean,
                   const Eigen::VectorXf& x_norm2, const RowMatrixXf& p, RowMatrixXf& out) {
   const Eigen::VectorXf p_norm2 = p.rowwise().squaredNorm();
+  const DotPanel panel(p);
   out.resize(X.rows(), p.rows());
   [[maybe_unused]] const bool threads = worth_threads(X.rows(), X.cols() * p.rows());
 #ifdef _OPENMP
@@ -31,10 +33,10 @@ void distances_to(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowV
     for (Index b = 0; b < grid.blocks(); ++b) {
       const Index r0 = grid.begin(b), rows = grid.end(b) - r0, slot = grid.slot(b);
       load_block(X, mean, r0, rows, slot, xb);
-      g.noalias() = xb * p.transpose();
+      panel.dots(xb, g);
       // (-2 x.p + |x|^2) + |p|^2, clamped: rounding can make it slightly negative.
       out.middleRows(r0, rows) =
-          (((-2.0f * g.middleRows(slot, rows)).colwise() + x_norm2.segment(r0, rows)).rowwise() +
+          (((-2.0f * g.block(slot, 0, rows, p.rows())).colwise() + x_norm2.segment(r0, rows)).rowwise() +
            p_norm2.transpose())
               .cwiseMax(0.0f);
     }

@@ -129,6 +129,22 @@ TEST(KMeansParallel, EqualsSerialOnTheGatheredRows) {
   }
 }
 
+TEST(KMeansParallel, SeedingFromASampleEqualsSerial) {
+  // The sample is drawn from the global rows and gathered from the ranks
+  // holding them (the first case above takes the automatic sample too).
+  const RowMatrixXf X = blobs(2000, 9, 6, 1.5f, 3.0f, 5);
+  cp::KMeansParams p = params(6, 2, 41);
+  for (const std::int64_t sample : {333, 1999}) {
+    p.seeding_rows = sample;
+    const cp::KMeansResult serial = cp::kmeans(X, p);
+    for (const std::string how : {"even", "first-empty", "skewed"}) {
+      const Slice s = my_slice(split(how, 2000, size()));
+      expect_same(serial, cp::kmeans_parallel(X.middleRows(s.begin, s.rows), p, MPI_COMM_WORLD), s,
+                  "sample " + std::to_string(sample) + " split " + how);
+    }
+  }
+}
+
 TEST(KMeansParallel, FromGivenCentroidsEqualsSerialIncludingEmptyClusters) {
   const RowMatrixXf X = blobs(900, 5, 6, 4.0f, 0.0f, 5);
   // Two starting centroids far from every row: they get no rows in the first

@@ -1,0 +1,185 @@
+#include "dot_panel.hpp"
+
+// GCC 12's own AVX-512 reductions (_mm512_reduce_min_ps) trip
+// -Wmaybe-uninitialized inside the header: a false positive there.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+
+#include <algorithm>
+#include <cstdint>
+#include <cstdlib>
+#include <limits>
+
+#include "lloyd_blocks.hpp"
+
+namespace cp::detail {
+namespace {
+
+// Rows per tile: R x C accumulators plus C centroid vectors and one
+// broadcast fit the 32 zmm (16 ymm) registers.
+#pragma GCC push_options
+#pragma GCC target("avx512f")
+namespace avx512 {
+using Vec = __m512;
+constexpr Index kWidth = 16, kRowsWide = 8, kRowsNarrow = 12;
+inline Vec load(const float* p) { return _mm512_loadu_ps(p); }
+inline Vec broadcast(float v) { return _mm512_set1_ps(v); }
+inline Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline Vec zero() { return _mm512_setzero_ps(); }
+inline void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
+using IVec = __m512i;
+inline IVec iota(int from) {
+  return _mm512_add_epi32(_mm512_set1_epi32(from),
+                          _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+}
+inline void keep_less(Vec s, IVec idx, Vec& best, IVec& at) {
+  const __mmask16 less = _mm512_cmp_ps_mask(s, best, _CMP_LT_OQ);
+  best = _mm512_mask_blend_ps(less, best, s);
+  at = _mm512_mask_blend_epi32(less, at, idx);
+}
+inline std::int32_t first_min(Vec best, IVec at) {
+  const __mmask16 eq = _mm512_cmp_ps_mask(best, _mm512_set1_ps(_mm512_reduce_min_ps(best)), _CMP_EQ_OQ);
+  return eq ? _mm512_mask_reduce_min_epi32(eq, at) : 0;
+}
+#include "dot_panel_kernel.inc"
+}  // namespace avx512
+#pragma GCC pop_options
+
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+namespace avx2 {
+using Vec = __m256;
+constexpr Index kWidth = 8, kRowsWide = 6, kRowsNarrow = 12;
+inline Vec load(const float* p) { return _mm256_loadu_ps(p); }
+inline Vec broadcast(float v) { return _mm256_set1_ps(v); }
+inline Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vec zero() { return _mm256_setzero_ps(); }
+inline void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
+using IVec = __m256i;
+inline IVec iota(int from) {
+  return _mm256_add_epi32(_mm256_set1_epi32(from), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+inline void keep_less(Vec s, IVec idx, Vec& best, IVec& at) {
+  const Vec less = _mm256_cmp_ps(s, best, _CMP_LT_OQ);
+  best = _mm256_blendv_ps(best, s, less);
+  at = _mm256_castps_si256(_mm256_blendv_ps(_mm256_castsi256_ps(at), _mm256_castsi256_ps(idx), less));
+}
+inline std::int32_t first_min(Vec best, IVec at) {
+  alignas(32) float b[8];
+  alignas(32) std::int32_t a[8];
+  _mm256_store_ps(b, best);
+  _mm256_store_si256(reinterpret_cast<__m256i*>(a), at);
+  std::int32_t label = a[0];
+  float m = b[0];
+  for (int l = 1; l < 8; ++l)
+    if (b[l] < m || (b[l] == m && a[l] < label)) m = b[l], label = a[l];
+  return label;
+}
+#include "dot_panel_kernel.inc"
+}  // namespace avx2
+#pragma GCC pop_options
+
+using Kernel = DotKernel;
+
+Index width(Kernel k) { return k == Kernel::avx512 ? 16 : k == Kernel::avx2 ? 8 : 1; }
+
+}  // namespace
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void add_row(float* acc, const float* x, Index d) {
+  for (Index t = 0; t < d; ++t) acc[t] += x[t];
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) float squared_distance(const float* a, const float* b,
+                                                                                    Index d) {
+  constexpr Index kLanes = 16;
+  float lanes[kLanes] = {};
+  Index t = 0;
+  for (; t + kLanes <= d; t += kLanes) {
+    for (Index l = 0; l < kLanes; ++l) {
+      const float e = a[t + l] - b[t + l];
+      lanes[l] += e * e;
+    }
+  }
+  for (; t < d; ++t) {
+    const float e = a[t] - b[t];
+    lanes[t % kLanes] += e * e;
+  }
+  float sum = 0.0f;
+  for (Index l = 0; l < kLanes; ++l) sum += lanes[l];
+  return sum;
+}
+
+DotKernel best_dot_kernel() {
+  static const Kernel chosen = [] {
+    const char* want = std::getenv("CLUSTERPROBE_KERNEL");
+    const std::string w = want ? want : "";
+    if (w != "eigen" && w != "avx2" && __builtin_cpu_supports("avx512f")) return Kernel::avx512;
+    if (w != "eigen" && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return Kernel::avx2;
+    return Kernel::eigen;
+  }();
+  return chosen;
+}
+
+std::string dot_kernel_name(DotKernel kernel) {
+  switch (kernel) {
+    case Kernel::avx512: return "avx512";
+    case Kernel::avx2: return "avx2";
+    default: return "eigen";
+  }
+}
+
+DotPanel::DotPanel(const RowMatrixXf& centroids, DotKernel kernel) : kernel_(kernel), k_(centroids.rows()) {
+  const Index w = width(kernel_);
+  padded_ = (k_ + w - 1) / w * w;
+  norm2_ = Eigen::VectorXf::Constant(padded_, std::numeric_limits<float>::infinity());
+  norm2_.head(k_) = centroids.rowwise().squaredNorm();
+  if (kernel_ == Kernel::eigen) {
+    centroids_ = centroids;
+    return;
+  }
+  panel_ = RowMatrixXf::Zero(centroids.cols(), padded_);
+  panel_.leftCols(k_) = centroids.transpose();
+}
+
+void DotPanel::dots(const RowMatrixXf& rows, RowMatrixXf& out) const {
+  out.resize(rows.rows(), padded_);
+  const Index d = rows.cols();
+  switch (kernel_) {
+    case Kernel::avx512:
+      avx512::dots(rows.data(), rows.rows(), d, d, panel_.data(), padded_, out.data());
+      return;
+    case Kernel::avx2:
+      avx2::dots(rows.data(), rows.rows(), d, d, panel_.data(), padded_, out.data());
+      return;
+    case Kernel::eigen:
+      out.noalias() = rows * centroids_.transpose();
+      return;
+  }
+}
+
+void DotPanel::nearest(const RowMatrixXf& g, Index first, Index rows, std::int32_t* labels) const {
+  const float* rows_g = g.row(first).data();
+  switch (kernel_) {
+    case Kernel::avx512:
+      avx512::nearest(rows_g, rows, norm2_.data(), padded_, labels);
+      return;
+    case Kernel::avx2:
+      avx2::nearest(rows_g, rows, norm2_.data(), padded_, labels);
+      return;
+    case Kernel::eigen:
+      for (Index i = 0; i < rows; ++i) {
+        const float* gi = rows_g + i * padded_;
+        float best = std::numeric_limits<float>::infinity();
+        labels[i] = 0;  // also for a NaN row
+        for (Index j = 0; j < k_; ++j) {
+          const float s = norm2_[j] - 2.0f * gi[j];
+          if (s < best) best = s, labels[i] = static_cast<std::int32_t>(j);
+        }
+      }
+      return;
+  }
+}
+
+}  // namespace cp::detail
