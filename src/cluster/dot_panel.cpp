@@ -8,6 +8,7 @@
 #pragma GCC diagnostic pop
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
@@ -87,8 +88,9 @@ Index width(Kernel k) { return k == Kernel::avx512 ? 16 : k == Kernel::avx2 ? 8 
 
 }  // namespace
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void add_row(float* acc, const float* x, Index d) {
-  for (Index t = 0; t < d; ++t) acc[t] += x[t];
+__attribute__((target_clones("avx512f", "avx2", "default"))) void add_rounded(double* acc, const float* x,
+                                                                               const double* scale, Index d) {
+  for (Index t = 0; t < d; ++t) acc[t] += std::nearbyint(static_cast<double>(x[t]) * scale[t]);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) float squared_distance(const float* a, const float* b,

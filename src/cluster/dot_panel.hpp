@@ -54,8 +54,9 @@ class DotPanel {
 // baseline and chosen at run time. Each defines its arithmetic lane by lane,
 // so every version gives the same bits.
 
-/// acc[0, d) += x[0, d).
-void add_row(float* acc, const float* x, Eigen::Index d);
+/// acc[t] += nearbyint(x[t] * scale[t]) for t in [0, d): a row added to exact
+/// cluster sums (lloyd.cpp).
+void add_rounded(double* acc, const float* x, const double* scale, Eigen::Index d);
 
 /// ||a - b||^2, summed in 16 interleaved float lanes, then the lanes in order.
 float squared_distance(const float* a, const float* b, Eigen::Index d);

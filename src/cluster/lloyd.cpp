@@ -16,10 +16,12 @@
 //    position in it (measured: every partial block differed somewhere);
 //  - Eigen is held to one thread inside our parallel regions: its own GEMM
 //    threading changes the depth blocking, hence the rounding;
-//  - partial sums are per block and combined in block order.
+//  - partial sums are per block and combined in block order;
+//  - the centroid sums are exact (ClusterSums), so neither their order nor
+//    the parts matter.
 // What differs between partitions is only the rounding of the sums that cross
-// parts (column mean, inertia, centroid sums, seeding potential), ~1e-16
-// relative: far below what changes an assignment in practice.
+// parts (column mean, inertia, seeding potential), ~1e-16 relative: far below
+// what changes an assignment in practice.
 #include "lloyd.hpp"
 
 #include <algorithm>
@@ -37,7 +39,6 @@
 namespace cp::detail {
 namespace {
 
-constexpr Index kSumChunk = 64;        // rows summed in float before joining the double sum
 constexpr double kInf = std::numeric_limits<double>::infinity();
 
 /// One independent stream per restart, so restart r is the same whatever the
@@ -70,10 +71,48 @@ Centred centre(const RowMatrixXf& centroids, const Eigen::RowVectorXf& mean) {
   return out;
 }
 
+/// The sums of each cluster's centred rows, exact: every value is rounded to
+/// a multiple of 2^-e of its column, with e chosen so that the sum of all
+/// rows' values, as integers times 2^-e, stays below 2^51 in magnitude. Each
+/// sum is then an integer held exactly in a double, the same whichever order
+/// the rows, threads and parts add them in. The rounding is 2^-51 of the
+/// column's largest value per row, below float precision. Filled while the
+/// assignment step has each row in cache: one pass over the data per Lloyd
+/// iteration.
+struct ClusterSums {
+  Eigen::VectorXd scale;  ///< 2^e per column
+  RowMatrixXd sums;       ///< k x d, in units of 2^-e
+
+  /// Collective over the partition: the scales of X's centred columns.
+  ClusterSums(const RowMatrixXf& X, const Eigen::RowVectorXf& mean, RowPartition& part) {
+    const Index d = mean.size();
+    Eigen::RowVectorXf largest = Eigen::RowVectorXf::Zero(d);
+    for (Index i = 0; i < X.rows(); ++i) largest = largest.cwiseMax((X.row(i) - mean).cwiseAbs());
+    // The global largest exponent as the minimum of its negation (an exact reduction).
+    std::vector<std::int64_t> neg_exponent(static_cast<std::size_t>(d));
+    for (Index j = 0; j < d; ++j) neg_exponent[j] = largest[j] > 0 ? -std::ilogb(largest[j]) : 1000;
+    part.min(neg_exponent.data(), neg_exponent.size());
+    const int headroom = static_cast<int>(std::ceil(std::log2(static_cast<double>(part.global_rows()) + 1.0)));
+    scale.resize(d);
+    // |value| < 2^(exponent + 1), so |value * scale| < 2^(50 - headroom) and n of them < 2^50.
+    for (Index j = 0; j < d; ++j)
+      scale[j] = neg_exponent[j] == 1000 ? 1.0 : std::ldexp(1.0, 49 - headroom + static_cast<int>(neg_exponent[j]));
+  }
+
+  void move(const RowMatrixXf& X, const Eigen::RowVectorXf& mean, Index row, Index from, Index to) {
+    const Eigen::RowVectorXf centred = X.row(row) - mean;
+    RowMatrixXd one = RowMatrixXd::Zero(1, centred.size());
+    add_rounded(one.data(), centred.data(), scale.data(), centred.size());
+    sums.row(from) -= one;
+    sums.row(to) += one;
+  }
+};
+
 /// Nearest centroid of every row; dist2 gets the exact squared distance to it.
-/// Returns this part's sum of dist2 (block sums added in block order).
+/// Returns this part's sum of dist2 (block sums added in block order). With
+/// `sums`, also adds each row to its cluster's sum (sums->sums is zero on entry).
 double assign(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVectorXf& mean,
-              const Centred& C, std::int32_t* labels, float* dist2) {
+              const Centred& C, std::int32_t* labels, float* dist2, ClusterSums* sums = nullptr) {
   const Index k = C.c.rows();
   const DotPanel panel(C.c);
   std::vector<double> partial(static_cast<std::size_t>(grid.blocks()), 0.0);
@@ -84,8 +123,10 @@ double assign(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVecto
   {
     eigen_on_one_thread();
     RowMatrixXf xb, g;
+    RowMatrixXd mine;  // this thread's cluster sums
+    if (sums) mine = RowMatrixXd::Zero(k, X.cols());
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(static) nowait
 #endif
     for (Index b = 0; b < grid.blocks(); ++b) {
       const Index r0 = grid.begin(b), rows = grid.end(b) - r0, slot = grid.slot(b);
@@ -98,8 +139,15 @@ double assign(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVecto
         const float d = squared_distance(xb.row(slot + i).data(), C.c.row(labels[r0 + i]).data(), xb.cols());
         dist2[r0 + i] = d;
         sum += d;
+        if (sums) add_rounded(mine.row(labels[r0 + i]).data(), xb.row(slot + i).data(), sums->scale.data(), xb.cols());
       }
       partial[static_cast<std::size_t>(b)] = sum;
+    }
+    if (sums) {
+#ifdef _OPENMP
+#pragma omp critical
+#endif
+      sums->sums += mine;  // exact, so in any order
     }
   }
   return std::accumulate(partial.begin(), partial.end(), 0.0);
@@ -114,8 +162,9 @@ std::vector<std::int64_t> count_labels(const std::vector<std::int32_t>& labels, 
 /// Gives each empty cluster, in order, the farthest row (from its centroid)
 /// among clusters that keep at least one member; counts are global. Returns
 /// the inertia removed (the moved rows now sit on their new centroids).
-double reseed_empty(std::vector<std::int32_t>& labels, std::vector<float>& dist2,
-                    std::vector<std::int64_t>& counts, RowPartition& part) {
+double reseed_empty(const RowMatrixXf& X, const Eigen::RowVectorXf& mean, std::vector<std::int32_t>& labels,
+                    std::vector<float>& dist2, std::vector<std::int64_t>& counts, ClusterSums& sums,
+                    RowPartition& part) {
   double removed = 0.0;
   for (std::size_t c = 0; c < counts.size(); ++c) {
     if (counts[c] != 0) continue;
@@ -131,6 +180,7 @@ double reseed_empty(std::vector<std::int32_t>& labels, std::vector<float>& dist2
     CP_ASSERT(win.index >= 0, "no row left to re-seed an empty cluster");  // k <= rows prevents it
     const std::int64_t local = win.index - part.first_row();
     if (local >= 0 && local < static_cast<std::int64_t>(labels.size())) {
+      sums.move(X, mean, static_cast<Index>(local), labels[local], static_cast<Index>(c));
       labels[local] = static_cast<std::int32_t>(c);
       dist2[local] = 0.0f;
     }
@@ -141,50 +191,17 @@ double reseed_empty(std::vector<std::int32_t>& labels, std::vector<float>& dist2
   return removed;
 }
 
-/// Means of the rows of each cluster (global counts), summed in double;
+/// Means of the rows of each cluster (global counts) from their exact sums;
 /// clusters with no rows keep their previous centroid.
-void update_centroids(const RowMatrixXf& X, const std::vector<std::int32_t>& labels,
-                      const std::vector<std::int64_t>& counts, RowMatrixXf& centroids,
-                      RowPartition& part) {
-  const Index k = centroids.rows(), d = X.cols();
-  RowMatrixXd sums = RowMatrixXd::Zero(k, d);
-  [[maybe_unused]] const bool threads = k > 1 && worth_threads(X.rows(), d);
-#ifdef _OPENMP
-#pragma omp parallel if (threads)
-#endif
-  {
-#ifdef _OPENMP
-    const Index team = omp_get_num_threads(), me = omp_get_thread_num();
-#else
-    const Index team = 1, me = 0;
-#endif
-    // Each thread owns the clusters c = me (mod team) and reads X once, in
-    // row order, adding each of its rows to a float partial sum that joins
-    // the double sum every kSumChunk members: converting every element to
-    // double would cost as much as the distance GEMM. A cluster's arithmetic
-    // is the same whatever the number of threads.
-    std::vector<Index> slot(static_cast<std::size_t>(k), -1);
-    Index owned = 0;
-    for (Index c = me; c < k; c += team) slot[c] = owned++;
-    RowMatrixXf chunk = RowMatrixXf::Zero(owned, d);
-    std::vector<Index> filled(static_cast<std::size_t>(owned), 0);
-    auto flush = [&](Index c) {
-      sums.row(c) += chunk.row(slot[c]).cast<double>();
-      chunk.row(slot[c]).setZero();
-      filled[slot[c]] = 0;
-    };
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-      const Index c = labels[i];
-      if (slot[c] < 0) continue;
-      add_row(chunk.row(slot[c]).data(), X.row(static_cast<Index>(i)).data(), d);
-      if (++filled[slot[c]] == kSumChunk) flush(c);
+void update_centroids(ClusterSums& sums, const std::vector<std::int64_t>& counts,
+                      const Eigen::RowVectorXf& mean, RowMatrixXf& centroids, RowPartition& part) {
+  part.sum(sums.sums.data(), static_cast<std::size_t>(sums.sums.size()));
+  const Eigen::RowVectorXd unit = sums.scale.cwiseInverse().transpose();
+  for (Index c = 0; c < centroids.rows(); ++c) {
+    if (counts[c] > 0) {
+      centroids.row(c) = (mean.cast<double>() + sums.sums.row(c).cwiseProduct(unit) / static_cast<double>(counts[c]))
+                             .cast<float>();
     }
-    for (Index c = me; c < k; c += team)
-      if (filled[slot[c]] > 0) flush(c);
-  }
-  part.sum(sums.data(), static_cast<std::size_t>(sums.size()));
-  for (Index c = 0; c < k; ++c) {
-    if (counts[c] > 0) centroids.row(c) = (sums.row(c) / static_cast<double>(counts[c])).cast<float>();
   }
 }
 
@@ -195,7 +212,8 @@ std::int64_t seeding_sample(const KMeansParams& params, std::int64_t rows, Index
   if (m == 0) {
     // A sample replicated on every part: at most 2^25 floats (128 MB).
     m = std::min<std::int64_t>(256 * k, (std::int64_t{1} << 25) / std::max<Index>(cols, 1));
-    if (m < 64 * k) return 0;
+    // Below half the rows the saving is small: seed from all of them.
+    if (m < 64 * k || 2 * m > rows) return 0;
   }
   return m > 0 && m >= k && m < rows ? m : 0;
 }
@@ -258,8 +276,9 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
   best.inertia = kInf;
   std::vector<std::int32_t> labels(static_cast<std::size_t>(n));
   std::vector<float> dist2(static_cast<std::size_t>(n));
-  auto global_assign = [&](const RowMatrixXf& centroids) {
-    double inertia = assign(X, grid, mean, centre(centroids, mean), labels.data(), dist2.data());
+  ClusterSums sums(X, mean, part);
+  auto global_assign = [&](const RowMatrixXf& centroids, ClusterSums* with_sums) {
+    double inertia = assign(X, grid, mean, centre(centroids, mean), labels.data(), dist2.data(), with_sums);
     part.sum(&inertia, 1);
     return inertia;
   };
@@ -283,17 +302,18 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
     int it = 0;
     while (it < params.max_iter) {
       ++it;
-      double inertia = global_assign(centroids);
+      sums.sums.setZero(k, X.cols());
+      double inertia = global_assign(centroids, &sums);
       std::vector<std::int64_t> counts = count_labels(labels, k);
       part.sum(counts.data(), counts.size());
-      inertia -= reseed_empty(labels, dist2, counts, part);
-      update_centroids(X, labels, counts, centroids, part);
+      inertia -= reseed_empty(X, mean, labels, dist2, counts, sums, part);
+      update_centroids(sums, counts, mean, centroids, part);
       // Lloyd never raises the inertia, so the decrease is >= 0 up to rounding.
       if (std::isfinite(previous) && previous - inertia <= params.tol * previous) break;
       previous = inertia;
     }
     // Final assignment to the final centroids: labels agree with assign_nearest.
-    const double inertia = global_assign(centroids);
+    const double inertia = global_assign(centroids, nullptr);
     if (inertia < best.inertia) {
       best.inertia = inertia;
       best.centroids = centroids;

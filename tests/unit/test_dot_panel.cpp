@@ -103,9 +103,10 @@ TEST(DotPanel, RowHelpersMatchTheirDefinitions) {
     double exact = 0.0;
     for (int t = 0; t < d; ++t) exact += std::pow(static_cast<double>(a(0, t)) - b(0, t), 2);
     EXPECT_NEAR(cp::detail::squared_distance(a.data(), b.data(), d), exact, 1e-5 * (exact + 1.0));
-    RowMatrixXf acc = a;
-    cp::detail::add_row(acc.data(), b.data(), d);
-    EXPECT_TRUE(acc == RowMatrixXf(a + b));
+    Eigen::RowVectorXd acc = Eigen::RowVectorXd::Constant(d, 3.0), scale(d);
+    for (int t = 0; t < d; ++t) scale[t] = std::ldexp(1.0, t % 40 - 10);
+    cp::detail::add_rounded(acc.data(), b.data(), scale.data(), d);
+    for (int t = 0; t < d; ++t) ASSERT_EQ(acc[t], 3.0 + std::nearbyint(double(b(0, t)) * scale[t])) << t;
   }
 }
 

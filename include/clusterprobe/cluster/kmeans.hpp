@@ -14,8 +14,8 @@ struct KMeansParams {
   double tol = 1.0e-4;      ///< stop when the relative inertia decrease is below tol
   std::uint64_t seed = 1234;
   /// Rows k-means++ draws its centres from. 0 (auto): a uniform sample of
-  /// min(256 k, 2^25 / columns) rows when that is at least 64 k and fewer than
-  /// all rows (each greedy step then reads the sample, not every row; the
+  /// min(256 k, 2^25 / columns) rows when that is at least 64 k and at most
+  /// half the rows (each greedy step then reads the sample, not every row; the
   /// final inertia stays within 0.5% of seeding from all rows, bench/README.md);
   /// otherwise all rows. n > 0: a sample of n rows. Negative: all rows.
   std::int64_t seeding_rows = 0;
