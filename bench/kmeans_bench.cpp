@@ -3,6 +3,7 @@
 // (it stops early only when the inertia stops decreasing), 1 restart.
 //   kmeans_bench --data FILE --rows N --cols D --k K [--iters 20] [--seed 0]
 //                [--init FILE] [--centroids-out FILE] [--seeding-rows N]
+//                [--restarts R]
 // --init FILE: K x D float32 starting centroids (cp::kmeans_from, no seeding).
 // --centroids-out FILE: the final centroids, K x D float32, for an inertia
 // computed outside (bench/kmeans_vs_peers.py scores every method alike).
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
       else if (a == "--iters") params.max_iter = std::stoi(v);
       else if (a == "--seed") params.seed = std::stoull(v);
       else if (a == "--seeding-rows") params.seeding_rows = std::stoll(v);
+      else if (a == "--restarts") params.restarts = std::stoi(v);
       else if (a == "--init") init = v;
       else if (a == "--centroids-out") out = v;
       else throw std::runtime_error("unknown argument " + a);
