@@ -58,7 +58,8 @@ class DotPanel {
 /// cluster sums (lloyd.cpp).
 void add_rounded(double* acc, const float* x, const double* scale, Eigen::Index d);
 
-/// ||a - b||^2, summed in 16 interleaved float lanes, then the lanes in order.
+/// ||a - b||^2, summed in 16 interleaved float lanes, then the lanes folded in
+/// halves (8 pairs, 4, 2, 1).
 float squared_distance(const float* a, const float* b, Eigen::Index d);
 
 }  // namespace cp::detail

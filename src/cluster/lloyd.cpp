@@ -26,6 +26,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <exception>
 #include <limits>
 #include <numeric>
 #include <random>
@@ -272,17 +273,19 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
   Eigen::VectorXf x_norm2;  // only seeding from all rows needs it
   if (!initial && sample == 0) x_norm2 = (X.rowwise() - mean).rowwise().squaredNorm();
 
-  KMeansResult best;
-  best.inertia = kInf;
-  std::vector<std::int32_t> labels(static_cast<std::size_t>(n));
-  std::vector<float> dist2(static_cast<std::size_t>(n));
-  ClusterSums sums(X, mean, part);
-  auto global_assign = [&](const RowMatrixXf& centroids, ClusterSums* with_sums) {
-    double inertia = assign(X, grid, mean, centre(centroids, mean), labels.data(), dist2.data(), with_sums);
-    part.sum(&inertia, 1);
-    return inertia;
-  };
-  for (int r = 0; r < runs; ++r) {
+  const ClusterSums scales(X, mean, part);
+
+  // One restart: seeding (unless `initial`), Lloyd iterations, the final
+  // assignment. It owns its buffers, so restarts may run side by side.
+  auto restart = [&](int r) {
+    std::vector<std::int32_t> labels(static_cast<std::size_t>(n));
+    std::vector<float> dist2(static_cast<std::size_t>(n));
+    ClusterSums sums = scales;
+    auto global_assign = [&](const RowMatrixXf& centroids, ClusterSums* with_sums) {
+      double inertia = assign(X, grid, mean, centre(centroids, mean), labels.data(), dist2.data(), with_sums);
+      part.sum(&inertia, 1);
+      return inertia;
+    };
     RowMatrixXf centroids;
     if (initial) {
       centroids = *initial;
@@ -312,16 +315,42 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
       if (std::isfinite(previous) && previous - inertia <= params.tol * previous) break;
       previous = inertia;
     }
+    KMeansResult out;
     // Final assignment to the final centroids: labels agree with assign_nearest.
-    const double inertia = global_assign(centroids, nullptr);
-    if (inertia < best.inertia) {
-      best.inertia = inertia;
-      best.centroids = centroids;
-      best.labels = labels;
-      best.iterations = it;
+    out.inertia = global_assign(centroids, nullptr);
+    out.centroids = std::move(centroids);
+    out.labels = std::move(labels);
+    out.iterations = it;
+    return out;
+  };
+
+  std::vector<KMeansResult> results(static_cast<std::size_t>(runs));
+  // Small problems in one part: the restarts side by side on the threads,
+  // each on one thread (nested regions get one), where threads inside one
+  // restart would mostly wait at barriers. Every restart's result is the same
+  // either way.
+  [[maybe_unused]] const bool side_by_side =
+      runs > 1 && part.serial() && static_cast<double>(n) * static_cast<double>(X.cols()) * (k + 1) < 0x1p25;
+  std::exception_ptr failure;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(dynamic, 1) if (side_by_side)
+#endif
+  for (int r = 0; r < runs; ++r) {
+    try {
+      results[static_cast<std::size_t>(r)] = restart(r);
+    } catch (...) {
+#ifdef _OPENMP
+#pragma omp critical
+#endif
+      failure = std::current_exception();
     }
   }
-  return best;
+  if (failure) std::rethrow_exception(failure);
+  // The lowest inertia, the first restart among equal ones.
+  std::size_t best = 0;
+  for (std::size_t r = 1; r < results.size(); ++r)
+    if (results[r].inertia < results[best].inertia) best = r;
+  return std::move(results[best]);
 }
 
 std::vector<std::int32_t> nearest_centroids(const RowMatrixXf& X, const RowMatrixXf& centroids) {

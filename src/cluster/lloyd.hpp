@@ -45,6 +45,8 @@ class RowPartition {
   RowPartition& operator=(const RowPartition&) = delete;
 
   std::int64_t global_rows() const { return global_rows_; }
+  /// Whether all rows are in this one part (no reductions: threads may share it).
+  virtual bool serial() const { return false; }
   /// Global index of this part's row 0.
   std::int64_t first_row() const { return first_row_; }
 
@@ -73,6 +75,7 @@ class RowPartition {
 class SerialPartition final : public RowPartition {
  public:
   explicit SerialPartition(std::int64_t rows) : RowPartition(rows, 0) {}
+  bool serial() const override { return true; }
   void sum(double*, std::size_t) override {}
   void sum(std::int64_t*, std::size_t) override {}
   void min(std::int64_t*, std::size_t) override {}
