@@ -38,6 +38,14 @@ int launcher_rank() {
   return 0;
 }
 
+// One write for the whole line: std::cerr is unbuffered, and a line written in
+// pieces may reach the launcher's merged output with another rank's (or this
+// rank's stdout) text inside it.
+void print_error_line(const std::string& line) {
+  std::cout.flush();
+  std::cerr << (line + "\n");
+}
+
 struct Args {
   std::string study;
   std::vector<std::string> overrides;
@@ -150,8 +158,8 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
     incomplete = !cp::report_stage(study.output, world, std::cout) || incomplete;
   }
   if (incomplete && rank == 0)
-    std::cerr << "clusterprobe: finished, but some runs or items are not complete (listed above and in "
-              << study.output << "/report.md)\n";
+    print_error_line("clusterprobe: finished, but some runs or items are not complete (listed above and in " +
+                     study.output + "/report.md)");
   return incomplete ? cp::kExitIncomplete : 0;
 }
 
@@ -226,7 +234,7 @@ int main(int argc, char** argv) {
       return 0;
     }
   } catch (const std::exception& e) {
-    if (pre_rank == 0) std::cerr << "clusterprobe: error: " << cp::message_of(e) << "\n";
+    if (pre_rank == 0) print_error_line("clusterprobe: error: " + cp::message_of(e));
     return static_cast<int>(cp::kind_of(e));
   }
 
@@ -245,7 +253,7 @@ int main(int argc, char** argv) {
       // Not agreed: the other ranks may be waiting in a collective call for this one.
       cp::abort_world(cp::message_of(e), static_cast<int>(cp::kind_of(e)));
     }
-    if (rank == 0) std::cerr << "clusterprobe: error: " << cp::message_of(e) << "\n";
+    if (rank == 0) print_error_line("clusterprobe: error: " + cp::message_of(e));
     code = static_cast<int>(cp::kind_of(e));
   }
   if (cp::any_of(cp::h5::close_failed(), MPI_COMM_WORLD)) {

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <limits>
 
+#include "clusterprobe/common/error.hpp"
 #include "lloyd_blocks.hpp"
 
 namespace cp::detail {
@@ -88,13 +89,13 @@ Index width(Kernel k) { return k == Kernel::avx512 ? 16 : k == Kernel::avx2 ? 8 
 
 }  // namespace
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) void add_rounded(double* acc, const float* x,
-                                                                               const double* scale, Index d) {
+// The row arithmetic, inlined into each instruction set's version of the
+// functions below.
+__attribute__((always_inline)) inline void add_rounded_row(double* acc, const float* x, const double* scale, Index d) {
   for (Index t = 0; t < d; ++t) acc[t] += std::nearbyint(static_cast<double>(x[t]) * scale[t]);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) float squared_distance(const float* a, const float* b,
-                                                                                    Index d) {
+__attribute__((always_inline)) inline float distance_row(const float* a, const float* b, Index d) {
   constexpr Index kLanes = 16;
   float lanes[kLanes] = {};
   Index t = 0;
@@ -108,10 +109,36 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) float squared_dista
     const float e = a[t] - b[t];
     lanes[t % kLanes] += e * e;
   }
-  // The lanes folded in halves: a fixed order, and four dependent adds, not sixteen.
-  for (Index half = kLanes / 2; half > 0; half /= 2)
-    for (Index l = 0; l < half; ++l) lanes[l] += lanes[l + half];
-  return lanes[0];
+  // The lanes folded in halves: a fixed order, and four dependent adds, not
+  // sixteen (constant bounds, so each fold is one vector add).
+  for (Index l = 0; l < 8; ++l) lanes[l] += lanes[l + 8];
+  for (Index l = 0; l < 4; ++l) lanes[l] += lanes[l + 4];
+  for (Index l = 0; l < 2; ++l) lanes[l] += lanes[l + 2];
+  return lanes[0] + lanes[1];
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) void add_rounded(double* acc, const float* x,
+                                                                               const double* scale, Index d) {
+  add_rounded_row(acc, x, scale, d);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) float squared_distance(const float* a, const float* b,
+                                                                                    Index d) {
+  return distance_row(a, b, d);
+}
+
+__attribute__((target_clones("avx512f", "avx2", "default"))) double finish_rows(
+    const float* x, Index rows, Index d, const float* centroids, const std::int32_t* labels, float* dist2,
+    double* sums, const double* scale) {
+  double total = 0.0;
+  for (Index i = 0; i < rows; ++i) {
+    const float* xi = x + i * d;
+    const Index c = labels[i];
+    dist2[i] = distance_row(xi, centroids + c * d, d);
+    total += dist2[i];
+    if (sums) add_rounded_row(sums + c * d, xi, scale, d);
+  }
+  return total;
 }
 
 DotKernel best_dot_kernel() {
@@ -150,18 +177,21 @@ DotPanel::DotPanel(const RowMatrixXf& centroids, DotKernel kernel) : kernel_(ker
 }
 
 void DotPanel::dots(const RowMatrixXf& rows, RowMatrixXf& out) const {
-  out.resize(rows.rows(), padded_);
-  const Index d = rows.cols();
-  switch (kernel_) {
-    case Kernel::avx512:
-      avx512::dots(rows.data(), rows.rows(), d, d, panel_.data(), padded_, out.data());
-      return;
-    case Kernel::avx2:
-      avx2::dots(rows.data(), rows.rows(), d, d, panel_.data(), padded_, out.data());
-      return;
-    case Kernel::eigen:
-      out.noalias() = rows * centroids_.transpose();
-      return;
+  if (kernel_ == Kernel::eigen) {
+    out.resize(rows.rows(), padded_);
+    out.noalias() = rows * centroids_.transpose();
+    return;
+  }
+  dots(rows.data(), rows.rows(), rows.cols(), out);
+}
+
+void DotPanel::dots(const float* rows, Index count, Index d, RowMatrixXf& out) const {
+  out.resize(count, padded_);
+  if (kernel_ == Kernel::avx512) {
+    avx512::dots(rows, count, d, d, panel_.data(), padded_, out.data());
+  } else {
+    CP_ASSERT(kernel_ == Kernel::avx2, "DotPanel::dots on raw rows needs a vector kernel");
+    avx2::dots(rows, count, d, d, panel_.data(), padded_, out.data());
   }
 }
 

@@ -37,6 +37,10 @@ class DotPanel {
   /// out(i, j) = rows(i) . centroid(j) for j < padded() (padding columns get
   /// 0); `out` is resized to rows x padded(). Local, one thread.
   void dots(const RowMatrixXf& rows, RowMatrixXf& out) const;
+  /// The same for `count` contiguous rows of d floats at `rows`; only for a
+  /// vector kernel (the fallback needs blocks padded to the global grid).
+  void dots(const float* rows, Eigen::Index count, Eigen::Index d, RowMatrixXf& out) const;
+  bool vector_kernel() const { return kernel_ != DotKernel::eigen; }
 
   /// For rows [first, first + rows) of g (dots() output), the centroid
   /// minimising ||c||^2 - 2 x.c (the first of equal ones; 0 for a NaN row).
@@ -61,5 +65,12 @@ void add_rounded(double* acc, const float* x, const double* scale, Eigen::Index 
 /// ||a - b||^2, summed in 16 interleaved float lanes, then the lanes folded in
 /// halves (8 pairs, 4, 2, 1).
 float squared_distance(const float* a, const float* b, Eigen::Index d);
+
+/// For each of `rows` rows x (row-major, d columns) with its centroid
+/// labels[i] (a row of `centroids`, k x d): dist2[i] = squared_distance, and
+/// with `sums` (k x d) add_rounded into its centroid's row. Returns the sum of
+/// dist2 in row order. One call per block: the per-row work is inlined.
+double finish_rows(const float* x, Eigen::Index rows, Eigen::Index d, const float* centroids,
+                   const std::int32_t* labels, float* dist2, double* sums, const double* scale);
 
 }  // namespace cp::detail

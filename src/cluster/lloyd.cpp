@@ -112,8 +112,11 @@ struct ClusterSums {
 /// Nearest centroid of every row; dist2 gets the exact squared distance to it.
 /// Returns this part's sum of dist2 (block sums added in block order). With
 /// `sums`, also adds each row to its cluster's sum (sums->sums is zero on entry).
+/// `centred` (optional): X - mean, made once, which spares a vector kernel the
+/// copy of every block (the same bits as that copy).
 double assign(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVectorXf& mean,
-              const Centred& C, std::int32_t* labels, float* dist2, ClusterSums* sums = nullptr) {
+              const Centred& C, std::int32_t* labels, float* dist2, ClusterSums* sums = nullptr,
+              const RowMatrixXf* centred = nullptr) {
   const Index k = C.c.rows();
   const DotPanel panel(C.c);
   std::vector<double> partial(static_cast<std::size_t>(grid.blocks()), 0.0);
@@ -130,19 +133,23 @@ double assign(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVecto
 #pragma omp for schedule(static) nowait
 #endif
     for (Index b = 0; b < grid.blocks(); ++b) {
-      const Index r0 = grid.begin(b), rows = grid.end(b) - r0, slot = grid.slot(b);
-      load_block(X, mean, r0, rows, slot, xb);
-      panel.dots(xb, g);
+      const Index r0 = grid.begin(b), rows = grid.end(b) - r0;
+      Index slot = 0;
+      const float* x = nullptr;
+      if (centred && panel.vector_kernel()) {
+        x = centred->row(r0).data();
+        panel.dots(x, rows, X.cols(), g);
+      } else {
+        slot = grid.slot(b);
+        load_block(X, mean, r0, rows, slot, xb);
+        x = xb.row(slot).data();
+        panel.dots(xb, g);
+      }
       // ||x||^2 is the same for every centroid, so the panel leaves it out.
       panel.nearest(g, slot, rows, labels + r0);
-      double sum = 0.0;
-      for (Index i = 0; i < rows; ++i) {
-        const float d = squared_distance(xb.row(slot + i).data(), C.c.row(labels[r0 + i]).data(), xb.cols());
-        dist2[r0 + i] = d;
-        sum += d;
-        if (sums) add_rounded(mine.row(labels[r0 + i]).data(), xb.row(slot + i).data(), sums->scale.data(), xb.cols());
-      }
-      partial[static_cast<std::size_t>(b)] = sum;
+      partial[static_cast<std::size_t>(b)] =
+          finish_rows(x, rows, X.cols(), C.c.data(), labels + r0, dist2 + r0, sums ? mine.data() : nullptr,
+                      sums ? sums->scale.data() : nullptr);
     }
     if (sums) {
 #ifdef _OPENMP
@@ -274,6 +281,11 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
   if (!initial && sample == 0) x_norm2 = (X.rowwise() - mean).rowwise().squaredNorm();
 
   const ClusterSums scales(X, mean, part);
+  // A matrix in one part, up to 64 MB: centred once for all restarts and
+  // iterations instead of block by block.
+  RowMatrixXf centred;
+  if (part.serial() && X.size() <= (Index{1} << 24)) centred = X.rowwise() - mean;
+  const RowMatrixXf* centred_rows = centred.size() > 0 ? &centred : nullptr;
 
   // One restart: seeding (unless `initial`), Lloyd iterations, the final
   // assignment. It owns its buffers, so restarts may run side by side.
@@ -282,7 +294,8 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
     std::vector<float> dist2(static_cast<std::size_t>(n));
     ClusterSums sums = scales;
     auto global_assign = [&](const RowMatrixXf& centroids, ClusterSums* with_sums) {
-      double inertia = assign(X, grid, mean, centre(centroids, mean), labels.data(), dist2.data(), with_sums);
+      double inertia =
+          assign(X, grid, mean, centre(centroids, mean), labels.data(), dist2.data(), with_sums, centred_rows);
       part.sum(&inertia, 1);
       return inertia;
     };
@@ -298,7 +311,7 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
         const Eigen::VectorXf s_norm2 = (S.rowwise() - mean).rowwise().squaredNorm();
         centroids = seed_plus_plus(S, BlockGrid(0, S.rows()), mean, s_norm2, params.k, rng, whole);
       } else {
-        centroids = seed_plus_plus(X, grid, mean, x_norm2, params.k, rng, part);
+        centroids = seed_plus_plus(X, grid, mean, x_norm2, params.k, rng, part, centred_rows);
       }
     }
     double previous = kInf;

@@ -72,9 +72,10 @@ inline void load_block(const RowMatrixXf& X, const Eigen::RowVectorXf& mean, Ind
 
 /// Collective over the partition. Greedy k-means++ (lloyd_seed.cpp): k
 /// centroids, drawn from `rng`, which must be in the same state on every part.
-/// x_norm2 holds the squared norms of this part's centred rows.
+/// x_norm2 holds the squared norms of this part's centred rows; `centred`
+/// (optional) the rows themselves, X - mean.
 RowMatrixXf seed_plus_plus(const RowMatrixXf& X, const BlockGrid& grid,
                            const Eigen::RowVectorXf& mean, const Eigen::VectorXf& x_norm2, int k,
-                           std::mt19937_64& rng, RowPartition& part);
+                           std::mt19937_64& rng, RowPartition& part, const RowMatrixXf* centred = nullptr);
 
 }  // namespace cp::detail

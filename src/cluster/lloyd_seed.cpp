@@ -16,7 +16,8 @@ namespace {
 /// Squared distances (clamped at 0) of this part's rows to the centred rows
 /// of p: out is rows x p.rows().
 void distances_to(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowVectorXf& mean,
-                  const Eigen::VectorXf& x_norm2, const RowMatrixXf& p, RowMatrixXf& out) {
+                  const Eigen::VectorXf& x_norm2, const RowMatrixXf& p, RowMatrixXf& out,
+                  const RowMatrixXf* centred) {
   const Eigen::VectorXf p_norm2 = p.rowwise().squaredNorm();
   const DotPanel panel(p);
   out.resize(X.rows(), p.rows());
@@ -31,9 +32,15 @@ void distances_to(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowV
 #pragma omp for schedule(static)
 #endif
     for (Index b = 0; b < grid.blocks(); ++b) {
-      const Index r0 = grid.begin(b), rows = grid.end(b) - r0, slot = grid.slot(b);
-      load_block(X, mean, r0, rows, slot, xb);
-      panel.dots(xb, g);
+      const Index r0 = grid.begin(b), rows = grid.end(b) - r0;
+      Index slot = 0;
+      if (centred && panel.vector_kernel()) {
+        panel.dots(centred->row(r0).data(), rows, X.cols(), g);
+      } else {
+        slot = grid.slot(b);
+        load_block(X, mean, r0, rows, slot, xb);
+        panel.dots(xb, g);
+      }
       // (-2 x.p + |x|^2) + |p|^2, clamped: rounding can make it slightly negative.
       out.middleRows(r0, rows) =
           (((-2.0f * g.block(slot, 0, rows, p.rows())).colwise() + x_norm2.segment(r0, rows)).rowwise() +
@@ -51,7 +58,7 @@ void distances_to(const RowMatrixXf& X, const BlockGrid& grid, const Eigen::RowV
 /// part that holds it.
 RowMatrixXf seed_plus_plus(const RowMatrixXf& X, const BlockGrid& grid,
                            const Eigen::RowVectorXf& mean, const Eigen::VectorXf& x_norm2, int k,
-                           std::mt19937_64& rng, RowPartition& part) {
+                           std::mt19937_64& rng, RowPartition& part, const RowMatrixXf* centred) {
   const Index n = X.rows();
   const std::int64_t total = part.global_rows();
   const int trials = 2 + static_cast<int>(std::log(static_cast<double>(k)));
@@ -65,7 +72,7 @@ RowMatrixXf seed_plus_plus(const RowMatrixXf& X, const BlockGrid& grid,
     for (std::size_t t = 0; t < cand.size(); ++t) {
       part.fetch_row(cand[t], X, cand_rows.row(static_cast<Index>(t)).data());
     }
-    distances_to(X, grid, mean, x_norm2, cand_rows.rowwise() - mean, dist);
+    distances_to(X, grid, mean, x_norm2, cand_rows.rowwise() - mean, dist, centred);
   };
   // This part's potential if candidate t joined the centres (before reduction).
   auto potential_with = [&](Index t) {

@@ -118,7 +118,7 @@ class Item {
   }
 
   static void require_finite(const RowMatrixXf& m, const std::string& when) {
-    if (m.allFinite()) return;
+    if (all_finite(m)) return;
     for (Eigen::Index r = 0; r < m.rows(); ++r)
       for (Eigen::Index c = 0; c < m.cols(); ++c)
         if (!std::isfinite(m(r, c)))

@@ -70,8 +70,8 @@ void abort_world(const std::string& message, int code) {
   MPI_Initialized(&initialised);
   MPI_Finalized(&finalised);
   if (initialised && !finalised) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
-  std::cerr << "clusterprobe: error on rank " << rank << ": " << message
-            << " (aborting every rank)" << std::endl;
+  // One write: a line written in pieces may be split by another rank's output.
+  std::cerr << ("clusterprobe: error on rank " + std::to_string(rank) + ": " + message + " (aborting every rank)\n");
   if (initialised && !finalised) MPI_Abort(MPI_COMM_WORLD, code);
   std::_Exit(code);
 }
