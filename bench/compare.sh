@@ -7,7 +7,7 @@
 #   bench/compare.sh [BUILD_DIR]      (env: REPEATS=3, THREADS=2, QUICK=1 for
 #                                      smaller training runs)
 # Needs the full build (scripts/test.sh builds it) and the test packages
-# (python3-torch, -sklearn, -faiss, -h5py). Takes about 20 minutes on 2 cores;
+# (python3-torch, -sklearn, -faiss, -h5py). Takes about 10 minutes on 2 cores;
 # it trains the quickstart study first if out/fmnist-quickstart lacks it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
