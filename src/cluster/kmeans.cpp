@@ -19,6 +19,16 @@ KMeansResult kmeans(const RowMatrixXf& X, const KMeansParams& params) {
   return detail::run_lloyd(X, params, nullptr, part);
 }
 
+std::vector<KMeansResult> kmeans_each(const std::vector<const RowMatrixXf*>& X,
+                                      const std::vector<KMeansParams>& params) {
+  CP_ASSERT(X.size() == params.size(), "kmeans_each: one KMeansParams per matrix");
+  for (std::size_t i = 0; i < X.size(); ++i) {
+    const std::string error = detail::lloyd_input_error(*X[i], X[i]->cols(), params[i], nullptr, X[i]->rows());
+    if (!error.empty()) CP_THROW_INTERNAL(error);
+  }
+  return detail::run_lloyd_each(X, params);
+}
+
 KMeansResult kmeans_from(const RowMatrixXf& X, const RowMatrixXf& initial_centroids,
                          const KMeansParams& params) {
   const std::string error =

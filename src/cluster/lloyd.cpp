@@ -28,6 +28,7 @@
 #include <cmath>
 #include <exception>
 #include <limits>
+#include <memory>
 #include <numeric>
 #include <random>
 #include <string>
@@ -269,63 +270,71 @@ std::string lloyd_input_error(const RowMatrixXf& local_rows, Eigen::Index cols,
   return "";
 }
 
-KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
-                       const RowMatrixXf* initial, RowPartition& part) {
-  const Index n = X.rows();
-  const Index k = initial ? initial->rows() : params.k;
-  const int runs = initial ? 1 : params.restarts;
-  const BlockGrid grid(part.first_row(), n);
-  const Eigen::RowVectorXf mean = global_mean(X, initial ? initial->cols() : X.cols(), part);
-  const std::int64_t sample = initial ? 0 : seeding_sample(params, part.global_rows(), mean.size());
-  Eigen::VectorXf x_norm2;  // only seeding from all rows needs it
-  if (!initial && sample == 0) x_norm2 = (X.rowwise() - mean).rowwise().squaredNorm();
+namespace {
 
-  const ClusterSums scales(X, mean, part);
-  // A matrix in one part, up to 64 MB: centred once for all restarts and
-  // iterations instead of block by block.
-  RowMatrixXf centred;
-  if (part.serial() && X.size() <= (Index{1} << 24)) centred = X.rowwise() - mean;
-  const RowMatrixXf* centred_rows = centred.size() > 0 ? &centred : nullptr;
+/// One k-means problem made ready for its restarts: the mean, the exact-sum
+/// scales, the seeding sample size, the centred rows. Collective over the
+/// partition, as is restart().
+class LloydRun {
+ public:
+  LloydRun(const RowMatrixXf& X, const KMeansParams& params, const RowMatrixXf* initial, RowPartition& part)
+      : X_(X), params_(params), initial_(initial), part_(part), k_(initial ? initial->rows() : params.k),
+        runs_(initial ? 1 : params.restarts), grid_(part.first_row(), X.rows()),
+        mean_(global_mean(X, initial ? initial->cols() : X.cols(), part)),
+        sample_(initial ? 0 : seeding_sample(params, part.global_rows(), mean_.size())), scales_(X, mean_, part) {
+    // Only seeding from all rows needs the norms.
+    if (!initial && sample_ == 0) x_norm2_ = (X.rowwise() - mean_).rowwise().squaredNorm();
+    // A matrix in one part, up to 64 MB: centred once for all restarts and
+    // iterations instead of block by block.
+    if (part.serial() && X.size() <= (Index{1} << 24)) centred_ = X.rowwise() - mean_;
+  }
 
-  // One restart: seeding (unless `initial`), Lloyd iterations, the final
-  // assignment. It owns its buffers, so restarts may run side by side.
-  auto restart = [&](int r) {
+  int runs() const { return runs_; }
+  /// The work of one Lloyd iteration, to order restarts by.
+  double cost() const { return static_cast<double>(X_.rows()) * static_cast<double>(X_.cols()) * (k_ + 1); }
+  bool serial() const { return part_.serial(); }
+
+  /// Restart r: seeding (unless `initial`), Lloyd iterations, the final
+  /// assignment. It owns its buffers, so restarts may run side by side.
+  KMeansResult restart(int r) const {
+    const Index n = X_.rows();
     std::vector<std::int32_t> labels(static_cast<std::size_t>(n));
     std::vector<float> dist2(static_cast<std::size_t>(n));
-    ClusterSums sums = scales;
+    ClusterSums sums = scales_;
+    const RowMatrixXf* centred = centred_.size() > 0 ? &centred_ : nullptr;
     auto global_assign = [&](const RowMatrixXf& centroids, ClusterSums* with_sums) {
       double inertia =
-          assign(X, grid, mean, centre(centroids, mean), labels.data(), dist2.data(), with_sums, centred_rows);
-      part.sum(&inertia, 1);
+          assign(X_, grid_, mean_, centre(centroids, mean_), labels.data(), dist2.data(), with_sums, centred);
+      part_.sum(&inertia, 1);
       return inertia;
     };
     RowMatrixXf centroids;
-    if (initial) {
-      centroids = *initial;
+    if (initial_) {
+      centroids = *initial_;
     } else {
-      std::mt19937_64 rng = restart_rng(params.seed, r);
-      if (sample > 0) {
+      std::mt19937_64 rng = restart_rng(params_.seed, r);
+      if (sample_ > 0) {
         // Every part draws the same sample and seeds from it alone, the same way.
-        const RowMatrixXf S = part.gather_rows(sample_rows(part.global_rows(), sample, rng), X);
+        const RowMatrixXf S = part_.gather_rows(sample_rows(part_.global_rows(), sample_, rng), X_);
         SerialPartition whole(S.rows());
-        const Eigen::VectorXf s_norm2 = (S.rowwise() - mean).rowwise().squaredNorm();
-        centroids = seed_plus_plus(S, BlockGrid(0, S.rows()), mean, s_norm2, params.k, rng, whole);
+        const Eigen::VectorXf s_norm2 = (S.rowwise() - mean_).rowwise().squaredNorm();
+        centroids = seed_plus_plus(S, BlockGrid(0, S.rows()), mean_, s_norm2, params_.k, rng, whole);
       } else {
-        centroids = seed_plus_plus(X, grid, mean, x_norm2, params.k, rng, part, centred_rows);
+        centroids = seed_plus_plus(X_, grid_, mean_, x_norm2_, params_.k, rng, part_, centred);
       }
     }
     double previous = kInf;
     int it = 0;
-    while (it < params.max_iter) {
+    while (it < params_.max_iter) {
       ++it;
-      sums.sums.setZero(k, X.cols());
+      sums.sums.setZero(k_, X_.cols());
       double inertia = global_assign(centroids, &sums);
-      std::vector<std::int64_t> counts = count_labels(labels, k);
-      part.sum(counts.data(), counts.size());
-      inertia -= reseed_empty(X, mean, labels, dist2, counts, sums, part);
-      update_centroids(sums, counts, mean, centroids, part);
+      std::vector<std::int64_t> counts = count_labels(labels, k_);
+      part_.sum(counts.data(), counts.size());
+      inertia -= reseed_empty(X_, mean_, labels, dist2, counts, sums, part_);
+      update_centroids(sums, counts, mean_, centroids, part_);
       // Lloyd never raises the inertia, so the decrease is >= 0 up to rounding.
-      if (std::isfinite(previous) && previous - inertia <= params.tol * previous) break;
+      if (std::isfinite(previous) && previous - inertia <= params_.tol * previous) break;
       previous = inertia;
     }
     KMeansResult out;
@@ -335,22 +344,45 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
     out.labels = std::move(labels);
     out.iterations = it;
     return out;
-  };
+  }
 
-  std::vector<KMeansResult> results(static_cast<std::size_t>(runs));
-  // Small problems in one part: the restarts side by side on the threads,
-  // each on one thread (nested regions get one), where threads inside one
-  // restart would mostly wait at barriers. Every restart's result is the same
-  // either way.
-  [[maybe_unused]] const bool side_by_side =
-      runs > 1 && part.serial() && static_cast<double>(n) * static_cast<double>(X.cols()) * (k + 1) < 0x1p25;
+ private:
+  const RowMatrixXf& X_;
+  const KMeansParams params_;
+  const RowMatrixXf* initial_;
+  RowPartition& part_;
+  const Index k_;
+  const int runs_;
+  const BlockGrid grid_;
+  const Eigen::RowVectorXf mean_;
+  const std::int64_t sample_;
+  const ClusterSums scales_;
+  Eigen::VectorXf x_norm2_;
+  RowMatrixXf centred_;
+};
+
+/// Every restart of every problem; with `side_by_side`, as one pool of tasks
+/// on the threads, the most expensive first, each restart on one thread
+/// (nested regions get one). Returns each problem's lowest inertia, the first
+/// restart among equal ones: the same whichever way they ran.
+std::vector<KMeansResult> best_restarts(const std::vector<const LloydRun*>& problems, bool side_by_side) {
+  std::vector<std::pair<std::size_t, int>> tasks;  // (problem, restart)
+  for (std::size_t p = 0; p < problems.size(); ++p)
+    for (int r = 0; r < problems[p]->runs(); ++r) tasks.emplace_back(p, r);
+  std::stable_sort(tasks.begin(), tasks.end(), [&](const auto& a, const auto& b) {
+    return problems[a.first]->cost() > problems[b.first]->cost();
+  });
+  std::vector<std::vector<KMeansResult>> results(problems.size());
+  for (std::size_t p = 0; p < problems.size(); ++p) results[p].resize(static_cast<std::size_t>(problems[p]->runs()));
   std::exception_ptr failure;
+  [[maybe_unused]] const bool threads = side_by_side && tasks.size() > 1;
 #ifdef _OPENMP
-#pragma omp parallel for schedule(dynamic, 1) if (side_by_side)
+#pragma omp parallel for schedule(dynamic, 1) if (threads)
 #endif
-  for (int r = 0; r < runs; ++r) {
+  for (std::size_t t = 0; t < tasks.size(); ++t) {
+    const auto [p, r] = tasks[t];
     try {
-      results[static_cast<std::size_t>(r)] = restart(r);
+      results[p][static_cast<std::size_t>(r)] = problems[p]->restart(r);
     } catch (...) {
 #ifdef _OPENMP
 #pragma omp critical
@@ -359,11 +391,37 @@ KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
     }
   }
   if (failure) std::rethrow_exception(failure);
-  // The lowest inertia, the first restart among equal ones.
-  std::size_t best = 0;
-  for (std::size_t r = 1; r < results.size(); ++r)
-    if (results[r].inertia < results[best].inertia) best = r;
-  return std::move(results[best]);
+  std::vector<KMeansResult> best;
+  for (auto& runs : results) {
+    std::size_t b = 0;
+    for (std::size_t r = 1; r < runs.size(); ++r)
+      if (runs[r].inertia < runs[b].inertia) b = r;
+    best.push_back(std::move(runs[b]));
+  }
+  return best;
+}
+
+}  // namespace
+
+KMeansResult run_lloyd(const RowMatrixXf& X, const KMeansParams& params,
+                       const RowMatrixXf* initial, RowPartition& part) {
+  const LloydRun run(X, params, initial, part);
+  // Small problems in one part: the restarts side by side, where threads
+  // inside one restart would mostly wait at barriers.
+  return std::move(best_restarts({&run}, run.runs() > 1 && run.serial() && run.cost() < 0x1p25)[0]);
+}
+
+std::vector<KMeansResult> run_lloyd_each(const std::vector<const RowMatrixXf*>& X,
+                                         const std::vector<KMeansParams>& params) {
+  std::vector<std::unique_ptr<SerialPartition>> parts;
+  std::vector<std::unique_ptr<LloydRun>> runs;
+  std::vector<const LloydRun*> problems;
+  for (std::size_t i = 0; i < X.size(); ++i) {
+    parts.push_back(std::make_unique<SerialPartition>(X[i]->rows()));
+    runs.push_back(std::make_unique<LloydRun>(*X[i], params[i], nullptr, *parts.back()));
+    problems.push_back(runs.back().get());
+  }
+  return best_restarts(problems, true);
 }
 
 std::vector<std::int32_t> nearest_centroids(const RowMatrixXf& X, const RowMatrixXf& centroids) {

@@ -100,6 +100,13 @@ std::string lloyd_input_error(const RowMatrixXf& local_rows, Eigen::Index cols,
 KMeansResult run_lloyd(const RowMatrixXf& local_rows, const KMeansParams& params,
                        const RowMatrixXf* initial, RowPartition& part);
 
+/// Local. run_lloyd of each X[i] with params[i] (no initial centroids), all
+/// in one part: every restart of every problem drawn from one pool of the
+/// threads, so that a few restarts each do not leave threads idle. The same
+/// results as one call each. The inputs must have passed lloyd_input_error.
+std::vector<KMeansResult> run_lloyd_each(const std::vector<const RowMatrixXf*>& X,
+                                         const std::vector<KMeansParams>& params);
+
 /// Local. Nearest centroid of each row (the engine's assignment step).
 std::vector<std::int32_t> nearest_centroids(const RowMatrixXf& X, const RowMatrixXf& centroids);
 

@@ -53,6 +53,15 @@ Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const Cl
   return p;
 }
 
+std::vector<Partition> kmeans_each_rows(const std::vector<const RowMatrixXf*>& X, const std::vector<int>& k,
+                                        const ClusterParams& config, const std::vector<std::uint64_t>& seed) {
+  std::vector<KMeansParams> params;
+  for (std::size_t i = 0; i < X.size(); ++i) params.push_back(kmeans_params(config, k[i], seed[i]));
+  std::vector<Partition> out;
+  for (auto& r : kmeans_each(X, params)) out.push_back(Partition{std::move(r.labels), std::move(r.centroids)});
+  return out;
+}
+
 Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
                        const ClusterParams& config, std::uint64_t seed) {
   if (method == "kmeans") {

@@ -57,18 +57,26 @@ class Item {
     std::map<std::int32_t, Clustering> per_super;
     std::map<std::int32_t, std::int32_t> single_subclass;
     std::map<std::string, std::vector<double>> per_metric;
+    // The clusterings: one per superclass with subclasses to recover, then all rows.
+    std::vector<std::pair<std::int32_t, const std::vector<std::int64_t>*>> jobs;
     for (const auto& [s, rows] : rows_of_) {
       const std::set<std::int32_t> subclasses = fine_set(rows);
       if (subclasses.size() < 2) {  // nothing to recover inside this superclass
         single_subclass[s] = *subclasses.begin();
         continue;
       }
-      auto c = cluster(name, rows, static_cast<std::uint64_t>(s) + 1);
-      score(c, name, std::to_string(s), &per_metric);
-      per_super.emplace(s, std::move(c));
+      jobs.emplace_back(s, &rows);
+    }
+    const bool global = fine_set(all_).size() >= 2;
+    if (global) jobs.emplace_back(-1, &all_);
+    std::vector<Clustering> found = clusterings(name, jobs);
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      if (jobs[j].first < 0) continue;
+      score(found[j], name, std::to_string(jobs[j].first), &per_metric);
+      per_super.emplace(jobs[j].first, std::move(found[j]));
     }
     records_.add_means(name, per_metric);
-    if (fine_set(all_).size() >= 2) score(cluster(name, all_, 0), name, "global", nullptr);
+    if (global) score(found.back(), name, "global", nullptr);
     if (has(metrics_, "accuracy") && predicted_) {
       add("global", name, "e2e_accuracy", end_to_end_accuracy(per_super, single_subclass));
     }
@@ -132,18 +140,36 @@ class Item {
     return s;
   }
 
-  Clustering cluster(const std::string& method, const std::vector<std::int64_t>& rows,
-                     std::uint64_t seed_offset) {
-    Clustering c;
-    c.rows = rows;
-    for (auto r : rows) c.truth.push_back(file_.fine()[static_cast<std::size_t>(r)]);
-    const int k = static_cast<int>(fine_set(rows).size());
-    const std::uint64_t seed = detail::kProbeSeed + seed_offset;
-    c.partition = method == "ssc" && rows.size() == all_.size()
-                      ? cluster_graph(ssc_of_all(), X_, k, config_, seed)
-                      : cluster_rows(method, select_rows(X_, rows), k, config_, seed);
-    c.cluster_to_fine = match_clusters(c.truth, c.partition.labels);
-    return c;
+  // The clusterings of `jobs` (superclass, or -1 for all rows; its rows),
+  // seeded by superclass + 1 (0 for all rows). k-means runs them together,
+  // their restarts spread over the threads as one pool.
+  std::vector<Clustering> clusterings(const std::string& method,
+                                      const std::vector<std::pair<std::int32_t, const std::vector<std::int64_t>*>>& jobs) {
+    std::vector<Clustering> out(jobs.size());
+    std::vector<int> k;
+    std::vector<std::uint64_t> seed;
+    for (std::size_t j = 0; j < jobs.size(); ++j) {
+      out[j].rows = *jobs[j].second;
+      for (auto r : out[j].rows) out[j].truth.push_back(file_.fine()[static_cast<std::size_t>(r)]);
+      k.push_back(static_cast<int>(fine_set(out[j].rows).size()));
+      seed.push_back(detail::kProbeSeed + static_cast<std::uint64_t>(jobs[j].first + 1));
+    }
+    if (method == "kmeans") {
+      std::vector<RowMatrixXf> rows;
+      std::vector<const RowMatrixXf*> X;
+      for (const auto& c : out) rows.push_back(c.rows.size() == all_.size() ? RowMatrixXf() : select_rows(X_, c.rows));
+      for (std::size_t j = 0; j < out.size(); ++j) X.push_back(rows[j].size() > 0 ? &rows[j] : &X_);
+      auto partitions = kmeans_each_rows(X, k, config_, seed);
+      for (std::size_t j = 0; j < out.size(); ++j) out[j].partition = std::move(partitions[j]);
+    } else {
+      for (std::size_t j = 0; j < out.size(); ++j) {
+        out[j].partition = method == "ssc" && out[j].rows.size() == all_.size()
+                               ? cluster_graph(ssc_of_all(), X_, k[j], config_, seed[j])
+                               : cluster_rows(method, select_rows(X_, out[j].rows), k[j], config_, seed[j]);
+      }
+    }
+    for (auto& c : out) c.cluster_to_fine = match_clusters(c.truth, c.partition.labels);
+    return out;
   }
 
   void score(const Clustering& c, const std::string& method, const std::string& scope,

@@ -142,6 +142,30 @@ TEST(KMeans, EmptyClustersFromDuplicatePoints) {
   EXPECT_NEAR(s.inertia, 0.0, 1e-9);
 }
 
+TEST(KMeans, EachEqualsOneCallEach) {
+  // Problems of different sizes (some restarts side by side, some not), run
+  // as one pool of restarts: every result equals its own kmeans() call.
+  std::vector<Blobs> blobs;
+  std::vector<cp::KMeansParams> p;
+  for (int i = 0; i < 4; ++i) {
+    blobs.push_back(make_blobs(2 + i, 30 + 40 * i, 3 + 5 * i, 1.0f + i, 2.0f * i, 10 + i));
+    p.push_back(params(2 + i, 1 + i, 20 + i));
+  }
+  std::vector<const cp::RowMatrixXf*> X;
+  for (const auto& b : blobs) X.push_back(&b.X);
+  const auto each = cp::kmeans_each(X, p);
+  ASSERT_EQ(each.size(), blobs.size());
+  for (std::size_t i = 0; i < blobs.size(); ++i) {
+    const auto one = cp::kmeans(blobs[i].X, p[i]);
+    EXPECT_EQ(each[i].labels, one.labels) << i;
+    EXPECT_EQ(each[i].inertia, one.inertia) << i;
+    EXPECT_EQ(each[i].iterations, one.iterations) << i;
+    EXPECT_TRUE(each[i].centroids == one.centroids) << i;
+  }
+  p[2].k = 10000;
+  EXPECT_THROW(cp::kmeans_each(X, p), cp::InternalError);
+}
+
 TEST(KMeans, KOutOfRangeThrows) {
   const Blobs b = make_blobs(2, 5, 3, 5.0f, 0.0f, 7);
   EXPECT_THROW(cp::kmeans(b.X, params(0, 1, 1)), cp::InternalError);

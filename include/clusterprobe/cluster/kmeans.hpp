@@ -38,6 +38,13 @@ struct KMeansResult {
 /// rows spread over MPI ranks.
 KMeansResult kmeans(const RowMatrixXf& X, const KMeansParams& params);
 
+/// Local. kmeans(*X[i], params[i]) for every i, with the restarts of all of
+/// them spread over the threads as one pool (several small clusterings, e.g.
+/// one per superclass, keep every thread busy). Same results as one call
+/// each; throws as kmeans() does for the first bad input.
+std::vector<KMeansResult> kmeans_each(const std::vector<const RowMatrixXf*>& X,
+                                      const std::vector<KMeansParams>& params);
+
 /// Local. Lloyd iterations from the given centroids (one run, no seeding):
 /// k = initial_centroids.rows(); params.max_iter and params.tol apply,
 /// params.k, restarts and seed are unused. Same stopping and empty-cluster

@@ -26,6 +26,11 @@ struct Partition {
 Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
                        const ClusterParams& config, std::uint64_t seed);
 
+/// Local. cluster_rows("kmeans", *X[i], k[i], config, seed[i]) for every i,
+/// their restarts spread over the threads as one pool (kmeans_each).
+std::vector<Partition> kmeans_each_rows(const std::vector<const RowMatrixXf*>& X, const std::vector<int>& k,
+                                        const ClusterParams& config, const std::vector<std::uint64_t>& seed);
+
 /// Local. Spectral clustering of an affinity graph W of the rows of X already
 /// built (cluster_rows's spectral and ssc), with the clusters' means in X.
 Partition cluster_graph(const Affinity& W, const RowMatrixXf& X, int k, const ClusterParams& config,
