@@ -122,11 +122,6 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) void add_rounded(do
   add_rounded_row(acc, x, scale, d);
 }
 
-__attribute__((target_clones("avx512f", "avx2", "default"))) float squared_distance(const float* a, const float* b,
-                                                                                    Index d) {
-  return distance_row(a, b, d);
-}
-
 __attribute__((target_clones("avx512f", "avx2", "default"))) double finish_rows(
     const float* x, Index rows, Index d, const float* centroids, const std::int32_t* labels, float* dist2,
     double* sums, const double* scale) {

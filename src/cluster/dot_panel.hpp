@@ -62,12 +62,10 @@ class DotPanel {
 /// cluster sums (lloyd.cpp).
 void add_rounded(double* acc, const float* x, const double* scale, Eigen::Index d);
 
-/// ||a - b||^2, summed in 16 interleaved float lanes, then the lanes folded in
-/// halves (8 pairs, 4, 2, 1).
-float squared_distance(const float* a, const float* b, Eigen::Index d);
-
 /// For each of `rows` rows x (row-major, d columns) with its centroid
-/// labels[i] (a row of `centroids`, k x d): dist2[i] = squared_distance, and
+/// labels[i] (a row of `centroids`, k x d): dist2[i] = ||x - c||^2, summed in
+/// 16 interleaved float lanes, then the lanes folded in halves (8 pairs, 4, 2,
+/// 1); and
 /// with `sums` (k x d) add_rounded into its centroid's row. Returns the sum of
 /// dist2 in row order. One call per block: the per-row work is inlined.
 double finish_rows(const float* x, Eigen::Index rows, Eigen::Index d, const float* centroids,

@@ -102,7 +102,14 @@ TEST(DotPanel, RowHelpersMatchTheirDefinitions) {
     const RowMatrixXf a = random_matrix(1, d, 5, 3.0f), b = random_matrix(1, d, 6);
     double exact = 0.0;
     for (int t = 0; t < d; ++t) exact += std::pow(static_cast<double>(a(0, t)) - b(0, t), 2);
-    EXPECT_NEAR(cp::detail::squared_distance(a.data(), b.data(), d), exact, 1e-5 * (exact + 1.0));
+    // One row against one centroid, with exact sums: what a Lloyd step does per row.
+    const std::int32_t label = 0;
+    float dist2 = -1.0f;
+    Eigen::RowVectorXd sums = Eigen::RowVectorXd::Zero(d), unit = Eigen::RowVectorXd::Ones(d);
+    const double total = cp::detail::finish_rows(a.data(), 1, d, b.data(), &label, &dist2, sums.data(), unit.data());
+    EXPECT_NEAR(dist2, exact, 1e-5 * (exact + 1.0));
+    EXPECT_EQ(total, static_cast<double>(dist2));
+    for (int t = 0; t < d; ++t) ASSERT_EQ(sums[t], std::nearbyint(double(a(0, t)))) << t;
     Eigen::RowVectorXd acc = Eigen::RowVectorXd::Constant(d, 3.0), scale(d);
     for (int t = 0; t < d; ++t) scale[t] = std::ldexp(1.0, t % 40 - 10);
     cp::detail::add_rounded(acc.data(), b.data(), scale.data(), d);
