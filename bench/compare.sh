@@ -20,6 +20,7 @@ for tool in "$BIN" "$BUILD/bench/kmeans_bench" "$BUILD/bench/activation_io"; do
   [ -x "$tool" ] || { echo "compare.sh: $tool missing: build everything first (scripts/test.sh)" >&2; exit 1; }
 done
 source scripts/mpi_env.sh
+source bench/common.sh
 WORK=$(mktemp -d /tmp/cp-compare.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 RESULTS=$WORK/results.jsonl
@@ -59,7 +60,6 @@ PY
 done
 
 note "data-parallel training: 2 ranks x 1 thread against 1 rank x 1 thread"
-rate() { grep -Eo '[0-9.]+ images/s on' "$1" | tail -1 | cut -d' ' -f1; }
 COMMON=(grid.dataset=[fmnist/pairs-similar] grid.architecture=[cnn] grid.normalization=[batch] train.epochs=2
         train.max_samples=$SAMPLES extract.max_samples=200 extract.layers=[logits] train.threads=1)
 dp=()
@@ -115,7 +115,6 @@ print(json.dumps({"what": "cluster stage, %d items, 1 rank x %d threads: Python 
 PY
 
 note "activation files against dd"
-dd_rate() { awk '/copied/ { v = $(NF-1); u = $NF; if (u ~ /^GB/) v *= 1000; if (u ~ /^kB/) v /= 1000; print v }'; }
 io=()
 for i in $(seq "$REPEATS"); do
   dw=$(dd if=/dev/zero of="$WORK/dd.bin" bs=1M count=195 conv=fdatasync 2>&1 | dd_rate)

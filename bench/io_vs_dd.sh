@@ -10,12 +10,10 @@
 set -euo pipefail
 build=${1:-build}; rows=${2:-100000}; cols=${3:-512}; ranks=${4:-2}; dir=${5:-/tmp/cp-io-bench}
 source "$(dirname "$0")/../scripts/mpi_env.sh"
+source "$(dirname "$0")/common.sh"
 mkdir -p "$dir"
 trap 'rm -rf "$dir"' EXIT
 mb=$(( rows * cols * 4 / 1000000 ))
-dd_rate() {  # dd's last line, in MB/s
-  awk '/copied/ { v = $(NF-1); u = $NF; if (u ~ /^GB/) v *= 1000; if (u ~ /^kB/) v /= 1000; print v }'
-}
 dd_write=$(dd if=/dev/zero of="$dir/dd.bin" bs=1M count=$(( mb * 1000000 / 1048576 )) conv=fdatasync 2>&1 | dd_rate)
 cold=cached
 sync

@@ -16,6 +16,7 @@ EPOCHS=${EPOCHS:-2}         # the last epoch is reported (the first warms caches
 REPEATS=${REPEATS:-1}       # best of N: this VM's timings are noisy (+-30%)
 [ -x "$BIN" ] || { echo "build first: $BIN not found (set CP_BIN)" >&2; exit 1; }
 source "$ROOT/scripts/mpi_env.sh"
+source "$ROOT/bench/common.sh"
 WORK=$(mktemp -d /tmp/cp-bench.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 
@@ -23,8 +24,6 @@ STUDY="$ROOT/configs/quickstart.yaml"
 COMMON=(grid.dataset=[fmnist/pairs-similar] grid.architecture=[cnn] grid.normalization=[batch]
         train.epochs=$EPOCHS train.max_samples=$SAMPLES extract.max_samples=200 extract.layers=[fc])
 
-# images/s of the last epoch of a log
-rate() { grep -Eo '[0-9.]+ images/s' "$1" | tail -1 | cut -d' ' -f1; }
 
 measure() {  # name threads ranks
   local best=0 r
