@@ -14,6 +14,14 @@
 // of components (fraction), the rank doubles until the rule is decided; at
 // rank min(rows, cols) the sketch spans the whole row space and the result
 // is exact, which is where whitening starts.
+//
+// Rows split over holders (ranks, RowHolders): the covariance, the total
+// variance and every product X^T Q are summed across them. A Householder QR
+// of the sketch would need rows no holder has, so each holder orthonormalises
+// its rows of the sketch with the summed l x l Gram matrix instead (SVQB,
+// Stathopoulos & Wu 2002: scale by its eigenvectors over the square roots of
+// its eigenvalues, dropping directions without energy). The Gram is formed in
+// double, so its squared condition number stays far below 1/eps.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -36,6 +44,7 @@ constexpr Index kInitialRank = 64;      // first randomized rank when the count 
 constexpr Index kRowBlock = 512;        // rows per covariance update (8 MB of doubles at d = 2048)
 constexpr double kTwoPi = 6.283185307179586;
 constexpr std::uint64_t kSketchSeed = 0x9E3779B97F4A7C15ULL;  // fixed: results reproducible
+constexpr double kGramDropBelow = 1e-12;  // SVQB: Gram eigenvalues (squared singular values) below this x max carry only rounding
 
 /// Components sorted by decreasing variance.
 struct Spectrum {
@@ -44,6 +53,8 @@ struct Spectrum {
 };
 
 double divisor(Index rows) { return rows > 1 ? static_cast<double>(rows - 1) : 1.0; }
+
+Index total_rows(const RowMatrixXf& X, const RowHolders& holders) { return holders.split() ? holders.total_rows : X.rows(); }
 
 /// Standard normal matrix from the raw generator via Box-Muller:
 /// std::normal_distribution is implementation-defined, and a fixed seed must
@@ -64,22 +75,28 @@ Eigen::MatrixXf gaussian(Index rows, Index cols, std::uint64_t seed) {
 }
 
 /// Orthonormal basis of the column space of M (thin Householder QR in double).
-Eigen::MatrixXf orthonormalise(const Eigen::MatrixXf& M) {
-  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(M.cast<double>());
+Eigen::MatrixXf orthonormalise(const Eigen::MatrixXd& M) {
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(M);
   const Eigen::MatrixXd q = qr.householderQ() * Eigen::MatrixXd::Identity(M.rows(), M.cols());
   return q.cast<float>();
 }
 
-Spectrum exact_spectrum(const RowMatrixXf& Xc, Index components) {
-  const Index n = Xc.rows();
-  const Index d = Xc.cols();
-  Eigen::MatrixXd cov = Eigen::MatrixXd::Zero(d, d);
+/// The lower triangle of M^T M (M's rows split over the holders), in double.
+template <class Matrix>
+Eigen::MatrixXd gram_of_columns(const Matrix& M, const RowHolders& holders) {
+  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(M.cols(), M.cols());
   Eigen::MatrixXd block;
-  for (Index r0 = 0; r0 < n; r0 += kRowBlock) {
-    block = Xc.middleRows(r0, std::min(kRowBlock, n - r0)).cast<double>();
-    cov.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
+  for (Index r0 = 0; r0 < M.rows(); r0 += kRowBlock) {
+    block = M.middleRows(r0, std::min(kRowBlock, M.rows() - r0)).template cast<double>();
+    gram.selfadjointView<Eigen::Lower>().rankUpdate(block.transpose());
   }
-  cov /= divisor(n);
+  holders.add(gram.data(), static_cast<std::size_t>(gram.size()));
+  return gram;
+}
+
+Spectrum exact_spectrum(const RowMatrixXf& Xc, Index components, const RowHolders& holders) {
+  Eigen::MatrixXd cov = gram_of_columns(Xc, holders);
+  cov /= divisor(total_rows(Xc, holders));
   // The solver reads only the lower triangle, which is what rankUpdate filled.
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(cov);
   if (eig.info() != Eigen::Success) CP_THROW_INTERNAL("covariance eigendecomposition failed");
@@ -90,26 +107,57 @@ Spectrum exact_spectrum(const RowMatrixXf& Xc, Index components) {
   return s;
 }
 
-Spectrum randomized_spectrum(const RowMatrixXf& Xc, Index rank) {
-  const Index full = std::min(Xc.rows(), Xc.cols());
+/// This holder's rows of an orthonormal basis of the columns of y, whose
+/// rows are split over the holders (SVQB; see the top of the file). May have
+/// fewer columns than y when y is rank-deficient.
+Eigen::MatrixXf orthonormalise_split(const Eigen::MatrixXf& y, const RowHolders& holders) {
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(gram_of_columns(y, holders));
+  if (eig.info() != Eigen::Success) CP_THROW_INTERNAL("randomized PCA: Gram eigendecomposition failed");
+  const Eigen::VectorXd& values = eig.eigenvalues();  // ascending
+  const double largest = values.size() > 0 ? values[values.size() - 1] : 0.0;
+  Index first = 0;
+  while (first < values.size() && !(values[first] > kGramDropBelow * largest)) ++first;
+  const Index kept = values.size() - first;
+  const Eigen::MatrixXd scale =
+      eig.eigenvectors().rightCols(kept) * values.tail(kept).cwiseSqrt().cwiseInverse().asDiagonal();
+  Eigen::MatrixXf q(y.rows(), kept);
+  for (Index r0 = 0; r0 < y.rows(); r0 += kRowBlock) {
+    const Index rows = std::min(kRowBlock, y.rows() - r0);
+    q.middleRows(r0, rows) = (y.middleRows(r0, rows).cast<double>() * scale).cast<float>();
+  }
+  return q;
+}
+
+/// X^T Q summed across the holders, in double.
+Eigen::MatrixXd transposed_times(const RowMatrixXf& Xc, const Eigen::MatrixXf& q, const RowHolders& holders) {
+  Eigen::MatrixXd p = (Xc.transpose() * q).cast<double>();
+  holders.add(p.data(), static_cast<std::size_t>(p.size()));
+  return p;
+}
+
+Spectrum randomized_spectrum(const RowMatrixXf& Xc, Index rank, const RowHolders& holders) {
+  const Index full = std::min(total_rows(Xc, holders), Xc.cols());
   const Index l = std::min(rank + kOversampling, full);
+  // One holder keeps the Householder QR of all rows; split holders use SVQB.
+  const auto basis = [&](const Eigen::MatrixXf& y) {
+    return holders.split() ? orthonormalise_split(y, holders) : orthonormalise(y.cast<double>());
+  };
   Eigen::MatrixXf y = Xc * gaussian(Xc.cols(), l, kSketchSeed);
   // Once the sketch spans the whole row space power iterations cannot improve it.
   if (l < full) {
     for (int q = 0; q < kPowerIterations; ++q) {
-      const Eigen::MatrixXf z = orthonormalise(Xc.transpose() * orthonormalise(y));
+      const Eigen::MatrixXf z = orthonormalise(transposed_times(Xc, basis(y), holders));
       y = Xc * z;
     }
   }
-  const Eigen::MatrixXf q = orthonormalise(y);
   // B^T = X^T Q (d x l); its left singular vectors are the principal axes.
-  const Eigen::MatrixXd bt = (Xc.transpose() * q).cast<double>();
+  const Eigen::MatrixXd bt = transposed_times(Xc, basis(y), holders);
   const Eigen::BDCSVD<Eigen::MatrixXd> svd(bt, Eigen::ComputeThinU);
   if (svd.info() != Eigen::Success) CP_THROW_INTERNAL("randomized PCA: SVD failed");
-  const Index keep = std::min(rank, l);
+  const Index keep = std::min(rank, bt.cols());
   Spectrum s;
   s.axes = svd.matrixU().leftCols(keep);
-  s.variance = svd.singularValues().head(keep).array().square() / divisor(Xc.rows());
+  s.variance = svd.singularValues().head(keep).array().square() / divisor(total_rows(Xc, holders));
   return s;
 }
 
@@ -154,14 +202,15 @@ void fix_signs(Eigen::MatrixXd& axes) {
 
 }  // namespace
 
-Pca principal_components(RowMatrixXf& X, const PcaKeep& keep) {
-  CP_ASSERT(X.allFinite(), "the data contain NaN or infinite values");
-  center_columns(X);
-  const Index full = std::min(X.rows(), X.cols());
+Pca principal_components(RowMatrixXf& X, const PcaKeep& keep, const RowHolders& holders) {
+  CP_ASSERT(all_finite(X), "the data contain NaN or infinite values");
+  center_columns(X, holders);
+  const Index full = std::min(total_rows(X, holders), X.cols());
   Pca out;
   out.total_variance = 0.0;
   for (Index i = 0; i < X.rows(); ++i) out.total_variance += X.row(i).cast<double>().squaredNorm();
-  out.total_variance /= divisor(X.rows());
+  holders.add(&out.total_variance, 1);
+  out.total_variance /= divisor(total_rows(X, holders));
   if (full == 0) {
     out.axes.resize(X.cols(), 0);
     return out;
@@ -171,7 +220,7 @@ Pca principal_components(RowMatrixXf& X, const PcaKeep& keep) {
   bool decided = false;
   Index kept = 0;
   if (X.cols() <= kExactPcaMaxCols) {
-    s = exact_spectrum(X, full);
+    s = exact_spectrum(X, full, holders);
     kept = components_to_keep(s, keep, out.total_variance, &decided);
   } else {
     out.randomized = true;
@@ -182,7 +231,7 @@ Pca principal_components(RowMatrixXf& X, const PcaKeep& keep) {
                      ? std::min<Index>(full, static_cast<Index>(keep.value))
                      : keep.rule == PcaKeep::Rule::significant ? full : std::min(kInitialRank, full);
     for (;;) {
-      s = randomized_spectrum(X, rank);
+      s = randomized_spectrum(X, rank, holders);
       kept = components_to_keep(s, keep, out.total_variance, &decided);
       if (decided || rank == full) break;
       // Past half the full rank a sketch costs about as much as the exact one.

@@ -84,8 +84,8 @@ void normalise_rows(RowMatrixXf& X) {
 
 /// Replaces X by its scores on the kept principal axes, each divided by its
 /// standard deviation when whitening.
-void project(RowMatrixXf& X, const PcaKeep& keep, bool whiten) {
-  const Pca pca = principal_components(X, keep);  // centres X
+void project(RowMatrixXf& X, const PcaKeep& keep, bool whiten, const RowHolders& holders) {
+  const Pca pca = principal_components(X, keep, holders);  // centres X
   if (whiten && pca.axes.cols() == 0) return;     // no variance at all: stay centred
   Eigen::MatrixXd basis = pca.axes;
   if (whiten) basis *= pca.variance.cwiseSqrt().cwiseInverse().asDiagonal();
@@ -99,16 +99,18 @@ void project(RowMatrixXf& X, const PcaKeep& keep, bool whiten) {
 
 void check_preprocess_step(const std::string& step) { parse_step(step); }
 
-void center_columns(RowMatrixXf& X) {
-  if (X.rows() == 0) return;
+void center_columns(RowMatrixXf& X, const RowHolders& holders) {
   // Summed in double: float sums over 1e5 rows lose digits of the mean.
   Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(X.cols());
   for (Eigen::Index i = 0; i < X.rows(); ++i) sum += X.row(i).cast<double>();
-  const Eigen::RowVectorXf mean = (sum / static_cast<double>(X.rows())).cast<float>();
+  holders.add(sum.data(), static_cast<std::size_t>(sum.size()));
+  const std::int64_t rows = holders.split() ? holders.total_rows : X.rows();
+  if (rows == 0) return;
+  const Eigen::RowVectorXf mean = (sum / static_cast<double>(rows)).cast<float>();
   X.rowwise() -= mean;
 }
 
-void preprocess(RowMatrixXf& X, const std::vector<std::string>& steps) {
+void preprocess(RowMatrixXf& X, const std::vector<std::string>& steps, const RowHolders& holders) {
   // Parse every step first: an error must leave X untouched.
   std::vector<Step> parsed;
   parsed.reserve(steps.size());
@@ -116,16 +118,16 @@ void preprocess(RowMatrixXf& X, const std::vector<std::string>& steps) {
   for (const Step& s : parsed) {
     switch (s.kind) {
       case Step::Kind::center:
-        center_columns(X);
+        center_columns(X, holders);
         break;
       case Step::Kind::l2:
         normalise_rows(X);
         break;
       case Step::Kind::whiten:
-        project(X, s.keep, true);
+        project(X, s.keep, true, holders);
         break;
       case Step::Kind::pca:
-        project(X, s.keep, false);
+        project(X, s.keep, false, holders);
         break;
     }
   }

@@ -18,13 +18,29 @@
 #include "clusterprobe/metrics/clustering.hpp"
 #include "clusterprobe/metrics/collapse.hpp"
 #include "clusterprobe/metrics/silhouette.hpp"
+#include "probe_rows.hpp"
 #include "probe_scores.hpp"
 
 namespace cp {
 namespace {
 
+using detail::ProbeRows;
+
 bool has(const std::vector<std::string>& list, const std::string& name) {
   return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+std::size_t fine_count(const std::vector<std::int32_t>& labels) {
+  return std::set<std::int32_t>(labels.begin(), labels.end()).size();
+}
+
+void require_finite(const RowMatrixXf& m, const std::string& when) {
+  if (all_finite(m)) return;
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c)
+      if (!std::isfinite(m(r, c)))
+        throw InputError("value " + std::to_string(m(r, c)) + " at row " + std::to_string(r) + ", column " +
+                         std::to_string(c) + when + ": not finite");
 }
 
 // One clustering of some rows against their fine labels.
@@ -38,16 +54,11 @@ struct Clustering {
 // Everything one work item needs, and the records it produces.
 class Item {
  public:
-  Item(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
-       const ClusterParams& config, const std::vector<std::string>& metrics)
-      : file_(file), key_(key), run_id_(run_id), config_(config), metrics_(metrics),
-        raw_(file.read(key)), X_(raw_), predicted_(file.predicted_coarse_at(key.epoch)) {
-    if (raw_.rows() < 2) throw InputError(std::to_string(raw_.rows()) + " row(s): nothing to cluster");
-    require_finite(raw_, "");
-    if (fine_count(file.fine()) < 2) throw InputError("one fine class only: nothing to recover");
-    preprocess(X_, config.preprocess);
-    require_finite(X_, " after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)");
-    const auto& coarse = file.coarse();
+  Item(ProbeRows rows, const LayerKey& key, const std::string& run_id, const ClusterParams& config,
+       const std::vector<std::string>& metrics)
+      : rows_(std::move(rows)), key_(key), run_id_(run_id), config_(config), metrics_(metrics),
+        raw_(rows_.raw), X_(rows_.X), predicted_(rows_.predicted) {
+    const auto& coarse = rows_.coarse;
     for (std::size_t i = 0; i < coarse.size(); ++i) rows_of_[coarse[i]].push_back(static_cast<std::int64_t>(i));
     all_.resize(coarse.size());
     std::iota(all_.begin(), all_.end(), 0);
@@ -84,8 +95,8 @@ class Item {
 
   // Measures of the labels themselves, no clustering involved (method "labels").
   void label_measures() {
-    const auto& fine = file_.fine();
-    const auto& coarse = file_.coarse();
+    const auto& fine = rows_.fine;
+    const auto& coarse = rows_.coarse;
     if (has(metrics_, "silhouette") && fine_set(all_).size() >= 2 && fine_set(all_).size() < all_.size()) {
       for (const char* metric : {"euclidean", "cosine"}) {
         std::int64_t used = 0;
@@ -108,7 +119,7 @@ class Item {
 
   // Community structure of the SSC graph of all rows (the subspace-clustering study).
   void community() {
-    const auto& fine = file_.fine();
+    const auto& fine = rows_.fine;
     const Affinity& W = ssc_of_all();
     const auto found = detect_communities(W, config_.community, config_.resolution, 0);
     add("global", "ssc", "modularity", found.modularity);
@@ -121,22 +132,9 @@ class Item {
   RecordBatch take() { return std::move(out_); }
 
  private:
-  static std::size_t fine_count(const std::vector<std::int32_t>& labels) {
-    return std::set<std::int32_t>(labels.begin(), labels.end()).size();
-  }
-
-  static void require_finite(const RowMatrixXf& m, const std::string& when) {
-    if (all_finite(m)) return;
-    for (Eigen::Index r = 0; r < m.rows(); ++r)
-      for (Eigen::Index c = 0; c < m.cols(); ++c)
-        if (!std::isfinite(m(r, c)))
-          throw InputError("value " + std::to_string(m(r, c)) + " at row " + std::to_string(r) +
-                           ", column " + std::to_string(c) + when + ": not finite");
-  }
-
   std::set<std::int32_t> fine_set(const std::vector<std::int64_t>& rows) const {
     std::set<std::int32_t> s;
-    for (auto r : rows) s.insert(file_.fine()[static_cast<std::size_t>(r)]);
+    for (auto r : rows) s.insert(rows_.fine[static_cast<std::size_t>(r)]);
     return s;
   }
 
@@ -150,7 +148,7 @@ class Item {
     std::vector<std::uint64_t> seed;
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       out[j].rows = *jobs[j].second;
-      for (auto r : out[j].rows) out[j].truth.push_back(file_.fine()[static_cast<std::size_t>(r)]);
+      for (auto r : out[j].rows) out[j].truth.push_back(rows_.fine[static_cast<std::size_t>(r)]);
       k.push_back(static_cast<int>(fine_set(out[j].rows).size()));
       seed.push_back(detail::kProbeSeed + static_cast<std::uint64_t>(jobs[j].first + 1));
     }
@@ -174,7 +172,13 @@ class Item {
 
   void score(const Clustering& c, const std::string& method, const std::string& scope,
              std::map<std::string, std::vector<double>>* collect) {
-    records_.score(scope, method, c.rows, c.truth, c.partition.labels, collect);
+    if (rows_.index.empty()) {
+      records_.score(scope, method, c.rows, c.truth, c.partition.labels, collect);
+      return;
+    }
+    std::vector<std::int64_t> global;  // a sample's rows: recorded as rows of the stored matrix
+    for (auto r : c.rows) global.push_back(rows_.index[static_cast<std::size_t>(r)]);
+    records_.score(scope, method, global, c.truth, c.partition.labels, collect);
   }
 
   // The network's coarse prediction picks the superclass, the nearest of its
@@ -182,7 +186,7 @@ class Item {
   // no clustering). Rows predicted into a superclass without clusters are wrong.
   double end_to_end_accuracy(const std::map<std::int32_t, Clustering>& per_super,
                              const std::map<std::int32_t, std::int32_t>& single_subclass) const {
-    const auto& fine = file_.fine();
+    const auto& fine = rows_.fine;
     const auto& predicted = *predicted_;
     std::map<std::int32_t, std::vector<std::int64_t>> predicted_rows;
     for (std::size_t i = 0; i < fine.size(); ++i) predicted_rows[predicted[i]].push_back(static_cast<std::int64_t>(i));
@@ -212,16 +216,16 @@ class Item {
     return *ssc_all_;
   }
 
-  const ActivationFile& file_;
+  ProbeRows rows_;
   LayerKey key_;
   std::string run_id_;
   const ClusterParams& config_;
   const std::vector<std::string>& metrics_;
-  RowMatrixXf raw_, X_;
-  std::optional<Affinity> ssc_all_;
+  const RowMatrixXf &raw_, &X_;
   // The network's superclass per row at this epoch: e2e accuracy needs the
   // prediction of the same network whose features are clustered.
-  std::optional<std::vector<std::int32_t>> predicted_;
+  const std::optional<std::vector<std::int32_t>>& predicted_;
+  std::optional<Affinity> ssc_all_;
   std::map<std::int32_t, std::vector<std::int64_t>> rows_of_;
   std::vector<std::int64_t> all_;
   RecordBatch out_;
@@ -230,14 +234,40 @@ class Item {
 
 }  // namespace
 
+namespace detail {
+
+RecordBatch probe_rows(ProbeRows rows, const LayerKey& key, const std::string& run_id, const ClusterParams& config,
+                       const std::vector<std::string>& metrics) {
+  Item item(std::move(rows), key, run_id, config, metrics);
+  for (const auto& method : config.methods) item.method(method);
+  item.label_measures();
+  if (has(metrics, "community")) item.community();
+  return item.take();
+}
+
+}  // namespace detail
+
 RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
                           const ClusterParams& config, const std::vector<std::string>& metrics) {
   try {
-    Item item(file, key, run_id, config, metrics);
-    for (const auto& method : config.methods) item.method(method);
-    item.label_measures();
-    if (has(metrics, "community")) item.community();
-    return item.take();
+    ProbeRows rows;
+    rows.raw = file.read(key);
+    if (rows.raw.rows() < 2) throw InputError(std::to_string(rows.raw.rows()) + " row(s): nothing to cluster");
+    require_finite(rows.raw, "");
+    if (fine_count(file.fine()) < 2) throw InputError("one fine class only: nothing to recover");
+    // Only nc1 and selectivity measure the raw rows: otherwise they become the clustered copy.
+    if (has(metrics, "nc1") || has(metrics, "selectivity")) {
+      rows.X = rows.raw;
+    } else {
+      rows.X = std::move(rows.raw);
+      rows.raw = RowMatrixXf();
+    }
+    preprocess(rows.X, config.preprocess);
+    require_finite(rows.X, " after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)");
+    rows.fine = file.fine();
+    rows.coarse = file.coarse();
+    rows.predicted = file.predicted_coarse_at(key.epoch);
+    return detail::probe_rows(std::move(rows), key, run_id, config, metrics);
   } catch (const InputError& e) {
     detail::rethrow_naming(file.path(), key, e);
   }

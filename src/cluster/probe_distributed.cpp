@@ -15,6 +15,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/clustering.hpp"
 #include "clusterprobe/metrics/collapse.hpp"
+#include "probe_sampled.hpp"
 #include "probe_scores.hpp"
 
 namespace cp {
@@ -39,10 +40,20 @@ class DistributedItem {
     if (n < 2) throw InputError(std::to_string(n) + " row(s): nothing to cluster");
     if (fine_set(all_rows()).size() < 2) throw InputError("one fine class only: nothing to recover");
     collective(comm, [&] { X_ = file.read_rows(key, first_, last_ - first_); });
-    agree(ErrorKind::input, non_finite(), comm);
-    // Collapse is a property of the raw features: measured before preprocessing.
+    agree(ErrorKind::input, non_finite(""), comm);
+    // Collapse and selectivity are properties of the raw features: measured before preprocessing.
     if (records_.wants("nc1")) collapse();
-    for (const auto& step : config.preprocess) preprocess_step(step);
+    if (records_.wants("selectivity")) selectivity();
+    preprocess(X_, config.preprocess, RowHolders{key.rows, [this](double* v, std::size_t n) { sum_across(v, n); }});
+    agree(ErrorKind::input,
+          non_finite(" after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)"), comm);
+  }
+
+  // Spectral, ssc, community and silhouette: on samples (probe_sampled.hpp).
+  void sampled(std::int64_t item_memory) {
+    const auto predicted = file_.predicted_coarse_at(key_.epoch);
+    const detail::SplitItem item{X_, first_, file_.fine(), file_.coarse(), predicted};
+    out_.append(detail::probe_sampled(item, key_, records_.run_id, config_, records_.metrics, item_memory, comm_));
   }
 
   void kmeans() {
@@ -61,18 +72,6 @@ class DistributedItem {
     cluster(all, static_cast<int>(fine_set(all).size()), detail::kProbeSeed, "global", nullptr);
     const auto predicted = file_.predicted_coarse_at(key_.epoch);
     if (records_.wants("accuracy") && predicted) e2e_accuracy(*predicted);
-  }
-
-  void unsupported(const std::vector<std::string>& what) {
-    if (rank_ != 0 || what.empty()) return;
-    std::string list;
-    for (const auto& w : what) list += (list.empty() ? "" : ", ") + w;
-    const std::string message = file_.path() + ": /epoch_" + std::to_string(key_.epoch) + "/" + key_.layer + ": " +
-                                list + ": not available for an item clustered across ranks (its " +
-                                std::to_string(key_.rows) + " x " + std::to_string(key_.dim) +
-                                " matrix is above cluster.max_item_memory); the k-means scores were computed";
-    spdlog::error("cluster: {}", message);
-    out_.failures.push_back({records_.run_id, key_.layer, key_.epoch, file_.path(), message});
   }
 
   RecordBatch take() { return std::move(out_); }
@@ -119,32 +118,27 @@ class DistributedItem {
     }
   }
 
-  std::string non_finite() const {
-    if (X_.allFinite()) return {};
+  std::string non_finite(const std::string& when) const {
+    if (all_finite(X_)) return {};
     for (Eigen::Index r = 0; r < X_.rows(); ++r)
       for (Eigen::Index c = 0; c < X_.cols(); ++c)
         if (!std::isfinite(X_(r, c)))
           return "value " + std::to_string(X_(r, c)) + " at row " + std::to_string(first_ + r) + ", column " +
-                 std::to_string(c) + ": not finite";
+                 std::to_string(c) + when + ": not finite";
     return {};
   }
 
-  void preprocess_step(const std::string& step) {
-    if (step == "l2") {
-      preprocess(X_, {"l2"});  // row by row: the same as in memory
-    } else if (step == "center") {
-      // The in-memory step's double sums, reduced on one rank and broadcast:
-      // every rank subtracts the same bits.
-      Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(key_.dim);
-      for (Eigen::Index i = 0; i < X_.rows(); ++i) sum += X_.row(i).cast<double>();
-      sum_across(sum.data(), static_cast<std::size_t>(key_.dim));
-      const Eigen::RowVectorXf mean = (sum / static_cast<double>(key_.rows)).cast<float>();
-      X_.rowwise() -= mean;
-    } else {
-      throw InputError("cluster.preprocess step '" + step +
-                       "' is not available for an item clustered across ranks (above cluster.max_item_memory): "
-                       "use center and l2 only, or raise cluster.max_item_memory");
-    }
+  // Carbonnelle's c1 from subclass counts, means and squared deviations reduced over the ranks.
+  void selectivity() {
+    const auto& fine = file_.fine();
+    const auto& coarse = file_.coarse();
+    std::set<std::pair<std::int32_t, std::int32_t>> pairs;
+    for (std::size_t i = 0; i < fine.size(); ++i) pairs.emplace(coarse[i], fine[i]);
+    const std::vector<std::int32_t> local_fine(fine.begin() + first_, fine.begin() + last_),
+        local_coarse(coarse.begin() + first_, coarse.begin() + last_);
+    const double value = subclass_selectivity(X_, local_fine, local_coarse, {pairs.begin(), pairs.end()},
+                                              [this](double* v, std::size_t n) { sum_across(v, n); });
+    if (rank_ == 0) records_.add("mean", "labels", "subclass_selectivity", value);
   }
 
   // Collective. k-means of `rows` (global indices, ascending) from the rows
@@ -166,7 +160,9 @@ class DistributedItem {
                                                    result.labels.size() * sizeof(std::int32_t)),
                                        comm_, 0);
     Shared shared{result.centroids, std::vector<std::int32_t>(static_cast<std::size_t>(k), -1)};
-    if (rank_ == 0) {
+    // Rank 0 scores; the others wait for its verdict, never for a rank that failed.
+    collective(comm_, [&] {
+      if (rank_ != 0) return;
       std::vector<std::int32_t> pred, truth;
       for (const auto& part : gathered) {
         const auto* p = reinterpret_cast<const std::int32_t*>(part.data());
@@ -175,8 +171,8 @@ class DistributedItem {
       for (auto r : rows) truth.push_back(file_.fine()[static_cast<std::size_t>(r)]);
       records_.score(scope, "kmeans", rows, truth, pred, collect);
       shared.cluster_to_fine = match_clusters(truth, pred);
-    }
-    check_mpi(MPI_Bcast(shared.cluster_to_fine.data(), k, MPI_INT32_T, 0, comm_), "kmeans: MPI_Bcast");
+    });
+    broadcast_from_root(shared.cluster_to_fine.data(), shared.cluster_to_fine.size() * sizeof(std::int32_t), comm_);
     return shared;
   }
 
@@ -223,20 +219,11 @@ std::int64_t in_memory_item_bytes(std::int64_t rows, std::int64_t dim) {
 
 RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
                                       const ClusterParams& config, const std::vector<std::string>& metrics,
-                                      MPI_Comm comm) {
+                                      std::int64_t item_memory, MPI_Comm comm) {
   try {
     DistributedItem item(file, key, run_id, config, metrics, comm);
-    std::vector<std::string> unsupported;
-    for (const auto& method : config.methods) {
-      if (method == "kmeans") {
-        item.kmeans();
-      } else {
-        unsupported.push_back("method " + method);
-      }
-    }
-    for (const char* m : {"silhouette", "selectivity", "community"})
-      if (std::find(metrics.begin(), metrics.end(), m) != metrics.end()) unsupported.push_back(std::string("metric ") + m);
-    item.unsupported(unsupported);
+    if (std::find(config.methods.begin(), config.methods.end(), "kmeans") != config.methods.end()) item.kmeans();
+    item.sampled(item_memory);
     return item.take();
   } catch (const InputError& e) {
     detail::rethrow_naming(file.path(), key, e);

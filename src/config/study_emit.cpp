@@ -174,6 +174,7 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   put(out, "community", s.cluster.community);
   put(out, "resolution", s.cluster.resolution);
   put(out, "silhouette_max_points", s.cluster.silhouette_max_points);
+  put(out, "sample_points", s.cluster.sample_points);
   if (s.cluster.max_item_memory > 0) {
     put(out, "max_item_memory", s.cluster.max_item_memory);
   } else {

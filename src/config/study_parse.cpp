@@ -181,7 +181,8 @@ std::int64_t parse_size(const std::string& text) {
 void read_cluster(const Map& top, ClusterParams& c, std::vector<SourcedName>& names) {
   const Map m = top.map("cluster", {"methods", "restarts", "max_iter", "tol", "preprocess", "knn",
                                     "ssc_alpha", "ssc_admm_max_points", "ssc_omp_sparsity",
-                                    "community", "resolution", "silhouette_max_points", "max_item_memory"});
+                                    "community", "resolution", "silhouette_max_points", "sample_points",
+                                    "max_item_memory"});
   std::string size = "auto";
   m.get("max_item_memory", size);
   if (size != "auto") {
@@ -203,6 +204,7 @@ void read_cluster(const Map& top, ClusterParams& c, std::vector<SourcedName>& na
   m.get_choice("community", c.community, community_algorithms());
   m.get("resolution", c.resolution, RealRange::above(0));
   m.get("silhouette_max_points", c.silhouette_max_points, IntRange::at_least(2, kInt64Max));
+  m.get("sample_points", c.sample_points, IntRange::at_least(2, kInt64Max));
 }
 
 void read_parallel(const Map& top, ParallelConfig& p) {

@@ -8,6 +8,7 @@
 #include <limits>
 #include <map>
 #include <numeric>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -47,7 +48,7 @@ void check_rows(const RowMatrixXf& H, std::size_t labels, const char* what) {
   CP_ASSERT(labels == static_cast<std::size_t>(H.rows()),
             std::string(what) + ": " + std::to_string(labels) + " labels for " +
                 std::to_string(H.rows()) + " rows");
-  CP_ASSERT(H.allFinite(), std::string(what) + ": the representation contains NaN or infinity");
+  CP_ASSERT(all_finite(H), std::string(what) + ": the representation contains NaN or infinity");
 }
 
 /// numpy.median: the mean of the two middle values for an even count.
@@ -60,20 +61,22 @@ double median(std::vector<double> v) {
 }
 
 /// Per group: mean and sum of squared deviations (M2) of every column, two
-/// passes in double (sums of squares would cancel for large activations).
+/// passes in double (sums of squares would cancel for large activations);
+/// sums over the holders' rows (g.size counts all of them).
 struct Moments {
   RowMatrixXd mean, m2;  ///< groups x columns
 };
 
-Moments moments(const RowMatrixXf& H, const Groups& g, bool with_m2) {
+Moments moments(const RowMatrixXf& H, const Groups& g, const SumAcrossHolders& sum) {
   const auto k = static_cast<Index>(g.size.size());
-  Moments m{RowMatrixXd::Zero(k, H.cols()), RowMatrixXd::Zero(with_m2 ? k : 0, H.cols())};
+  Moments m{RowMatrixXd::Zero(k, H.cols()), RowMatrixXd::Zero(k, H.cols())};
   for (Index i = 0; i < H.rows(); ++i) m.mean.row(g.id[i]) += H.row(i).cast<double>();
+  sum(m.mean.data(), static_cast<std::size_t>(m.mean.size()));
   for (Index c = 0; c < k; ++c) m.mean.row(c) /= static_cast<double>(g.size[c]);
-  if (!with_m2) return m;
   for (Index i = 0; i < H.rows(); ++i) {
     m.m2.row(g.id[i]) += (H.row(i).cast<double>() - m.mean.row(g.id[i])).array().square().matrix();
   }
+  sum(m.m2.data(), static_cast<std::size_t>(m.m2.size()));
   return m;
 }
 
@@ -156,25 +159,37 @@ double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels, const 
 
 double subclass_selectivity(const RowMatrixXf& H, const std::vector<std::int32_t>& fine,
                             const std::vector<std::int32_t>& coarse, int top_k) {
+  std::set<std::pair<std::int32_t, std::int32_t>> pairs;
+  for (std::size_t i = 0; i < fine.size() && i < coarse.size(); ++i) pairs.emplace(coarse[i], fine[i]);
+  return subclass_selectivity(H, fine, coarse, {pairs.begin(), pairs.end()}, [](double*, std::size_t) {}, top_k);
+}
+
+double subclass_selectivity(const RowMatrixXf& H, const std::vector<std::int32_t>& fine,
+                            const std::vector<std::int32_t>& coarse,
+                            const std::vector<std::pair<std::int32_t, std::int32_t>>& subclasses,
+                            const SumAcrossHolders& sum, int top_k) {
   check_rows(H, fine.size(), "subclass_selectivity");
   check_rows(H, coarse.size(), "subclass_selectivity");
   CP_ASSERT(top_k >= 1, "top_k = " + std::to_string(top_k));
   // A subclass is a (coarse, fine) pair, so a fine label shared by two
   // superclasses counts as two subclasses.
-  std::map<std::pair<std::int32_t, std::int32_t>, Index> pair_id;
-  for (std::size_t i = 0; i < fine.size(); ++i) pair_id.emplace(std::make_pair(coarse[i], fine[i]), 0);
   std::vector<std::int32_t> super_of;  // superclass label of each subclass id
-  for (auto& [key, id] : pair_id) {
-    id = static_cast<Index>(super_of.size());
-    super_of.push_back(key.first);
-  }
+  for (const auto& pair : subclasses) super_of.push_back(pair.first);
   Groups sub;
-  sub.size.assign(super_of.size(), 0);
+  std::vector<double> counts(subclasses.size(), 0.0);
   for (std::size_t i = 0; i < fine.size(); ++i) {
-    sub.id.push_back(pair_id.at({coarse[i], fine[i]}));
-    ++sub.size[sub.id.back()];
+    const auto it = std::lower_bound(subclasses.begin(), subclasses.end(), std::make_pair(coarse[i], fine[i]));
+    CP_ASSERT(it != subclasses.end() && *it == std::make_pair(coarse[i], fine[i]),
+              "subclass_selectivity: a row's (coarse, fine) pair is not among the subclasses");
+    sub.id.push_back(it - subclasses.begin());
+    counts[static_cast<std::size_t>(sub.id.back())] += 1.0;
   }
-  const Moments m = moments(H, sub, true);
+  sum(counts.data(), counts.size());
+  for (double c : counts) {
+    CP_ASSERT(c > 0, "subclass_selectivity: a subclass has no rows");
+    sub.size.push_back(static_cast<Index>(c));
+  }
+  const Moments m = moments(H, sub, sum);
   const auto subs = static_cast<Index>(super_of.size());
 
   std::vector<double> scores;

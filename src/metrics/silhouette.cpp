@@ -272,6 +272,14 @@ std::vector<double> silhouette_samples(const RowMatrixXf& X, const std::vector<s
   return samples_of(X, labels, metric, rows);
 }
 
+std::vector<std::int64_t> silhouette_sample(std::int64_t n, std::int64_t m, std::uint64_t seed) {
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(std::max<std::int64_t>(n, 0)));
+  std::iota(rows.begin(), rows.end(), std::int64_t{0});
+  if (m >= n) return rows;
+  const auto picked = sample_rows(n, std::max<std::int64_t>(m, 0), seed);
+  return {picked.begin(), picked.end()};
+}
+
 double silhouette(const RowMatrixXf& X, const std::vector<std::int32_t>& labels,
                   const std::string& metric, std::int64_t max_points, std::uint64_t seed,
                   std::int64_t* points_used) {

@@ -97,7 +97,7 @@ RecordBatch run_big_items(const std::vector<WorkItem>& items, const std::vector<
       RecordBatch got;
       collective(world, [&] {
         const ActivationFile file(w.path);
-        got = cluster_probe_distributed(file, w.key, w.run_id, study.cluster, study.metrics, world);
+        got = cluster_probe_distributed(file, w.key, w.run_id, study.cluster, study.metrics, limit, world);
       });
       mine.append(std::move(got));
     } catch (const std::exception& e) {

@@ -23,6 +23,9 @@ struct ClusterParams {
   std::string community = "leiden";            ///< names from community_algorithms()
   double resolution = 1.0;                     ///< modularity resolution of community detection
   std::int64_t silhouette_max_points = 20000;  ///< exact silhouette up to this, sampled beyond
+  /// Rows of the uniform sample on which spectral, ssc and community run for
+  /// an item clustered across ranks (they need all rows at once).
+  std::int64_t sample_points = 20000;
   /// Bytes one rank may spend on one item (study file: a size such as 2GiB,
   /// or auto = 0: half of the node's memory over the ranks on it). A matrix
   /// whose in-memory clustering would need more (about 3.1 x its float32

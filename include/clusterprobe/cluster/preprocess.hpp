@@ -30,11 +30,18 @@ void check_preprocess_step(const std::string& step);
 /// Variances use the divisor rows - 1, so after "whiten" the sample
 /// covariance is the identity. Data without any variance are left centred
 /// by "whiten" (nothing to scale).
-void preprocess(RowMatrixXf& X, const std::vector<std::string>& steps);
+///
+/// With `holders` split, X is this holder's block of a matrix split by rows:
+/// means, the covariance and the randomized sketch's products are summed
+/// across holders, so each holder ends with its block of the matrix
+/// preprocess() gives for all rows, up to the rounding of those sums (wide
+/// data: the sketch is orthonormalised through its summed Gram matrix instead
+/// of a Householder QR of rows no holder has). Collective over the holders.
+void preprocess(RowMatrixXf& X, const std::vector<std::string>& steps, const RowHolders& holders = {});
 
 /// Local. Subtracts the column means (summed in double) in place: the
 /// "center" step, and the first stage of every PCA step.
-void center_columns(RowMatrixXf& X);
+void center_columns(RowMatrixXf& X, const RowHolders& holders = {});
 
 /// How many principal components principal_components() keeps.
 struct PcaKeep {
@@ -66,6 +73,7 @@ constexpr Eigen::Index kExactPcaMaxCols = 2048;
 /// fixed seed) of rank: the count; for a fraction 64, doubling until the
 /// rule is decided; for `significant` min(rows, cols) at once (then exact).
 /// Deterministic.
-Pca principal_components(RowMatrixXf& X, const PcaKeep& keep);
+/// Split holders: collective; every holder gets the same axes.
+Pca principal_components(RowMatrixXf& X, const PcaKeep& keep, const RowHolders& holders = {});
 
 }  // namespace cp

@@ -13,23 +13,21 @@
 namespace cp {
 
 /// Collective over comm. Rank r of p reads only rows [N r / p, N (r + 1) / p)
-/// of `key` (a hyperslab of the file). The preprocessing steps center (column
-/// means reduced over the ranks) and l2 (row by row) work on those rows, and
-/// every k-means is kmeans_parallel() on the rows concerned, so partitions
-/// and scores equal cluster_probe()'s for the same seeds (up to the rounding
-/// of sums that cross ranks). Rank 0 returns the records, the others an
-/// empty batch.
-///
-/// Done here: method kmeans; metrics ami, ari, nmi, accuracy and e2e
-/// accuracy; nc1 (class sums and scatter reduced over the ranks). Anything
-/// else the study asks for on such an item (spectral, ssc, whiten/pca
-/// preprocessing, silhouette, selectivity, community)
-/// is recorded as a failure of the item that names it, next to the scores
-/// computed. Unusable data (non-finite values, fewer than 2 rows or fine
+/// of `key` (a hyperslab of the file); no rank ever holds the whole matrix.
+///  - Exact, from sums over the ranks: every preprocessing step (means, the
+///    covariance and the randomized sketch reduced; see preprocess()), k-means
+///    (kmeans_parallel() on the rows concerned, so partitions equal
+///    cluster_probe()'s for the same seeds), e2e accuracy, nc1 and
+///    selectivity (class counts, sums and squared deviations reduced).
+///  - Sampled (probe_sampled.hpp): spectral, ssc, community, and silhouette
+///    on the rows the in-memory path samples; each sample fits in
+///    `item_memory` and its size is recorded when it is not all rows.
+/// Rank 0 returns the records, the others an empty batch. Unusable data
+/// (non-finite values, also after preprocessing; fewer than 2 rows or fine
 /// classes) throw the same InputError on every rank.
 RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
                                       const ClusterParams& config, const std::vector<std::string>& metrics,
-                                      MPI_Comm comm);
+                                      std::int64_t item_memory, MPI_Comm comm);
 
 /// Local. What cluster_probe() needs in memory for a rows x dim matrix:
 /// about 3.1 times its float32 bytes (raw rows, the preprocessed copy, the

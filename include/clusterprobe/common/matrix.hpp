@@ -3,6 +3,8 @@
 #include <Eigen/Core>
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 
 namespace cp {
 using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -13,4 +15,21 @@ using RowMatrixXd = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen:
 /// floats, as long as a k-means iteration.
 bool all_finite(const float* values, std::size_t count);
 inline bool all_finite(const RowMatrixXf& m) { return all_finite(m.data(), static_cast<std::size_t>(m.size())); }
+
+/// Replaces `count` doubles with their element-wise sum over every holder of
+/// rows (the same bits on each), e.g. an MPI reduction; identity for one holder.
+using SumAcrossHolders = std::function<void(double* values, std::size_t count)>;
+
+/// The rows of one matrix split over holders (ranks): each holds a block and
+/// computes with its own rows; `sum` combines what the blocks contribute.
+/// The default is the whole matrix in one holder. Column statistics computed
+/// this way equal the one-holder ones up to the rounding of those sums.
+struct RowHolders {
+  std::int64_t total_rows = -1;  ///< rows of all holders together; -1: this holder's only
+  SumAcrossHolders sum;          ///< empty: one holder
+  bool split() const { return static_cast<bool>(sum); }
+  void add(double* values, std::size_t count) const {
+    if (sum) sum(values, count);
+  }
+};
 }  // namespace cp

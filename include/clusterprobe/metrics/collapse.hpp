@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clusterprobe/common/matrix.hpp"
@@ -28,10 +29,6 @@ namespace cp {
 /// classes; NaN if every class mean coincides (Sigma_B = 0). Throws
 /// InternalError for fewer than 2 classes, a length mismatch or non-finite H.
 double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels);
-
-/// Replaces `count` doubles with their element-wise sum over every holder of
-/// rows (the same bits on each), e.g. an MPI reduction; identity for one holder.
-using SumAcrossHolders = std::function<void(double* values, std::size_t count)>;
 
 /// nc1() of the rows of several holders (ranks), each passing its own rows,
 /// their labels, the sorted distinct labels of all rows (`classes`) and the
@@ -53,6 +50,16 @@ double nc1(const RowMatrixXf& H, const std::vector<std::int32_t>& labels, const 
 /// InternalError for top_k < 1, length mismatches or non-finite H.
 double subclass_selectivity(const RowMatrixXf& H, const std::vector<std::int32_t>& fine,
                             const std::vector<std::int32_t>& coarse, int top_k = 30);
+
+/// subclass_selectivity() of the rows of several holders (ranks), each
+/// passing its own rows and labels, the sorted distinct (coarse, fine) pairs
+/// of all rows (`subclasses`) and the same `sum`: counts, means and squared
+/// deviations are summed across holders (two passes, as in memory), so the
+/// value equals the one-holder one up to the rounding of those sums.
+double subclass_selectivity(const RowMatrixXf& H, const std::vector<std::int32_t>& fine,
+                            const std::vector<std::int32_t>& coarse,
+                            const std::vector<std::pair<std::int32_t, std::int32_t>>& subclasses,
+                            const SumAcrossHolders& sum, int top_k = 30);
 
 /// Local. Carbonnelle's c2 for one layer: within each superclass, the
 /// silhouette (see silhouette.hpp; `metric` euclidean or cosine) of its

@@ -42,4 +42,8 @@ double silhouette(const RowMatrixXf& X, const std::vector<std::int32_t>& labels,
                   const std::string& metric, std::int64_t max_points = 20000,
                   std::uint64_t seed = 0, std::int64_t* points_used = nullptr);
 
+/// Local. The rows silhouette() uses when it samples: m of [0, n), uniform
+/// without replacement for `seed`, ascending (all rows when m >= n).
+std::vector<std::int64_t> silhouette_sample(std::int64_t n, std::int64_t m, std::uint64_t seed);
+
 }  // namespace cp
