@@ -9,7 +9,11 @@
 #include "clusterprobe/cluster/methods.hpp"
 #include "clusterprobe/cluster/preprocess.hpp"
 #include "clusterprobe/cluster/ssc.hpp"
+#include "clusterprobe/comm/agree.hpp"
+#include "clusterprobe/comm/mpi.hpp"
+#include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/cka.hpp"
+#include "probe_sampled.hpp"
 
 namespace cp {
 namespace {
@@ -68,15 +72,9 @@ SimilarityRecord versus_final(const std::string& run_id, const std::string& name
   return r;
 }
 
-}  // namespace
-
-RecordBatch layer_similarity(const ActivationFile& file, const std::string& run_id,
-                             const ClusterParams& config, bool with_ssc) {
-  RecordBatch out;
-  const auto& all = file.layers();
-  int last = 0;
-  for (const auto& k : all) last = std::max(last, k.epoch);
-  // Layer-by-layer at the last epoch, plus layers stored only earlier (the input).
+// The layers compared layer by layer: those at the last epoch, plus layers
+// stored only earlier (the input).
+std::vector<std::size_t> latest_of(const std::vector<LayerKey>& all) {
   std::vector<std::size_t> latest;
   for (std::size_t i = 0; i < all.size(); ++i) {
     const bool later = std::any_of(all.begin(), all.end(), [&](const LayerKey& o) {
@@ -84,33 +82,165 @@ RecordBatch layer_similarity(const ActivationFile& file, const std::string& run_
     });
     if (!later) latest.push_back(i);
   }
-  auto pick = [&](const auto& values) {
-    std::vector<std::decay_t<decltype(values[0])>> v;
-    for (auto i : latest) v.push_back(values[i]);
-    return v;
-  };
+  return latest;
+}
+
+template <class Value>
+std::vector<Value> pick(const std::vector<Value>& values, const std::vector<std::size_t>& indices) {
+  std::vector<Value> v;
+  for (auto i : indices) v.push_back(values[i]);
+  return v;
+}
+
+int last_epoch(const std::vector<LayerKey>& all) {
+  int last = 0;
+  for (const auto& k : all) last = std::max(last, k.epoch);
+  return last;
+}
+
+// SSC-CKA's rows: evenly spaced, ascending.
+std::vector<std::int64_t> ssc_cka_rows(std::int64_t n) {
+  const std::int64_t m = std::min(n, kSscCkaRows);
+  std::vector<std::int64_t> rows;
+  for (std::int64_t i = 0; i < m; ++i) rows.push_back(i * n / m);
+  return rows;
+}
+
+// SSC-CKA from each layer's rows `rows` (already selected), into `out`.
+void ssc_cka(const std::string& run_id, const std::vector<LayerKey>& all, const std::vector<RowMatrixXf>& sampled,
+             const ClusterParams& config, RecordBatch& out) {
+  const auto latest = latest_of(all);
+  std::vector<Affinity> graphs;
+  for (const auto& a : sampled) graphs.push_back(ssc_affinity(a, ssc_params(config, 0)));
+  const std::function<double(const Affinity&, const Affinity&)> kcka =
+      [](const Affinity& a, const Affinity& b) { return kernel_cka(a, b); };
+  out.similarities.push_back(square(run_id, "ssc_cka_layers", pick(all, latest), pick(graphs, latest), kcka));
+  out.similarities.push_back(versus_final(run_id, "ssc_cka_vs_final", all, graphs, kcka, out));
+  const double points = sampled.empty() ? 0.0 : static_cast<double>(sampled.front().rows());
+  out.metrics.push_back({run_id, "*", last_epoch(all), "global", "cka", "ssc_cka_points", points});
+}
+
+// Linear CKA of layers whose rows are split over the ranks, from cross
+// products reduced on rank 0 (the value there; the others compute nothing
+// they keep). ||Y^T X||_F^2 is summed a block of X's columns at a time, so
+// no d x d matrix of a wide layer is ever held.
+class SplitCka {
+ public:
+  // Columns are centred in double as each block is loaded, as linear_cka() does.
+  SplitCka(const std::vector<RowMatrixXf>& acts, const RowHolders& holders, MPI_Comm comm)
+      : acts_(acts), comm_(comm), self_(acts.size(), -1.0) {
+    for (const auto& a : acts) {
+      Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(a.cols());
+      for (Eigen::Index i = 0; i < a.rows(); ++i) sum += a.row(i).cast<double>();
+      holders.add(sum.data(), static_cast<std::size_t>(sum.size()));
+      means_.push_back(sum / static_cast<double>(holders.total_rows));
+    }
+  }
+
+  double operator()(const std::size_t& i, const std::size_t& j) {
+    const double num = cross(i, j), den = std::sqrt(self(i)) * std::sqrt(self(j));
+    return den > 0.0 ? num / den : std::nan("");
+  }
+
+ private:
+  static constexpr Eigen::Index kCols = 256, kRows = 512;
+
+  double self(std::size_t i) {
+    if (self_[i] < 0) self_[i] = cross(i, i);
+    return self_[i];
+  }
+
+  double cross(std::size_t i, std::size_t j) {
+    const RowMatrixXf &X = acts_[i], &Y = acts_[j];
+    double total = 0.0;
+    RowMatrixXd p, xb, yb;
+    for (Eigen::Index c0 = 0; c0 < X.cols(); c0 += kCols) {
+      const Eigen::Index cols = std::min(kCols, X.cols() - c0);
+      p.setZero(Y.cols(), cols);
+      for (Eigen::Index r0 = 0; r0 < X.rows(); r0 += kRows) {
+        const Eigen::Index rows = std::min(kRows, X.rows() - r0);
+        xb = X.block(r0, c0, rows, cols).cast<double>().rowwise() - means_[i].segment(c0, cols);
+        yb = Y.middleRows(r0, rows).cast<double>().rowwise() - means_[j];
+        p.noalias() += yb.transpose() * xb;
+      }
+      const bool root = comm_rank(comm_) == 0;
+      check_mpi(MPI_Reduce(root ? MPI_IN_PLACE : p.data(), p.data(), static_cast<int>(p.size()), MPI_DOUBLE, MPI_SUM,
+                           0, comm_),
+                "linear CKA: MPI_Reduce");
+      total += p.squaredNorm();
+    }
+    return total;
+  }
+
+  const std::vector<RowMatrixXf>& acts_;
+  MPI_Comm comm_;
+  std::vector<double> self_;
+  std::vector<Eigen::RowVectorXd> means_;
+};
+
+}  // namespace
+
+RecordBatch layer_similarity(const ActivationFile& file, const std::string& run_id,
+                             const ClusterParams& config, bool with_ssc) {
+  RecordBatch out;
+  const auto& all = file.layers();
+  const auto latest = latest_of(all);
   std::vector<RowMatrixXf> acts;
   for (const auto& k : all) {
     acts.push_back(file.read(k));
     preprocess(acts.back(), config.preprocess);
   }
   const std::function<double(const RowMatrixXf&, const RowMatrixXf&)> cka = linear_cka;
-  out.similarities.push_back(square(run_id, "linear_cka_layers", pick(all), pick(acts), cka));
+  out.similarities.push_back(square(run_id, "linear_cka_layers", pick(all, latest), pick(acts, latest), cka));
   out.similarities.push_back(versus_final(run_id, "linear_cka_vs_final", all, acts, cka, out));
 
   if (with_ssc) {
-    const std::int64_t n = file.rows(), m = std::min(n, kSscCkaRows);
-    std::vector<std::int64_t> rows;
-    for (std::int64_t i = 0; i < m; ++i) rows.push_back(i * n / m);
-    std::vector<Affinity> graphs;
-    for (const auto& a : acts) graphs.push_back(ssc_affinity(select_rows(a, rows), ssc_params(config, 0)));
-    const std::function<double(const Affinity&, const Affinity&)> kcka =
-        [](const Affinity& a, const Affinity& b) { return kernel_cka(a, b); };
-    out.similarities.push_back(square(run_id, "ssc_cka_layers", pick(all), pick(graphs), kcka));
-    out.similarities.push_back(versus_final(run_id, "ssc_cka_vs_final", all, graphs, kcka, out));
-    out.metrics.push_back({run_id, "*", last, "global", "cka", "ssc_cka_points", static_cast<double>(m)});
+    const auto rows = ssc_cka_rows(file.rows());
+    std::vector<RowMatrixXf> sampled;
+    for (const auto& a : acts) sampled.push_back(select_rows(a, rows));
+    ssc_cka(run_id, all, sampled, config, out);
   }
   return out;
+}
+
+RecordBatch layer_similarity_distributed(const ActivationFile& file, const std::string& run_id,
+                                         const ClusterParams& config, bool with_ssc, MPI_Comm comm) {
+  const int rank = comm_rank(comm), size = comm_size(comm);
+  const std::int64_t n = file.rows(), first = n * rank / size, last = n * (rank + 1) / size;
+  const auto& all = file.layers();
+  const RowHolders holders{n, [comm, rank](double* v, std::size_t count) {
+                             check_mpi(MPI_Reduce(rank == 0 ? MPI_IN_PLACE : v, v, static_cast<int>(count), MPI_DOUBLE,
+                                                  MPI_SUM, 0, comm),
+                                       "similarity: MPI_Reduce");
+                             check_mpi(MPI_Bcast(v, static_cast<int>(count), MPI_DOUBLE, 0, comm), "similarity: MPI_Bcast");
+                           }};
+  std::vector<RowMatrixXf> acts(all.size());
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    collective(comm, [&] {
+      acts[i] = file.read_rows(all[i], first, last - first);
+      if (!all_finite(acts[i])) throw InputError("/epoch_" + std::to_string(all[i].epoch) + "/" + all[i].layer +
+                                                 ": a value is not finite");
+    });
+    preprocess(acts[i], config.preprocess, holders);
+  }
+  std::vector<RowMatrixXf> sampled;  // SSC-CKA's rows, on rank 0
+  if (with_ssc) {
+    const auto rows = ssc_cka_rows(n);
+    for (const auto& a : acts) sampled.push_back(detail::gather_rows_to(a, first, rows, 0, comm));
+  }
+  RecordBatch out;
+  SplitCka split(acts, holders, comm);
+  const std::function<double(const std::size_t&, const std::size_t&)> cka = std::ref(split);
+  std::vector<std::size_t> index(all.size());
+  for (std::size_t i = 0; i < index.size(); ++i) index[i] = i;
+  const auto latest = latest_of(all);
+  out.similarities.push_back(square(run_id, "linear_cka_layers", pick(all, latest), latest, cka));
+  out.similarities.push_back(versus_final(run_id, "linear_cka_vs_final", all, index, cka, out));
+  acts.clear();
+  collective(comm, [&] {
+    if (rank == 0 && with_ssc) ssc_cka(run_id, all, sampled, config, out);
+  });
+  return rank == 0 ? out : RecordBatch{};
 }
 
 }  // namespace cp

@@ -65,25 +65,6 @@ std::vector<Task> tasks_of(const ClusterParams& config, const std::vector<std::s
   return tasks;
 }
 
-// Collective. The sample's rows (ascending) gathered to `root`, in order.
-RowMatrixXf gather_sample(const SplitItem& item, const std::vector<std::int64_t>& rows, int root, MPI_Comm comm) {
-  const int size = comm_size(comm), rank = comm_rank(comm);
-  const std::int64_t last = item.first + item.X.rows();
-  const auto lo = std::lower_bound(rows.begin(), rows.end(), item.first);
-  const auto hi = std::lower_bound(lo, rows.end(), last);
-  RowMatrixXf mine(hi - lo, item.X.cols());
-  for (auto it = lo; it != hi; ++it) mine.row(it - lo) = item.X.row(*it - item.first);
-  // Every rank's count: blocks are consecutive in rank order, so rank order is row order.
-  std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size), 0);
-  const int count = static_cast<int>(mine.size());
-  check_mpi(MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm), "sample: MPI_Allgather");
-  for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
-  RowMatrixXf all(rank == root ? static_cast<Eigen::Index>(rows.size()) : 0, item.X.cols());
-  check_mpi(MPI_Gatherv(mine.data(), count, MPI_FLOAT, all.data(), counts.data(), displs.data(), MPI_FLOAT, root, comm),
-            "sample: MPI_Gatherv");
-  return all;
-}
-
 template <class T>
 std::vector<T> pick(const std::vector<T>& values, const std::vector<std::int64_t>& rows) {
   std::vector<T> out;
@@ -93,6 +74,25 @@ std::vector<T> pick(const std::vector<T>& values, const std::vector<std::int64_t
 }
 
 }  // namespace
+
+RowMatrixXf gather_rows_to(const RowMatrixXf& block, std::int64_t first, const std::vector<std::int64_t>& rows,
+                           int root, MPI_Comm comm) {
+  const int size = comm_size(comm), rank = comm_rank(comm);
+  const std::int64_t last = first + block.rows();
+  const auto lo = std::lower_bound(rows.begin(), rows.end(), first);
+  const auto hi = std::lower_bound(lo, rows.end(), last);
+  RowMatrixXf mine(hi - lo, block.cols());
+  for (auto it = lo; it != hi; ++it) mine.row(it - lo) = block.row(*it - first);
+  // Blocks are consecutive in rank order, so rank order is row order.
+  std::vector<int> counts(static_cast<std::size_t>(size)), displs(static_cast<std::size_t>(size), 0);
+  const int count = static_cast<int>(mine.size());
+  check_mpi(MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, comm), "gather rows: MPI_Allgather");
+  for (int r = 1; r < size; ++r) displs[r] = displs[r - 1] + counts[r - 1];
+  RowMatrixXf all(rank == root ? static_cast<Eigen::Index>(rows.size()) : 0, block.cols());
+  check_mpi(MPI_Gatherv(mine.data(), count, MPI_FLOAT, all.data(), counts.data(), displs.data(), MPI_FLOAT, root, comm),
+            "gather rows: MPI_Gatherv");
+  return all;
+}
 
 RecordBatch probe_sampled(const SplitItem& item, const LayerKey& key, const std::string& run_id,
                           const ClusterParams& config, const std::vector<std::string>& metrics,
@@ -110,7 +110,7 @@ RecordBatch probe_sampled(const SplitItem& item, const LayerKey& key, const std:
       const int root = static_cast<int>(t - first);
       const std::int64_t m = fitting_rows(tasks[t].points, item.X.cols(), item_memory);
       auto picked = silhouette_sample(rows, m, tasks[t].seed);
-      RowMatrixXf X = gather_sample(item, picked, root, comm);
+      RowMatrixXf X = gather_rows_to(item.X, item.first, picked, root, comm);
       if (root != rank) continue;
       task = t;
       sample.X = std::move(X);

@@ -25,6 +25,12 @@ struct SplitItem {
   const std::optional<std::vector<std::int32_t>>& predicted;
 };
 
+/// Collective over comm. Rows `rows` (ascending, of all ranks' blocks; this
+/// rank holds [first, first + block.rows())) gathered to `root`, in order;
+/// the other ranks get an empty matrix.
+RowMatrixXf gather_rows_to(const RowMatrixXf& block, std::int64_t first, const std::vector<std::int64_t>& rows,
+                           int root, MPI_Comm comm);
+
 /// Collective over comm. The sampled measures of the item:
 ///  - silhouette (with subclass_silhouette): the rows silhouette() samples in
 ///    memory (silhouette_max_points, seed 0), so the values equal the

@@ -61,6 +61,10 @@ std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
   return out;
 }
 
+std::string where_of(const WorkItem& w) {
+  return w.similarity() ? "layer similarity" : "/epoch_" + std::to_string(w.key.epoch) + "/" + w.key.layer;
+}
+
 double item_cost(const WorkItem& w) { return static_cast<double>(w.key.rows) * static_cast<double>(w.key.dim); }
 
 // Collective over world. cluster.max_item_memory, or half of this node's
@@ -75,10 +79,13 @@ std::int64_t item_memory_limit(const ClusterParams& config, MPI_Comm world) {
 }
 
 // A matrix above the limit is clustered by every rank together, each
-// holding its block of rows; the similarity item of a run needs all its
-// layers at once and stays on one rank.
-bool is_big(const WorkItem& w, std::int64_t limit) {
-  return !w.similarity() && in_memory_item_bytes(w.key.rows, w.key.dim) > limit;
+// holding its block of rows; so is a run's similarity item (all of its
+// layers at once: its dim is their sum) above it.
+bool is_big(const WorkItem& w, std::int64_t limit) { return in_memory_item_bytes(w.key.rows, w.key.dim) > limit; }
+
+bool wants_ssc(const StudyConfig& study) {
+  const auto& methods = study.cluster.methods;
+  return std::find(methods.begin(), methods.end(), "ssc") != methods.end();
 }
 
 // Collective over world: the big items one after another, all ranks on each,
@@ -90,21 +97,22 @@ RecordBatch run_big_items(const std::vector<WorkItem>& items, const std::vector<
   for (const std::size_t i : big) {
     const auto& w = items[i];
     if (rank == 0)
-      spdlog::info("cluster: {} /epoch_{}/{} ({} x {}) across {} ranks: it would take {} MB in memory, above {} MB "
-                   "(cluster.max_item_memory)", w.run_id, w.key.epoch, w.key.layer, w.key.rows, w.key.dim,
+      spdlog::info("cluster: {} {} ({} x {}) across {} ranks: it would take {} MB in memory, above {} MB "
+                   "(cluster.max_item_memory)", w.run_id, where_of(w), w.key.rows, w.key.dim,
                    comm_size(world), in_memory_item_bytes(w.key.rows, w.key.dim) / 1000000, limit / 1000000);
     try {
       RecordBatch got;
       collective(world, [&] {
         const ActivationFile file(w.path);
-        got = cluster_probe_distributed(file, w.key, w.run_id, study.cluster, study.metrics, limit, world);
+        got = w.similarity() ? layer_similarity_distributed(file, w.run_id, study.cluster, wants_ssc(study), world)
+                             : cluster_probe_distributed(file, w.key, w.run_id, study.cluster, study.metrics, limit, world);
       });
       mine.append(std::move(got));
     } catch (const std::exception& e) {
       const auto* error = dynamic_cast<const Error*>(&e);
       if (!(error && error->agreed())) throw;  // not agreed: the caller aborts the world
       std::string message = message_of(e);
-      if (message.rfind(w.path, 0) != 0) message = w.path + ": /epoch_" + std::to_string(w.key.epoch) + "/" + w.key.layer + ": " + message;
+      if (message.rfind(w.path, 0) != 0) message = w.path + ": " + where_of(w) + ": " + message;
       if (rank == 0) {
         spdlog::error("cluster: {}", message);
         mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
@@ -165,18 +173,14 @@ RecordBatch run_items(const std::vector<WorkItem>& items, const std::vector<int>
       auto& file = files[w.path];
       if (!file) file = std::make_unique<ActivationFile>(w.path);
       if (w.similarity()) {
-        const auto& methods = study.cluster.methods;
-        const bool ssc = std::find(methods.begin(), methods.end(), "ssc") != methods.end();
-        mine.append(layer_similarity(*file, w.run_id, study.cluster, ssc));
+        mine.append(layer_similarity(*file, w.run_id, study.cluster, wants_ssc(study)));
       } else {
         mine.append(cluster_probe(*file, w.key, w.run_id, study.cluster, study.metrics));
       }
     } catch (const std::exception& e) {
-      const std::string where = w.similarity() ? "layer similarity"
-                                               : "/epoch_" + std::to_string(w.key.epoch) + "/" + w.key.layer;
       std::string message = message_of(e);
       if (kind_of(e) == ErrorKind::internal) message = "internal error: " + message;
-      if (message.rfind(w.path, 0) != 0) message = w.path + ": " + where + ": " + message;
+      if (message.rfind(w.path, 0) != 0) message = w.path + ": " + where_of(w) + ": " + message;
       spdlog::error("cluster: {}", message);
       mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
       continue;

@@ -9,7 +9,7 @@ source "$(dirname "$0")/common.sh"
 cd "$WORK"
 write_synthetic_study study.yaml ref "parallel: {progress_every: 0}"
 sed -i 's/cluster: {restarts: 3, max_iter: 50}/cluster: {restarts: 3, max_iter: 50, preprocess: [center, l2]}/' study.yaml
-measures='metrics=[ami, ari, nmi, accuracy, nc1, selectivity, silhouette]'
+measures='metrics=[ami, ari, nmi, accuracy, nc1, selectivity, silhouette, cka]'
 "$MPIEXEC" -n 2 "$CP_BIN" run study.yaml "$measures" > ref.log 2>&1 ||
   { cat ref.log; die "reference study failed"; }
 grep -q "across all ranks" ref.log && grep -q "(0 across all ranks)" ref.log || die "the reference went through the distributed path"
@@ -29,6 +29,12 @@ def assignments(d):
     with h5py.File(d + "/metrics.h5") as f:
         f["assignments"].visititems(lambda name, obj: out.__setitem__(name, obj[:]) if isinstance(obj, h5py.Dataset) else None)
     return out
+def similarities(d):
+    out = {}
+    with h5py.File(d + "/metrics.h5") as f:
+        if "similarity" in f:
+            f["similarity"].visititems(lambda name, obj: out.__setitem__(name, obj[:]) if isinstance(obj, h5py.Dataset) else None)
+    return out
 # argv: tolerance of continuous measures (relative), the reference, the others.
 # Scores of partitions (ami, ...) must agree to 1e-9 whatever the tolerance.
 tolerance = float(sys.argv[1])
@@ -46,8 +52,17 @@ for d in sys.argv[3:]:
     assert set(got_a) == set(ref_a), d
     differ = [k for k in ref_a if not np.array_equal(got_a[k], ref_a[k])]
     assert not differ, (d, differ[:5])
+    got_s, ref_s = similarities(d), similarities(sys.argv[2])
+    assert set(got_s) == set(ref_s), (d, set(got_s) ^ set(ref_s))
+    for name, r in ref_s.items():
+        g = got_s[name]
+        if r.dtype.kind == "f":
+            assert np.allclose(g, r, rtol=max(tolerance, 1e-12), atol=1e-12, equal_nan=True), (d, name, g, r)
+        else:
+            assert np.array_equal(g, r), (d, name)
     methods = sorted({k[4] for k in got})
-    print(d, ":", len(got), "metric values of", methods, "within", worst, "of the tolerance;", len(got_a), "assignment datasets identical")
+    print(d, ":", len(got), "metric values of", methods, "within", worst, "of the tolerance;", len(got_a),
+          "assignment datasets identical;", len(got_s), "similarity datasets agree")
 PY
 "$CP_PYTHON" same.py 1e-9 ref d2 d4 || die "the distributed path differs from the in-memory one"
 
@@ -57,9 +72,9 @@ for pre in "[whiten]" "[center, 'pca:0.9']"; do
   methods='cluster.methods=[kmeans, spectral, ssc]'
   [ "$pre" = "[whiten]" ] || methods='cluster.methods=[kmeans]'
   rm -rf mem split && cp -r ref mem && cp -r ref split
-  "$MPIEXEC" -n 2 "$CP_BIN" cluster study.yaml output=mem "cluster.preprocess=$pre" "$methods" 'metrics=[ami, accuracy, community, silhouette]' \
+  "$MPIEXEC" -n 2 "$CP_BIN" cluster study.yaml output=mem "cluster.preprocess=$pre" "$methods" 'metrics=[ami, accuracy, community, silhouette, cka]' \
     > mem.log 2>&1 || { cat mem.log; die "in-memory cluster stage with $pre failed"; }
-  "$MPIEXEC" -n 2 "$CP_BIN" cluster study.yaml output=split "cluster.preprocess=$pre" "$methods" 'metrics=[ami, accuracy, community, silhouette]' \
+  "$MPIEXEC" -n 2 "$CP_BIN" cluster study.yaml output=split "cluster.preprocess=$pre" "$methods" 'metrics=[ami, accuracy, community, silhouette, cka]' \
     cluster.max_item_memory=1KiB > split.log 2>&1 || { cat split.log; die "distributed cluster stage with $pre failed"; }
   grep -q "(0 across all ranks)" mem.log && grep -q "across 2 ranks: it would take" split.log || die "paths not taken as meant"
   # Whitened rows differ from the in-memory ones in float rounding (the
