@@ -217,6 +217,10 @@ std::int64_t in_memory_item_bytes(std::int64_t rows, std::int64_t dim) {
   return static_cast<std::int64_t>(3.1 * 4.0 * static_cast<double>(rows) * static_cast<double>(dim));
 }
 
+std::int64_t distributed_item_bytes(std::int64_t rows, std::int64_t dim) {
+  return static_cast<std::int64_t>(1.5 * 4.0 * static_cast<double>(rows) * static_cast<double>(dim));
+}
+
 RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
                                       const ClusterParams& config, const std::vector<std::string>& metrics,
                                       std::int64_t item_memory, MPI_Comm comm) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -88,8 +89,8 @@ bool wants_ssc(const StudyConfig& study) {
   return std::find(methods.begin(), methods.end(), "ssc") != methods.end();
 }
 
-// Collective over world: the big items one after another, all ranks on each,
-// so no rank idles behind one; a failed item is recorded (by rank 0) like any other.
+// Collective over a group: its big items one after another, all of its
+// ranks on each; a failed item is recorded (by the group's rank 0) like any other.
 RecordBatch run_big_items(const std::vector<WorkItem>& items, const std::vector<std::size_t>& big,
                           const StudyConfig& study, std::int64_t limit, MPI_Comm world) {
   const int rank = comm_rank(world);
@@ -120,6 +121,36 @@ RecordBatch run_big_items(const std::vector<WorkItem>& items, const std::vector<
     }
   }
   return mine;
+}
+
+// Big items run on groups of consecutive ranks, each group through its share
+// of them (by cost, largest first) while the other groups do theirs. A group
+// has enough ranks that none holds more than the limit: the distributed path
+// needs distributed_item_bytes() over all its ranks, and the most demanding
+// big item sets the size. Ranks past the last whole group join it.
+struct BigPlan {
+  int world = 1, group_size = 1, groups = 1;
+  std::vector<int> owner;  // group of each big item
+  int group_of_rank(int rank) const { return std::min(rank / group_size, groups - 1); }
+  double ranks_in(int group) const {
+    return group == groups - 1 ? world - group_size * (groups - 1) : group_size;
+  }
+};
+
+BigPlan plan_big_items(const std::vector<WorkItem>& items, const std::vector<std::size_t>& big, std::int64_t limit,
+                       int world) {
+  BigPlan plan;
+  plan.world = world;
+  std::vector<double> costs;
+  for (const auto i : big) {
+    const double need = static_cast<double>(distributed_item_bytes(items[i].key.rows, items[i].key.dim));
+    const double ranks = std::ceil(need / static_cast<double>(std::max<std::int64_t>(limit, 1)));
+    plan.group_size = std::max(plan.group_size, static_cast<int>(std::min<double>(world, ranks)));
+    costs.push_back(item_cost(items[i]));
+  }
+  plan.groups = std::max(1, world / plan.group_size);
+  plan.owner = assign_lpt(costs, plan.groups);
+  return plan;
 }
 
 std::vector<WorkItem> parse_items(const std::string& bytes) {
@@ -220,14 +251,36 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
       costs.push_back(item_cost(items[i]));
     }
   }
-  const auto lpt = assign_lpt(costs, size);
+  const BigPlan plan = plan_big_items(items, big, limit, size);
+  // Each rank's share of its group's big items, then the small ones around it.
+  std::vector<double> load(static_cast<std::size_t>(size), 0.0);
+  for (std::size_t j = 0; j < big.size(); ++j)
+    for (int r = 0; r < size; ++r)
+      if (plan.group_of_rank(r) == plan.owner[j]) load[static_cast<std::size_t>(r)] += item_cost(items[big[j]]) / plan.ranks_in(plan.owner[j]);
+  const auto lpt = assign_lpt(costs, load);
   std::vector<int> owner(items.size(), -1);
   for (std::size_t j = 0; j < small.size(); ++j) owner[small[j]] = lpt[j];
   if (rank == 0)
-    spdlog::info("cluster: {} items from {} files on {} ranks ({} across all ranks)", items.size(), inputs.size(), size,
-                 big.size());
+    spdlog::info("cluster: {} items from {} files on {} ranks ({} across ranks, in {} group(s) of {} ranks or more)",
+                 items.size(), inputs.size(), size, big.size(), plan.groups, plan.group_size);
 
-  RecordBatch mine = run_big_items(items, big, study, limit, world);
+  RecordBatch mine;
+  {
+    const int group = plan.group_of_rank(rank);
+    MPI_Comm comm = MPI_COMM_NULL;
+    check_mpi(MPI_Comm_split(world, group, rank, &comm), "cluster: MPI_Comm_split");
+    MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+    std::vector<std::size_t> ours;
+    for (std::size_t j = 0; j < big.size(); ++j)
+      if (plan.owner[j] == group) ours.push_back(big[j]);
+    try {
+      mine = run_big_items(items, ours, study, limit, comm);
+    } catch (...) {
+      MPI_Comm_free(&comm);
+      throw;
+    }
+    MPI_Comm_free(&comm);
+  }
   collective(world, [&] { mine.append(run_items(items, owner, rank, study)); });
 
   const auto parts = gather_bytes(serialize_batch(mine), world, 0);

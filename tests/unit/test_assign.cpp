@@ -24,6 +24,12 @@ TEST(AssignLpt, MoreWorkersThanTasks) {
   EXPECT_TRUE(assign_lpt({}, 3).empty());
 }
 
+TEST(AssignLpt, FillsAroundInitialLoads) {
+  // Worker 0 already carries 6 (a share of a big item): the small tasks go to the others first.
+  const auto owner = assign_lpt({2, 2, 2, 1}, std::vector<double>{6, 0, 0});
+  EXPECT_EQ(owner, (std::vector<int>{1, 2, 1, 2}));
+}
+
 TEST(CostOrder, MostExpensiveFirstTiesByIndex) {
   // Runs whose costs differ by 10x: the expensive ones are claimed first.
   const std::vector<double> costs{1, 10, 1, 10, 5};

@@ -34,4 +34,10 @@ RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey
 /// copy a clustering selects; measured).
 std::int64_t in_memory_item_bytes(std::int64_t rows, std::int64_t dim);
 
+/// Local. What cluster_probe_distributed() needs over all its ranks together
+/// for a rows x dim matrix: about 1.5 times its float32 bytes (each rank's
+/// block, its preprocessed copy and a clustering's selection; measured by
+/// bench/cluster_scaling.sh), plus a process's base on each rank.
+std::int64_t distributed_item_bytes(std::int64_t rows, std::int64_t dim);
+
 }  // namespace cp

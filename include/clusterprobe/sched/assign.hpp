@@ -10,4 +10,8 @@ namespace cp {
 /// Returns the worker of each task. Requires workers >= 1.
 std::vector<int> assign_lpt(const std::vector<double>& costs, int workers);
 
+/// Local. The same, with the workers' loads before these tasks (one per
+/// worker): tasks fill in around work already given out.
+std::vector<int> assign_lpt(const std::vector<double>& costs, std::vector<double> load);
+
 }  // namespace cp
