@@ -5,7 +5,9 @@
 # holds its block of rows), on 1, 2 and 4 ranks. Prints a Markdown table.
 #   bench/cluster_scaling.sh [build dir] ["ROWSxCOLS ..."] ["RANKS ..."]
 # k-means only (restarts 1, 20 iterations) with ami: the cost the path
-# changes; 10 fine classes in 2 superclasses.
+# changes; 10 fine classes in 2 superclasses. METRICS and PREPROCESS
+# (study-file lists) widen it, e.g. METRICS="[ami, nc1, selectivity, silhouette]"
+# PREPROCESS="[whiten]".
 set -euo pipefail
 build=${1:-build}; shapes=${2:-"10000x512 100000x512 1000000x512 100000x8192"}; ranks=${3:-"1 2 4"}
 dir=${SCRATCH:-/tmp/cp-cluster-scaling}
@@ -39,7 +41,8 @@ PY
       rm -rf "$dir/out"
       start=$(date +%s.%N)
       mpiexec -n "$np_" --oversubscribe --bind-to none /usr/bin/time -f "RSS %M" "$build/clusterprobe" analyze \
-        "$dir/layer.h5" -o "$dir/out" "cluster.max_item_memory=$limit" 'metrics=[ami]' cluster.restarts=1 \
+        "$dir/layer.h5" -o "$dir/out" "cluster.max_item_memory=$limit" "metrics=${METRICS:-[ami]}" \
+        "cluster.preprocess=${PREPROCESS:-[]}" cluster.restarts=1 \
         cluster.max_iter=20 parallel.progress_every=0 > "$dir/log" 2>&1 || { tail "$dir/log"; exit 1; }
       end=$(date +%s.%N)
       rss=$(awk '/^RSS/ { printf "%s%d", sep, $2 / 1024; sep = " " }' "$dir/log")

@@ -31,7 +31,8 @@ fi
 wait_queue_empty 300
 cat out/slurm/jobs.tsv
 grep -q "stopped by a signal in epoch" out/logs/*/rank-0.out || die "not stopped inside an epoch"
-grep -q "resuming from checkpoint at epoch" out/logs/*/rank-0.out || die "did not resume"
+grep -q "resuming from checkpoint at epoch" out/logs/*/rank-0.out ||
+  { tail -n 40 out/logs/*/rank-*.out out/slurm/*.out 2> /dev/null; ls -la out/runs/*; die "did not resume"; }
 grep -q "^$final	train	finished (exit 0)	.*	1$" out/slurm/jobs.tsv || die "the train job did not finish after one requeue"
 grep -q "^$post	post	finished (exit 0)" out/slurm/jobs.tsv || die "the cluster + report job did not follow"
 [ "$(final_state "$post")" = COMPLETED ] || die "post job: $(final_state "$post")"
