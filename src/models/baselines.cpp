@@ -57,9 +57,13 @@ class CnnImpl : public ProbedModelImpl {
  protected:
   torch::Tensor run(const torch::Tensor& x, ProbeList* probes) override {
     emit(probes, "input", x);
-    auto h = torch::max_pool2d(torch::relu(norm1_.forward(conv1_->forward(x))), 2);
+    // Pooled, then rectified: ReLU is monotone, so max-pooling commutes with
+    // it (values and gradients alike, ties included: a window whose maximum
+    // is not positive passes no gradient either way), and it runs on a
+    // quarter of the elements.
+    auto h = torch::relu(torch::max_pool2d(norm1_.forward(conv1_->forward(x)), 2));
     emit(probes, "block1", h);
-    h = torch::max_pool2d(torch::relu(norm2_.forward(conv2_->forward(h))), 2);
+    h = torch::relu(torch::max_pool2d(norm2_.forward(conv2_->forward(h)), 2));
     emit(probes, "block2", h);
     h = emit(probes, "fc", torch::relu(norm3_.forward(fc_->forward(h.flatten(1)))));
     return emit(probes, "logits", head_->forward(h));

@@ -26,12 +26,17 @@ ProbedModel make_model(const ModelSpec& spec) {
   for (auto d : spec.input_shape) {
     if (d < 1) throw ConfigError("architecture " + spec.architecture + ": empty input shape");
   }
+  // The convolutional families pool and normalise images: channels-last (see use_channels_last()).
+  const auto channels_last = [](ProbedModel m) {
+    m->use_channels_last();
+    return m;
+  };
   switch (arch.family) {
     case zoo::Family::mlp: return zoo::make_mlp(spec);
-    case zoo::Family::cnn: return zoo::make_cnn(spec);
+    case zoo::Family::cnn: return channels_last(zoo::make_cnn(spec));
     case zoo::Family::cifar_resnet:
-    case zoo::Family::resnet18: return zoo::make_resnet(arch, spec);
-    case zoo::Family::vgg: return zoo::make_vgg(arch, spec);
+    case zoo::Family::resnet18: return channels_last(zoo::make_resnet(arch, spec));
+    case zoo::Family::vgg: return channels_last(zoo::make_vgg(arch, spec));
     case zoo::Family::vit: return zoo::make_vit(arch, spec);
     case zoo::Family::torchscript: break;
   }
