@@ -19,6 +19,22 @@
 namespace cp::detail {
 namespace {
 
+// 16 lanes folded in halves: a fixed order, and four dependent adds, not
+// sixteen (constant bounds, so each fold is one vector add).
+__attribute__((always_inline)) inline float fold16(float* lanes) {
+  for (Index l = 0; l < 8; ++l) lanes[l] += lanes[l + 8];
+  for (Index l = 0; l < 4; ++l) lanes[l] += lanes[l + 4];
+  for (Index l = 0; l < 2; ++l) lanes[l] += lanes[l + 2];
+  return lanes[0] + lanes[1];
+}
+
+// The last three halvings of fold16, on 8 lanes already added in pairs (l, l + 8).
+__attribute__((target("avx"))) inline float fold8(__m256 s8) {
+  const __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(s8), _mm256_extractf128_ps(s8, 1));
+  const __m128 s2 = _mm_add_ps(s4, _mm_movehl_ps(s4, s4));
+  return _mm_cvtss_f32(_mm_add_ss(s2, _mm_shuffle_ps(s2, s2, 1)));
+}
+
 // Rows per tile: R x C accumulators plus C centroid vectors and one
 // broadcast fit the 32 zmm (16 ymm) registers.
 #pragma GCC push_options
@@ -29,6 +45,13 @@ constexpr Index kWidth = 16, kRowsWide = 8, kRowsNarrow = 12;
 inline Vec load(const float* p) { return _mm512_loadu_ps(p); }
 inline Vec broadcast(float v) { return _mm512_set1_ps(v); }
 inline Vec fma(Vec a, Vec b, Vec c) { return _mm512_fmadd_ps(a, b, c); }
+inline Vec add(Vec a, Vec b) { return _mm512_add_ps(a, b); }
+inline Vec mul(Vec a, Vec b) { return _mm512_mul_ps(a, b); }
+// fold16 of the 16 lanes in v[0], in registers.
+inline float fold(const Vec* v) {
+  const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v[0]), 1));
+  return fold8(_mm256_add_ps(_mm512_castps512_ps256(v[0]), hi));
+}
 inline Vec zero() { return _mm512_setzero_ps(); }
 inline void store(float* p, Vec v) { _mm512_storeu_ps(p, v); }
 using IVec = __m512i;
@@ -57,6 +80,10 @@ constexpr Index kWidth = 8, kRowsWide = 6, kRowsNarrow = 12;
 inline Vec load(const float* p) { return _mm256_loadu_ps(p); }
 inline Vec broadcast(float v) { return _mm256_set1_ps(v); }
 inline Vec fma(Vec a, Vec b, Vec c) { return _mm256_fmadd_ps(a, b, c); }
+inline Vec add(Vec a, Vec b) { return _mm256_add_ps(a, b); }
+inline Vec mul(Vec a, Vec b) { return _mm256_mul_ps(a, b); }
+// fold16 of the 16 lanes in v[0] (0-7) and v[1] (8-15), in registers.
+inline float fold(const Vec* v) { return fold8(_mm256_add_ps(v[0], v[1])); }
 inline Vec zero() { return _mm256_setzero_ps(); }
 inline void store(float* p, Vec v) { _mm256_storeu_ps(p, v); }
 using IVec = __m256i;
@@ -109,12 +136,7 @@ __attribute__((always_inline)) inline float distance_row(const float* a, const f
     const float e = a[t] - b[t];
     lanes[t % kLanes] += e * e;
   }
-  // The lanes folded in halves: a fixed order, and four dependent adds, not
-  // sixteen (constant bounds, so each fold is one vector add).
-  for (Index l = 0; l < 8; ++l) lanes[l] += lanes[l + 8];
-  for (Index l = 0; l < 4; ++l) lanes[l] += lanes[l + 4];
-  for (Index l = 0; l < 2; ++l) lanes[l] += lanes[l + 2];
-  return lanes[0] + lanes[1];
+  return fold16(lanes);
 }
 
 __attribute__((target_clones("avx512f", "avx2", "default"))) void add_rounded(double* acc, const float* x,
@@ -156,14 +178,16 @@ std::string dot_kernel_name(DotKernel kernel) {
 }
 
 DotPanel::DotPanel(const RowMatrixXf& centroids, DotKernel kernel) : kernel_(kernel), k_(centroids.rows()) {
-  // A few centroids fill half a zmm register or less: the ymm kernel wastes
-  // less on padding and gives the same bits.
-  if (kernel_ == Kernel::avx512 && k_ <= 8) kernel_ = Kernel::avx2;
+  // A few centroids: their dots along the rows (small_dots), the scores
+  // padded to one ymm register for the nearest-centroid pass.
+  small_ = kernel_ != Kernel::eigen && k_ <= kSmallK;
+  small_wide_ = small_ && kernel_ == Kernel::avx512;
+  if (small_) kernel_ = Kernel::avx2;
   const Index w = width(kernel_);
   padded_ = (k_ + w - 1) / w * w;
   norm2_ = Eigen::VectorXf::Constant(padded_, std::numeric_limits<float>::infinity());
   norm2_.head(k_) = centroids.rowwise().squaredNorm();
-  if (kernel_ == Kernel::eigen) {
+  if (kernel_ == Kernel::eigen || small_) {
     centroids_ = centroids;
     return;
   }
@@ -182,7 +206,13 @@ void DotPanel::dots(const RowMatrixXf& rows, RowMatrixXf& out) const {
 
 void DotPanel::dots(const float* rows, Index count, Index d, RowMatrixXf& out) const {
   out.resize(count, padded_);
-  if (kernel_ == Kernel::avx512) {
+  if (small_) {
+    if (small_wide_) {
+      avx512::small_dots(rows, count, d, centroids_.data(), k_, padded_, out.data());
+    } else {
+      avx2::small_dots(rows, count, d, centroids_.data(), k_, padded_, out.data());
+    }
+  } else if (kernel_ == Kernel::avx512) {
     avx512::dots(rows, count, d, d, panel_.data(), padded_, out.data());
   } else {
     CP_ASSERT(kernel_ == Kernel::avx2, "DotPanel::dots on raw rows needs a vector kernel");

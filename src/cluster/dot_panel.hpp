@@ -8,7 +8,11 @@
 // (__builtin_cpu_supports), with Eigen's GEMM as the fallback. The vector
 // kernels accumulate each dot product over the columns in order, one FMA per
 // column, so AVX-512 and AVX2 give the same bits, and a row's result does not
-// depend on the rows beside it. The fallback rounds differently.
+// depend on the rows beside it. Up to kSmallK centroids, each dot product is
+// summed along the row instead (16 interleaved lanes folded in halves, like
+// finish_rows' distances): a vector across the centroids would be mostly
+// padding. Those bits too are the same on every instruction set. The
+// fallback rounds differently.
 #include <cstdint>
 #include <string>
 
@@ -17,6 +21,11 @@
 namespace cp::detail {
 
 enum class DotKernel { avx512, avx2, eigen };
+
+/// Centroid counts up to this use the along-the-row dots: the ymm panel they
+/// replace spent 22% of the quickstart's cluster stage (2 centroids per
+/// superclass, 4 k-means++ candidates), they spend 15%.
+constexpr Eigen::Index kSmallK = 8;
 
 /// The best kernel this CPU runs; CLUSTERPROBE_KERNEL=avx2|eigen asks for a lesser one.
 DotKernel best_dot_kernel();
@@ -48,10 +57,12 @@ class DotPanel {
 
  private:
   DotKernel kernel_;
+  bool small_ = false;       ///< at most kSmallK centroids: the small kernel on centroids_
+  bool small_wide_ = false;  ///< ... its AVX-512 build (the same bits as the AVX2 one)
   Eigen::Index k_ = 0, padded_ = 0;
   Eigen::VectorXf norm2_;  ///< ||c||^2, +inf in the padding
   RowMatrixXf panel_;      ///< d x padded, for the vector kernels
-  RowMatrixXf centroids_;  ///< k x d, for the fallback
+  RowMatrixXf centroids_;  ///< k x d, for the fallback and the small mode
 };
 
 // Row operations of the Lloyd steps, compiled for AVX-512, AVX2 and the
