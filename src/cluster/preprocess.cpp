@@ -23,6 +23,9 @@ struct Step {
 /// direction of (numerically) no variance to unit variance amplifies noise.
 constexpr double kWhitenDropBelow = 1e-10;
 
+/// Rows projected per GEMM: 16 MB of scores at 1024 columns.
+constexpr Eigen::Index kProjectRows = 4096;
+
 [[noreturn]] void reject(const std::string& step, const std::string& why) {
   throw ConfigError("cluster.preprocess: invalid step '" + step + "': " + why);
 }
@@ -89,9 +92,21 @@ void project(RowMatrixXf& X, const PcaKeep& keep, bool whiten, const RowHolders&
   if (whiten && pca.axes.cols() == 0) return;     // no variance at all: stay centred
   Eigen::MatrixXd basis = pca.axes;
   if (whiten) basis *= pca.variance.cwiseSqrt().cwiseInverse().asDiagonal();
-  // The scaling is folded into the basis so the projection is a single GEMM.
+  // The scaling is folded into the basis so the projection is one GEMM per
+  // block of rows, written over X itself: row i's r scores go where its d
+  // values began (r <= d), past every row already read and before any not
+  // yet read. Whitening keeps r = d and needs no second matrix; a PCA to
+  // r < d copies the r columns out at the end.
   const Eigen::MatrixXf basis_f = basis.cast<float>();
-  RowMatrixXf scores = X * basis_f;
+  const Eigen::Index r = basis_f.cols(), rows = X.rows();
+  RowMatrixXf block;
+  for (Eigen::Index a = 0; a < rows; a += kProjectRows) {
+    const Eigen::Index n = std::min(kProjectRows, rows - a);
+    block.noalias() = X.middleRows(a, n) * basis_f;
+    std::copy(block.data(), block.data() + block.size(), X.data() + a * r);
+  }
+  if (r == X.cols()) return;
+  RowMatrixXf scores = Eigen::Map<const RowMatrixXf>(X.data(), rows, r);
   X = std::move(scores);
 }
 
