@@ -260,7 +260,9 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
   const auto lpt = assign_lpt(costs, load);
   std::vector<int> owner(items.size(), -1);
   for (std::size_t j = 0; j < small.size(); ++j) owner[small[j]] = lpt[j];
-  if (rank == 0)
+  if (rank == 0 && big.empty())
+    spdlog::info("cluster: {} items from {} files on {} ranks (0 across ranks)", items.size(), inputs.size(), size);
+  if (rank == 0 && !big.empty())
     spdlog::info("cluster: {} items from {} files on {} ranks ({} across ranks, in {} group(s) of {} ranks or more)",
                  items.size(), inputs.size(), size, big.size(), plan.groups, plan.group_size);
 
