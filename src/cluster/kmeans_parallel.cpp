@@ -29,18 +29,8 @@ class MpiPartition final : public detail::RowPartition {
       : RowPartition(offsets.back(), offsets[rank]), comm_(comm), rank_(rank),
         offsets_(std::move(offsets)) {}
 
-  // MPI_Allreduce need not give every rank the same bits for a floating-point
-  // sum, and every rank must take the same decisions (stopping, restarts,
-  // seeding) from it: one rank reduces, then broadcasts.
-  void sum(double* values, std::size_t count) override {
-    for (std::size_t off = 0; off < count; off += kMaxCount) {
-      const int n = static_cast<int>(std::min(kMaxCount, count - off));
-      check_mpi(MPI_Reduce(rank_ == 0 ? MPI_IN_PLACE : values + off, values + off, n, MPI_DOUBLE,
-                           MPI_SUM, 0, comm_),
-                "kmeans_parallel: MPI_Reduce");
-      check_mpi(MPI_Bcast(values + off, n, MPI_DOUBLE, 0, comm_), "kmeans_parallel: MPI_Bcast");
-    }
-  }
+  // Every rank takes the same decisions (stopping, restarts, seeding) from these sums.
+  void sum(double* values, std::size_t count) override { sum_same_bits(values, count, comm_); }
   // Integer sums and minima are exact, so one all-reduce gives every rank the same.
   void sum(std::int64_t* values, std::size_t count) override { allreduce(values, count, MPI_SUM); }
   void min(std::int64_t* values, std::size_t count) override { allreduce(values, count, MPI_MIN); }

@@ -208,12 +208,7 @@ RecordBatch layer_similarity_distributed(const ActivationFile& file, const std::
   const int rank = comm_rank(comm), size = comm_size(comm);
   const std::int64_t n = file.rows(), first = n * rank / size, last = n * (rank + 1) / size;
   const auto& all = file.layers();
-  const RowHolders holders{n, [comm, rank](double* v, std::size_t count) {
-                             check_mpi(MPI_Reduce(rank == 0 ? MPI_IN_PLACE : v, v, static_cast<int>(count), MPI_DOUBLE,
-                                                  MPI_SUM, 0, comm),
-                                       "similarity: MPI_Reduce");
-                             check_mpi(MPI_Bcast(v, static_cast<int>(count), MPI_DOUBLE, 0, comm), "similarity: MPI_Bcast");
-                           }};
+  const RowHolders holders{n, [comm](double* v, std::size_t count) { sum_same_bits(v, count, comm); }};
   std::vector<RowMatrixXf> acts(all.size());
   for (std::size_t i = 0; i < all.size(); ++i) {
     collective(comm, [&] {

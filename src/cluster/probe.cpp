@@ -24,11 +24,9 @@
 namespace cp {
 namespace {
 
+using detail::has;
 using detail::ProbeRows;
 
-bool has(const std::vector<std::string>& list, const std::string& name) {
-  return std::find(list.begin(), list.end(), name) != list.end();
-}
 
 std::size_t fine_count(const std::vector<std::int32_t>& labels) {
   return std::set<std::int32_t>(labels.begin(), labels.end()).size();

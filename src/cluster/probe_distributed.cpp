@@ -15,6 +15,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/clustering.hpp"
 #include "clusterprobe/metrics/collapse.hpp"
+#include "probe_rows.hpp"
 #include "probe_sampled.hpp"
 #include "probe_scores.hpp"
 
@@ -96,13 +97,9 @@ class DistributedItem {
     return s;
   }
 
-  // Sums over the ranks with the same bits everywhere: reduced on rank 0, then broadcast.
-  void sum_across(double* values, std::size_t count) const {
-    check_mpi(MPI_Reduce(rank_ == 0 ? MPI_IN_PLACE : values, values, static_cast<int>(count), MPI_DOUBLE, MPI_SUM, 0,
-                         comm_),
-              "MPI_Reduce");
-    check_mpi(MPI_Bcast(values, static_cast<int>(count), MPI_DOUBLE, 0, comm_), "MPI_Bcast");
-  }
+  // Sums over the ranks with the same bits everywhere.
+  void sum_across(double* values, std::size_t count) const { sum_same_bits(values, count, comm_); }
+
 
   // NC1 of the fine and coarse labels from class sums and scatter reduced over the ranks.
   void collapse() {
@@ -226,7 +223,7 @@ RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey
                                       std::int64_t item_memory, MPI_Comm comm) {
   try {
     DistributedItem item(file, key, run_id, config, metrics, comm);
-    if (std::find(config.methods.begin(), config.methods.end(), "kmeans") != config.methods.end()) item.kmeans();
+    if (detail::has(config.methods, "kmeans")) item.kmeans();
     item.sampled(item_memory);
     return item.take();
   } catch (const InputError& e) {

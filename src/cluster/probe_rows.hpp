@@ -15,6 +15,13 @@
 
 namespace cp::detail {
 
+/// Whether a list of names (methods, metrics) has `name`.
+inline bool has(const std::vector<std::string>& list, const std::string& name) {
+  for (const auto& item : list)
+    if (item == name) return true;
+  return false;
+}
+
 struct ProbeRows {
   RowMatrixXf raw;  ///< as stored: nc1 and selectivity measure it (empty if neither is asked)
   RowMatrixXf X;    ///< after cluster.preprocess, finite

@@ -16,9 +16,6 @@
 namespace cp::detail {
 namespace {
 
-bool has(const std::vector<std::string>& list, const std::string& name) {
-  return std::find(list.begin(), list.end(), name) != list.end();
-}
 
 // One in-memory probe on a sample: which methods and measures, on how many rows.
 struct Task {

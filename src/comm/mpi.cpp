@@ -140,6 +140,17 @@ std::string broadcast_bytes(const std::string& bytes, MPI_Comm comm, int root) {
   return out;
 }
 
+void sum_same_bits(double* values, std::size_t count, MPI_Comm comm) {
+  constexpr std::size_t kPiece = std::size_t{1} << 30;
+  const bool root = comm_rank(comm) == 0;
+  for (std::size_t off = 0; off < count; off += kPiece) {
+    const int n = static_cast<int>(std::min(kPiece, count - off));
+    check_mpi(MPI_Reduce(root ? MPI_IN_PLACE : values + off, values + off, n, MPI_DOUBLE, MPI_SUM, 0, comm),
+              "MPI_Reduce");
+    check_mpi(MPI_Bcast(values + off, n, MPI_DOUBLE, 0, comm), "MPI_Bcast");
+  }
+}
+
 bool any_of(bool flag, MPI_Comm comm) {
   int local = flag ? 1 : 0, global = 0;
   check_mpi(MPI_Allreduce(&local, &global, 1, MPI_INT, MPI_LOR, comm), "any_of: MPI_Allreduce");

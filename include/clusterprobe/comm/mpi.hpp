@@ -3,6 +3,7 @@
 // call's code is checked so a failure becomes an IoError naming the call.
 #include <mpi.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,6 +35,12 @@ std::vector<std::string> gather_bytes(const std::string& local, MPI_Comm comm, i
 
 /// Collective over comm. `root`'s bytes on every rank (any size).
 std::string broadcast_bytes(const std::string& bytes, MPI_Comm comm, int root = 0);
+
+/// Collective over comm. Replaces `count` doubles with their sum over the
+/// ranks, the same bits on every rank: MPI_Allreduce need not give every rank
+/// the same floating-point sum, and ranks that decide from it must agree. One
+/// rank reduces, then broadcasts (in pieces below 2^30 values).
+void sum_same_bits(double* values, std::size_t count, MPI_Comm comm);
 
 /// Collective over comm. True on every rank if `flag` is true on any rank.
 bool any_of(bool flag, MPI_Comm comm);
