@@ -31,10 +31,16 @@ wait_queue_empty() {
   die "jobs still queued after $1 s"
 }
 
-# Waits until file $1 matches pattern $2 (at most $3 seconds).
+# Waits until a file matching glob $1 has a line matching pattern $2 (at most
+# $3 seconds). A glob, as in logs/<job>/rank-*.out: with one rank per run the
+# run's leader, whose log has its progress, is whichever rank claimed it.
 wait_for_line() {
-  for _ in $(seq $(( $3 * 10 ))); do grep -q -- "$2" "$1" 2> /dev/null && return 0; sleep 0.1; done
-  cat "$1" 2> /dev/null
+  local files
+  for _ in $(seq $(( $3 * 10 ))); do
+    files=$(compgen -G "$1") && grep -qs -- "$2" $files && return 0
+    sleep 0.1
+  done
+  compgen -G "$1" > /dev/null && cat $(compgen -G "$1")
   die "no '$2' in $1 after $3 s"
 }
 

@@ -17,7 +17,7 @@ flags=(--ranks-per-node 2 --time 10:00 --margin 60)
 "$CP_BIN" slurm study.yaml "${flags[@]}" > submit.txt 2>&1 || { cat submit.txt; die "submission failed"; }
 train=$(submitted_id submit.txt train)
 post=$(submitted_id submit.txt report)
-wait_for_line "out/logs/$train/rank-0.out" "epoch 2/60 step" 120
+wait_for_line "out/logs/$train/rank-*.out" "epoch 2/60 step" 120
 scancel --batch --signal=USR1 "$train" || die "scancel failed"
 if [ "$mode" = requeue ]; then
   # Slurm holds a requeued job back until its old credential expires
@@ -30,8 +30,8 @@ else
 fi
 wait_queue_empty 300
 cat out/slurm/jobs.tsv
-grep -q "stopped by a signal in epoch" out/logs/*/rank-0.out || die "not stopped inside an epoch"
-grep -q "resuming from checkpoint at epoch" out/logs/*/rank-0.out ||
+grep -q "stopped by a signal in epoch" out/logs/*/rank-*.out || die "not stopped inside an epoch"
+grep -q "resuming from checkpoint at epoch" out/logs/*/rank-*.out ||
   { tail -n 40 out/logs/*/rank-*.out out/slurm/*.out 2> /dev/null; ls -la out/runs/*; die "did not resume"; }
 grep -q "^$final	train	finished (exit 0)	.*	1$" out/slurm/jobs.tsv || die "the train job did not finish after one requeue"
 grep -q "^$post	post	finished (exit 0)" out/slurm/jobs.tsv || die "the cluster + report job did not follow"
