@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <tuple>
 
 #include "clusterprobe/cluster/layer_similarity.hpp"
 #include "clusterprobe/cluster/probe.hpp"
@@ -290,11 +291,14 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
     RecordBatch all;
     for (const auto& p : parts) all.append(deserialize_batch(p));
     all.penultimate = penultimate;
-    auto key = [](const auto& r) { return std::tie(r.run_id, r.epoch, r.layer, r.scope); };
-    std::stable_sort(all.metrics.begin(), all.metrics.end(),
-                     [&](const MetricRecord& a, const MetricRecord& b) { return key(a) < key(b); });
+    // A total order: the same rows in the same order whichever path (in
+    // memory, across ranks) and however many ranks computed them.
+    auto key = [](const auto& r) { return std::tie(r.run_id, r.epoch, r.layer, r.scope, r.method); };
+    std::stable_sort(all.metrics.begin(), all.metrics.end(), [&](const MetricRecord& a, const MetricRecord& b) {
+      return std::tuple_cat(key(a), std::tie(a.metric)) < std::tuple_cat(key(b), std::tie(b.metric));
+    });
     std::stable_sort(all.assignments.begin(), all.assignments.end(),
-                     [&](const AssignmentRecord& a, const AssignmentRecord& b) { return key(a) < key(b); });
+              [&](const AssignmentRecord& a, const AssignmentRecord& b) { return key(a) < key(b); });
     std::filesystem::create_directories(out_dir);
     write_metrics(out_dir, all, study.resolved_yaml);
     const auto failures = static_cast<std::int64_t>(all.failures.size());

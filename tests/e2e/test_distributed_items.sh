@@ -22,8 +22,10 @@ done
 cat > same.py <<'PY'
 import csv, os, sys
 import h5py, numpy as np
+def rows(d):
+    return list(csv.reader(open(d + "/metrics.csv")))[1:]
 def metrics(d):
-    return {tuple(r[:6]): float(r[6]) for r in list(csv.reader(open(d + "/metrics.csv")))[1:]}
+    return {tuple(r[:6]): float(r[6]) for r in rows(d)}
 def assignments(d):
     out = {}
     with h5py.File(d + "/metrics.h5") as f:
@@ -50,6 +52,9 @@ def off(k, got):
 for d in sys.argv[3:]:
     got, got_a = metrics(d), assignments(d)
     assert set(got) == set(ref), (d, set(ref) ^ set(got))
+    # The same rows in the same order, whichever path computed them.
+    order = [k for k in map(tuple, (r[:6] for r in rows(sys.argv[2]))) if k in ref]
+    assert [tuple(r[:6]) for r in rows(d)] == order, (d, "metrics.csv rows in another order")
     worst = max(off(k, got) for k in ref)
     assert worst <= 1, (d, worst, [(k, ref[k], got[k]) for k in ref if off(k, got) > 1][:5])
     assert set(got_a) == set(ref_a), d

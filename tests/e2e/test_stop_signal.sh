@@ -8,14 +8,14 @@ study() {  # output
   write_synthetic_study "$WORK/$1.yaml" "$WORK/$1" \
     "parallel: {ranks_per_run: 2, progress_every: 0}"
   sed -i -e 's/normalization: \[batch, layer\]/normalization: [layer]/' \
-         -e 's/train_per_fine: 200/train_per_fine: 1500/' -e 's/epochs: 2,/epochs: 6,/' "$WORK/$1.yaml"
+         -e 's/train_per_fine: 200/train_per_fine: 1500/' -e 's/epochs: 2,/epochs: 12,/' "$WORK/$1.yaml"
 }
 study stopped
 study reference
 rc=0
 "$MPIEXEC" -n 2 "$CP_BIN" train "$WORK/stopped.yaml" > "$WORK/log1" 2>&1 &
 pid=$!
-for _ in $(seq 600); do grep -q "epoch 2/6 step" "$WORK/log1" && break; sleep 0.05; done
+for _ in $(seq 600); do grep -q "epoch 2/12 step" "$WORK/log1" && break; sleep 0.05; done
 pkill -USR1 -f "clusterprobe train $WORK/stopped.yaml" || die "no training process to signal"
 wait $pid || rc=$?
 [ "$rc" = 75 ] || { cat "$WORK/log1"; die "exit code $rc after SIGUSR1, expected 75"; }
@@ -32,9 +32,9 @@ import h5py, numpy as np
 (b,) = glob.glob(sys.argv[2] + "/runs/*/activations.h5")
 with h5py.File(a) as fa, h5py.File(b) as fb:
     assert fa.attrs["coarse_test_accuracy"] == fb.attrs["coarse_test_accuracy"]
-    for layer in fb["epoch_6"]:
-        x, y = fa["epoch_6"][layer][:], fb["epoch_6"][layer][:]
+    for layer in fb["epoch_12"]:
+        x, y = fa["epoch_12"][layer][:], fb["epoch_12"][layer][:]
         assert np.array_equal(x, y), (layer, np.abs(x - y).max())
-print("resumed run equals the uninterrupted one bit for bit at epoch 6")
+print("resumed run equals the uninterrupted one bit for bit at epoch 12")
 PY
 echo PASS
