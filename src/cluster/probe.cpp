@@ -245,6 +245,10 @@ RecordBatch probe_rows(ProbeRows rows, const LayerKey& key, const std::string& r
 
 }  // namespace detail
 
+bool measures_raw_rows(const std::vector<std::string>& metrics) {
+  return detail::has(metrics, "nc1") || detail::has(metrics, "selectivity");
+}
+
 RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
                           const ClusterParams& config, const std::vector<std::string>& metrics) {
   try {
@@ -253,8 +257,8 @@ RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const
     if (rows.raw.rows() < 2) throw InputError(std::to_string(rows.raw.rows()) + " row(s): nothing to cluster");
     require_finite(rows.raw, "");
     if (fine_count(file.fine()) < 2) throw InputError("one fine class only: nothing to recover");
-    // Only nc1 and selectivity measure the raw rows: otherwise they become the clustered copy.
-    if (has(metrics, "nc1") || has(metrics, "selectivity")) {
+    // Unless measured as stored, the raw rows become the clustered copy.
+    if (measures_raw_rows(metrics)) {
       rows.X = rows.raw;
     } else {
       rows.X = std::move(rows.raw);

@@ -210,8 +210,9 @@ class DistributedItem {
 
 }  // namespace
 
-std::int64_t in_memory_item_bytes(std::int64_t rows, std::int64_t dim) {
-  return static_cast<std::int64_t>(3.1 * 4.0 * static_cast<double>(rows) * static_cast<double>(dim));
+std::int64_t in_memory_item_bytes(std::int64_t rows, std::int64_t dim, bool raw_rows_kept) {
+  const double copies = raw_rows_kept ? 3.1 : 2.1;
+  return static_cast<std::int64_t>(copies * 4.0 * static_cast<double>(rows) * static_cast<double>(dim));
 }
 
 std::int64_t distributed_item_bytes(std::int64_t rows, std::int64_t dim) {

@@ -80,10 +80,18 @@ std::int64_t item_memory_limit(const ClusterParams& config, MPI_Comm world) {
   return limit;
 }
 
-// A matrix above the limit is clustered by every rank together, each
-// holding its block of rows; so is a run's similarity item (all of its
-// layers at once: its dim is their sum) above it.
-bool is_big(const WorkItem& w, std::int64_t limit) { return in_memory_item_bytes(w.key.rows, w.key.dim) > limit; }
+// What an item would take on one rank. A run's similarity item holds all of
+// its layers at once (its dim is their sum) and is counted as a probe that
+// keeps its raw rows.
+std::int64_t memory_in_one_rank(const WorkItem& w, const StudyConfig& study) {
+  return in_memory_item_bytes(w.key.rows, w.key.dim, w.similarity() || measures_raw_rows(study.metrics));
+}
+
+// An item above the limit is clustered by a group of ranks together, each
+// holding its block of rows.
+bool is_big(const WorkItem& w, const StudyConfig& study, std::int64_t limit) {
+  return memory_in_one_rank(w, study) > limit;
+}
 
 bool wants_ssc(const StudyConfig& study) {
   const auto& methods = study.cluster.methods;
@@ -101,7 +109,7 @@ RecordBatch run_big_items(const std::vector<WorkItem>& items, const std::vector<
     if (rank == 0)
       spdlog::info("cluster: {} {} ({} x {}) across {} ranks: it would take {} MB in memory, above {} MB "
                    "(cluster.max_item_memory)", w.run_id, where_of(w), w.key.rows, w.key.dim,
-                   comm_size(world), in_memory_item_bytes(w.key.rows, w.key.dim) / 1000000, limit / 1000000);
+                   comm_size(world), memory_in_one_rank(w, study) / 1000000, limit / 1000000);
     try {
       RecordBatch got;
       collective(world, [&] {
@@ -245,7 +253,7 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
   std::vector<std::size_t> big, small;
   std::vector<double> costs;
   for (std::size_t i = 0; i < items.size(); ++i) {
-    if (is_big(items[i], limit)) {
+    if (is_big(items[i], study, limit)) {
       big.push_back(i);
     } else {
       small.push_back(i);

@@ -82,6 +82,12 @@ cp -r ref g4
   'metrics=[ami, ari, nmi, accuracy, nc1, selectivity, silhouette]' > g4.log 2>&1 || { cat g4.log; die "grouped cluster stage failed"; }
 grep -q "(8 across ranks, in 2 group(s) of 2 ranks or more)" g4.log || { cat g4.log; die "the big items were not split over 2 groups"; }
 SAME_SKIP_CKA=1 "$CP_PYTHON" same.py 1e-9 ref g4 || die "the grouped big items differ from the in-memory path"
+# Without nc1 and selectivity no raw copy is kept (2.1 x the float32 bytes,
+# not 3.1 x): fc2 (2.1 x 270 KiB) now fits in 600KiB, fc1 still does not.
+cp -r ref a4
+"$MPIEXEC" -n 4 --oversubscribe "$CP_BIN" cluster study.yaml output=a4 cluster.max_item_memory=600KiB 'metrics=[ami]' \
+  > a4.log 2>&1 || { cat a4.log; die "cluster stage with ami only failed"; }
+grep -q "(4 across ranks," a4.log || { cat a4.log; die "without nc1 and selectivity, not only fc1 went across ranks"; }
 
 # Whitening and PCA from the reduced covariance; spectral, ssc and community
 # on a sample of all the rows: the in-memory results again.

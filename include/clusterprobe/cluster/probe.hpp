@@ -23,4 +23,8 @@ RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key,
                           const std::string& run_id, const ClusterParams& config,
                           const std::vector<std::string>& metrics);
 
+/// Local. Whether `metrics` measure the rows as stored (nc1, selectivity):
+/// cluster_probe() then keeps them next to the preprocessed copy.
+bool measures_raw_rows(const std::vector<std::string>& metrics);
+
 }  // namespace cp
