@@ -40,12 +40,15 @@ PY
       limit=1TiB; [ "$path" = distributed ] && limit=1KiB
       rm -rf "$dir/out"
       start=$(date +%s.%N)
-      mpiexec -n "$np_" --oversubscribe --bind-to none /usr/bin/time -f "RSS %M" "$build/clusterprobe" analyze \
+      rm -f "$dir"/rss.*
+      # Each rank's peak into a file of its own: lines on the shared log can interleave.
+      mpiexec -n "$np_" --oversubscribe --bind-to none \
+        sh -c 'exec /usr/bin/time -o "$0.$OMPI_COMM_WORLD_RANK" -f %M "$@"' "$dir/rss" "$build/clusterprobe" analyze \
         "$dir/layer.h5" -o "$dir/out" "cluster.max_item_memory=$limit" "metrics=${METRICS:-[ami]}" \
         "cluster.preprocess=${PREPROCESS:-[]}" cluster.restarts=1 \
         cluster.max_iter=20 parallel.progress_every=0 > "$dir/log" 2>&1 || { tail "$dir/log"; exit 1; }
       end=$(date +%s.%N)
-      rss=$(awk '/^RSS/ { printf "%s%d", sep, $2 / 1024; sep = " " }' "$dir/log")
+      rss=$(for r in $(seq 0 $(( np_ - 1 ))); do tail -n 1 "$dir/rss.$r"; done | awk '{ printf "%s%d", sep, $1 / 1024; sep = " " }')
       max=$(tr ' ' '\n' <<< "$rss" | sort -n | tail -1)
       printf "| %s x %s | %d | %d | %s | %.1f | %s | %s |\n" "$rows" "$cols" $(( rows * cols * 4 / 1000000 )) \
         "$np_" "$path" "$(echo "$end - $start" | bc)" "$max" "$rss"
