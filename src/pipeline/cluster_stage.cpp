@@ -306,7 +306,7 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
       return std::tuple_cat(key(a), std::tie(a.metric)) < std::tuple_cat(key(b), std::tie(b.metric));
     });
     std::stable_sort(all.assignments.begin(), all.assignments.end(),
-              [&](const AssignmentRecord& a, const AssignmentRecord& b) { return key(a) < key(b); });
+                     [&](const AssignmentRecord& a, const AssignmentRecord& b) { return key(a) < key(b); });
     std::filesystem::create_directories(out_dir);
     write_metrics(out_dir, all, study.resolved_yaml);
     const auto failures = static_cast<std::int64_t>(all.failures.size());
