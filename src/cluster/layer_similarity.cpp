@@ -5,6 +5,7 @@
 #include <type_traits>
 #include <functional>
 #include <map>
+#include <numeric>
 
 #include "clusterprobe/cluster/methods.hpp"
 #include "clusterprobe/cluster/preprocess.hpp"
@@ -129,12 +130,7 @@ class SplitCka {
   // Columns are centred in double as each block is loaded, as linear_cka() does.
   SplitCka(const std::vector<RowMatrixXf>& acts, const RowHolders& holders, MPI_Comm comm)
       : acts_(acts), comm_(comm), self_(acts.size(), -1.0) {
-    for (const auto& a : acts) {
-      Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(a.cols());
-      for (Eigen::Index i = 0; i < a.rows(); ++i) sum += a.row(i).cast<double>();
-      holders.add(sum.data(), static_cast<std::size_t>(sum.size()));
-      means_.push_back(sum / static_cast<double>(holders.total_rows));
-    }
+    for (const auto& a : acts) means_.push_back(column_means(a, holders));
   }
 
   double operator()(const std::size_t& i, const std::size_t& j) {
@@ -227,7 +223,7 @@ RecordBatch layer_similarity_distributed(const ActivationFile& file, const std::
   SplitCka split(acts, holders, comm);
   const std::function<double(const std::size_t&, const std::size_t&)> cka = std::ref(split);
   std::vector<std::size_t> index(all.size());
-  for (std::size_t i = 0; i < index.size(); ++i) index[i] = i;
+  std::iota(index.begin(), index.end(), std::size_t{0});
   const auto latest = latest_of(all);
   out.similarities.push_back(square(run_id, "linear_cka_layers", pick(all, latest), latest, cka));
   out.similarities.push_back(versus_final(run_id, "linear_cka_vs_final", all, index, cka, out));

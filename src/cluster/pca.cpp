@@ -54,8 +54,6 @@ struct Spectrum {
 
 double divisor(Index rows) { return rows > 1 ? static_cast<double>(rows - 1) : 1.0; }
 
-Index total_rows(const RowMatrixXf& X, const RowHolders& holders) { return holders.split() ? holders.total_rows : X.rows(); }
-
 /// Standard normal matrix from the raw generator via Box-Muller:
 /// std::normal_distribution is implementation-defined, and a fixed seed must
 /// give the same sketch with every standard library.
@@ -96,7 +94,7 @@ Eigen::MatrixXd gram_of_columns(const Matrix& M, const RowHolders& holders) {
 
 Spectrum exact_spectrum(const RowMatrixXf& Xc, Index components, const RowHolders& holders) {
   Eigen::MatrixXd cov = gram_of_columns(Xc, holders);
-  cov /= divisor(total_rows(Xc, holders));
+  cov /= divisor(holders.rows(Xc.rows()));
   // The solver reads only the lower triangle, which is what rankUpdate filled.
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> eig(cov);
   if (eig.info() != Eigen::Success) CP_THROW_INTERNAL("covariance eigendecomposition failed");
@@ -136,7 +134,7 @@ Eigen::MatrixXd transposed_times(const RowMatrixXf& Xc, const Eigen::MatrixXf& q
 }
 
 Spectrum randomized_spectrum(const RowMatrixXf& Xc, Index rank, const RowHolders& holders) {
-  const Index full = std::min(total_rows(Xc, holders), Xc.cols());
+  const Index full = std::min(holders.rows(Xc.rows()), Xc.cols());
   const Index l = std::min(rank + kOversampling, full);
   // One holder keeps the Householder QR of all rows; split holders use SVQB.
   const auto basis = [&](const Eigen::MatrixXf& y) {
@@ -157,7 +155,7 @@ Spectrum randomized_spectrum(const RowMatrixXf& Xc, Index rank, const RowHolders
   const Index keep = std::min(rank, bt.cols());
   Spectrum s;
   s.axes = svd.matrixU().leftCols(keep);
-  s.variance = svd.singularValues().head(keep).array().square() / divisor(total_rows(Xc, holders));
+  s.variance = svd.singularValues().head(keep).array().square() / divisor(holders.rows(Xc.rows()));
   return s;
 }
 
@@ -205,12 +203,12 @@ void fix_signs(Eigen::MatrixXd& axes) {
 Pca principal_components(RowMatrixXf& X, const PcaKeep& keep, const RowHolders& holders) {
   CP_ASSERT(all_finite(X), "the data contain NaN or infinite values");
   center_columns(X, holders);
-  const Index full = std::min(total_rows(X, holders), X.cols());
+  const Index full = std::min(holders.rows(X.rows()), X.cols());
   Pca out;
   out.total_variance = 0.0;
   for (Index i = 0; i < X.rows(); ++i) out.total_variance += X.row(i).cast<double>().squaredNorm();
   holders.add(&out.total_variance, 1);
-  out.total_variance /= divisor(total_rows(X, holders));
+  out.total_variance /= divisor(holders.rows(X.rows()));
   if (full == 0) {
     out.axes.resize(X.cols(), 0);
     return out;

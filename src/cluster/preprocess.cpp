@@ -115,14 +115,9 @@ void project(RowMatrixXf& X, const PcaKeep& keep, bool whiten, const RowHolders&
 void check_preprocess_step(const std::string& step) { parse_step(step); }
 
 void center_columns(RowMatrixXf& X, const RowHolders& holders) {
-  // Summed in double: float sums over 1e5 rows lose digits of the mean.
-  Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(X.cols());
-  for (Eigen::Index i = 0; i < X.rows(); ++i) sum += X.row(i).cast<double>();
-  holders.add(sum.data(), static_cast<std::size_t>(sum.size()));
-  const std::int64_t rows = holders.split() ? holders.total_rows : X.rows();
-  if (rows == 0) return;
-  const Eigen::RowVectorXf mean = (sum / static_cast<double>(rows)).cast<float>();
-  X.rowwise() -= mean;
+  const Eigen::RowVectorXd mean = column_means(X, holders);
+  if (holders.rows(X.rows()) == 0) return;
+  X.rowwise() -= mean.cast<float>();
 }
 
 void preprocess(RowMatrixXf& X, const std::vector<std::string>& steps, const RowHolders& holders) {

@@ -27,7 +27,6 @@ namespace {
 using detail::has;
 using detail::ProbeRows;
 
-
 std::size_t fine_count(const std::vector<std::int32_t>& labels) {
   return std::set<std::int32_t>(labels.begin(), labels.end()).size();
 }
@@ -220,8 +219,6 @@ class Item {
   const ClusterParams& config_;
   const std::vector<std::string>& metrics_;
   const RowMatrixXf &raw_, &X_;
-  // The network's superclass per row at this epoch: e2e accuracy needs the
-  // prediction of the same network whose features are clustered.
   const std::optional<std::vector<std::int32_t>>& predicted_;
   std::optional<Affinity> ssc_all_;
   std::map<std::int32_t, std::vector<std::int64_t>> rows_of_;

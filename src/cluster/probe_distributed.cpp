@@ -100,7 +100,6 @@ class DistributedItem {
   // Sums over the ranks with the same bits everywhere.
   void sum_across(double* values, std::size_t count) const { sum_same_bits(values, count, comm_); }
 
-
   // NC1 of the fine and coarse labels from class sums and scatter reduced over the ranks.
   void collapse() {
     const auto sum = [this](double* v, std::size_t n) { sum_across(v, n); };

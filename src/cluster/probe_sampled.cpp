@@ -16,7 +16,6 @@
 namespace cp::detail {
 namespace {
 
-
 // One in-memory probe on a sample: which methods and measures, on how many rows.
 struct Task {
   std::vector<std::string> methods;

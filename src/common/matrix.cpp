@@ -13,4 +13,11 @@ __attribute__((target_clones("avx512f", "avx2", "default"))) bool all_finite(con
   return bad == 0;
 }
 
+Eigen::RowVectorXd column_means(const RowMatrixXf& X, const RowHolders& holders) {
+  Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(X.cols());
+  for (Eigen::Index i = 0; i < X.rows(); ++i) sum += X.row(i).cast<double>();
+  holders.add(sum.data(), static_cast<std::size_t>(sum.size()));
+  return sum / static_cast<double>(holders.rows(X.rows()));
+}
+
 }  // namespace cp

@@ -23,12 +23,6 @@ const double kNaN = std::numeric_limits<double>::quiet_NaN();
 
 double ratio(double num, double den) { return den > 0.0 ? num / den : kNaN; }
 
-Eigen::RowVectorXd column_mean(const RowMatrixXf& X) {
-  Eigen::RowVectorXd sum = Eigen::RowVectorXd::Zero(X.cols());
-  for (Index i = 0; i < X.rows(); ++i) sum += X.row(i).cast<double>();
-  return sum / static_cast<double>(X.rows());
-}
-
 /// Rows [r0, r0 + rows) of X in double, centred.
 void load(const RowMatrixXf& X, const Eigen::RowVectorXd& mean, Index r0, Index rows,
           RowMatrixXd& out) {
@@ -153,7 +147,7 @@ double linear_cka(const RowMatrixXf& X, const RowMatrixXf& Y) {
                                       std::to_string(Y.rows()) + " rows");
   CP_ASSERT(X.rows() >= 2, "linear_cka needs at least 2 rows");
   CP_ASSERT(X.allFinite() && Y.allFinite(), "linear_cka: NaN or infinite values");
-  const Eigen::RowVectorXd mx = column_mean(X), my = column_mean(Y);
+  const Eigen::RowVectorXd mx = column_means(X), my = column_means(Y);
   // Flops of each route: n (dx^2 + dy^2 + dx dy) against n^2 (dx + dy) / 2.
   const double n = static_cast<double>(X.rows());
   const double dx = static_cast<double>(X.cols()), dy = static_cast<double>(Y.cols());

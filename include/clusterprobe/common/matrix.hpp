@@ -28,8 +28,14 @@ struct RowHolders {
   std::int64_t total_rows = -1;  ///< rows of all holders together; -1: this holder's only
   SumAcrossHolders sum;          ///< empty: one holder
   bool split() const { return static_cast<bool>(sum); }
+  /// The rows of all holders, given this holder's.
+  std::int64_t rows(std::int64_t mine) const { return split() ? total_rows : mine; }
   void add(double* values, std::size_t count) const {
     if (sum) sum(values, count);
   }
 };
+
+/// Column means over the rows of all holders, summed in double (float sums
+/// over 1e5 rows lose digits of the mean). Every holder must call it.
+Eigen::RowVectorXd column_means(const RowMatrixXf& X, const RowHolders& holders = RowHolders{});
 }  // namespace cp
