@@ -33,7 +33,9 @@ struct Task {
 constexpr std::int64_t kSampleMemoryFloor = std::int64_t{256} << 20;
 
 std::int64_t fitting_rows(std::int64_t wanted, std::int64_t cols, std::int64_t item_memory) {
-  const std::int64_t per_row = std::max<std::int64_t>(1, in_memory_item_bytes(1, cols));
+  // Counted as if its raw rows were kept (they are not): the slack is for the
+  // graphs spectral, ssc and community build over the sample.
+  const std::int64_t per_row = std::max<std::int64_t>(1, in_memory_item_bytes(1, cols, true));
   const std::int64_t by_memory = std::max(item_memory, kSampleMemoryFloor) / per_row, by_count = INT_MAX / std::max<std::int64_t>(1, cols);
   return std::max<std::int64_t>(2, std::min({wanted, by_memory, by_count}));
 }

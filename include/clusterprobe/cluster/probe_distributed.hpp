@@ -34,7 +34,7 @@ RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey
 /// (measures_raw_rows: raw rows, the preprocessed copy, the copy a
 /// clustering selects), 2.1 times without (measured by
 /// bench/cluster_scaling.sh: 3.0 and 2.0).
-std::int64_t in_memory_item_bytes(std::int64_t rows, std::int64_t dim, bool raw_rows_kept = true);
+std::int64_t in_memory_item_bytes(std::int64_t rows, std::int64_t dim, bool raw_rows_kept);
 
 /// Local. What cluster_probe_distributed() needs over all its ranks together
 /// for a rows x dim matrix: about 1.5 times its float32 bytes (each rank's
