@@ -7,17 +7,11 @@
 #include <string>
 #include <vector>
 
+#include "clusterprobe/common/eta.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/sched/claim.hpp"
 
 namespace cp::detail {
-
-/// "35s", "4m10s", "2h05m"; "?" when unknown.
-std::string duration_text(double seconds);
-
-/// Seconds left for `remaining_cost` at the rate measured on `done_cost` in
-/// `done_seconds`, shared by `workers` working side by side; negative: unknown.
-double eta_seconds(double done_cost, double done_seconds, double remaining_cost, int workers);
 
 /// The study as one group's leader sees it (the run states are shared).
 class StudyProgress {

@@ -143,8 +143,8 @@ void print_status(const Plan& plan, std::ostream& out) {
     first = false;
   }
   out << "\n" << (holder.empty() ? std::string("no command holds the output now") : "in use by " + holder) << "\n";
-  const double eta = detail::eta_seconds(done_cost, done_seconds, left_cost, 1);
-  out << "time left for one group at the measured rate: " << detail::duration_text(eta)
+  const double eta = eta_seconds(done_cost, done_seconds, left_cost, 1);
+  out << "time left for one group at the measured rate: " << duration_text(eta)
       << (eta < 0 ? " (no run completed with a measured time yet)" : " (divide by the number of groups)") << "\n"
       << rows.str();
   print_jobs(study.output, out);

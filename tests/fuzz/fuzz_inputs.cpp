@@ -18,7 +18,7 @@
 #include <iostream>
 #include <map>
 
-#include "clusterprobe/cluster/probe.hpp"
+#include "clusterprobe/probe/probe.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"

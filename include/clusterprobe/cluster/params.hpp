@@ -30,7 +30,7 @@ struct ClusterParams {
   /// or auto = 0: half of the node's memory over the ranks on it). A matrix
   /// whose in-memory clustering would need more (about 3.1 x its float32
   /// bytes, measured) is clustered by all ranks together, each holding its
-  /// block of rows (cluster/probe_distributed.hpp).
+  /// block of rows (probe/distributed.hpp).
   std::int64_t max_item_memory = 0;
 };
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "clusterprobe/plan/plan.hpp"
+#include "clusterprobe/probe/items.hpp"
 
 namespace cp {
 
@@ -36,12 +37,6 @@ struct TrainSummary {
   int failed = 0;            ///< runs that failed (same on every rank)
 };
 TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& cooperate = {});
-
-/// One activations file to cluster, and the run id it belongs to.
-struct ClusterInput {
-  std::string run_id;
-  std::string path;
-};
 
 /// Collective over world. Clusters every (file, epoch, layer) of `inputs`
 /// (read on rank 0 only: the other ranks may pass an empty list),

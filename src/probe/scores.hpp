@@ -1,7 +1,7 @@
 #pragma once
 // The records a probe item produces, shared by the in-memory path
-// (probe.cpp) and the distributed one (probe_distributed.cpp), so both
-// score and name their results the same way. Private to src/cluster.
+// (probe.cpp) and the distributed one (distributed.cpp), so both
+// score and name their results the same way. Private to src/probe.
 #include <cstdint>
 #include <map>
 #include <string>

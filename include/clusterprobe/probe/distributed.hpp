@@ -1,5 +1,5 @@
 #pragma once
-// The probing protocol (cluster/probe.hpp) on a matrix no rank holds whole:
+// The probing protocol (probe/probe.hpp) on a matrix no rank holds whole:
 // the cluster stage's path for items above cluster.max_item_memory.
 #include <mpi.h>
 
@@ -19,7 +19,7 @@ namespace cp {
 ///    (kmeans_parallel() on the rows concerned, so partitions equal
 ///    cluster_probe()'s for the same seeds), e2e accuracy, nc1 and
 ///    selectivity (class counts, sums and squared deviations reduced).
-///  - Sampled (probe_sampled.hpp): spectral, ssc, community, and silhouette
+///  - Sampled (src/probe/sampled.hpp): spectral, ssc, community, and silhouette
 ///    on the rows the in-memory path samples; each sample fits in
 ///    `item_memory` and its size is recorded when it is not all rows.
 /// Rank 0 returns the records, the others an empty batch. Unusable data

@@ -1,8 +1,8 @@
 #pragma once
 // The in-memory probe on rows already read and preprocessed: the whole
 // matrix (cluster_probe()) or a uniform sample of a matrix clustered across
-// ranks (probe_distributed.cpp, for what has no distributed form). Private
-// to src/cluster.
+// ranks (distributed.cpp, for what has no distributed form). Private
+// to src/probe.
 #include <cstdint>
 #include <optional>
 #include <string>

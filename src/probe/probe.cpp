@@ -1,4 +1,4 @@
-#include "clusterprobe/cluster/probe.hpp"
+#include "clusterprobe/probe/probe.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -18,8 +18,8 @@
 #include "clusterprobe/metrics/clustering.hpp"
 #include "clusterprobe/metrics/collapse.hpp"
 #include "clusterprobe/metrics/silhouette.hpp"
-#include "probe_rows.hpp"
-#include "probe_scores.hpp"
+#include "rows.hpp"
+#include "scores.hpp"
 
 namespace cp {
 namespace {

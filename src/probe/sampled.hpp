@@ -1,7 +1,7 @@
 #pragma once
 // The measures of an item clustered across ranks that need all of its rows
 // at once (spectral, ssc, community, silhouette): run in memory on a uniform
-// sample of the preprocessed rows, one rank per measure. Private to src/cluster.
+// sample of the preprocessed rows, one rank per measure. Private to src/probe.
 #include <mpi.h>
 
 #include <cstdint>

@@ -1,17 +1,17 @@
-#include "probe_sampled.hpp"
+#include "sampled.hpp"
 
 #include <algorithm>
 #include <climits>
 #include <map>
 #include <utility>
 
-#include "clusterprobe/cluster/probe_distributed.hpp"
+#include "clusterprobe/probe/distributed.hpp"
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/fields.hpp"
 #include "clusterprobe/metrics/silhouette.hpp"
-#include "probe_rows.hpp"
-#include "probe_scores.hpp"
+#include "rows.hpp"
+#include "scores.hpp"
 
 namespace cp::detail {
 namespace {

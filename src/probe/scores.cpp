@@ -1,4 +1,4 @@
-#include "probe_scores.hpp"
+#include "scores.hpp"
 
 #include <algorithm>
 #include <numeric>

@@ -1,4 +1,4 @@
-#include "clusterprobe/cluster/probe_distributed.hpp"
+#include "clusterprobe/probe/distributed.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -15,9 +15,9 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/clustering.hpp"
 #include "clusterprobe/metrics/collapse.hpp"
-#include "probe_rows.hpp"
-#include "probe_sampled.hpp"
-#include "probe_scores.hpp"
+#include "rows.hpp"
+#include "sampled.hpp"
+#include "scores.hpp"
 
 namespace cp {
 namespace {
@@ -50,7 +50,7 @@ class DistributedItem {
           non_finite(" after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)"), comm);
   }
 
-  // Spectral, ssc, community and silhouette: on samples (probe_sampled.hpp).
+  // Spectral, ssc, community and silhouette: on samples (sampled.hpp).
   void sampled(std::int64_t item_memory) {
     const auto predicted = file_.predicted_coarse_at(key_.epoch);
     const detail::SplitItem item{X_, first_, file_.fine(), file_.coarse(), predicted};

@@ -1,4 +1,4 @@
-#include "clusterprobe/cluster/layer_similarity.hpp"
+#include "clusterprobe/probe/layer_similarity.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -14,7 +14,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/metrics/cka.hpp"
-#include "probe_sampled.hpp"
+#include "sampled.hpp"
 
 namespace cp {
 namespace {
