@@ -13,6 +13,7 @@
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
 #include "h5_util.hpp"
 #include "half.hpp"
 
@@ -54,7 +55,7 @@ struct ActivationWriter::Impl {
   h5::Id file;
 
   Impl(const std::string& path, MPI_Comm c, std::int64_t rows)
-      : final_path(path), tmp_path(path + ".tmp"), comm(c), rank(comm_rank(c)), total_rows(rows),
+      : final_path(path), tmp_path(temporary_path(path)), comm(c), rank(comm_rank(c)), total_rows(rows),
         ctx(tmp_path) {}
 
   /// Collective. All ranks must pass identical values (a divergent call would

@@ -22,8 +22,10 @@ namespace {
 
 }  // namespace
 
+std::string temporary_path(const std::string& path) { return path + ".tmp"; }
+
 void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
+  const std::string tmp = temporary_path(path);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(tmp, path, "open", errno);
   for (std::size_t done = 0; done < bytes.size();) {

@@ -13,6 +13,7 @@
 #include "clusterprobe/common/csv.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "h5_util.hpp"
 
 namespace cp {
@@ -107,8 +108,8 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
       throw InternalError(out_dir + ": assignment of " + a.run_id + "/" + a.layer + " has " +
                           std::to_string(a.rows.size()) + " rows but " +
                           std::to_string(a.labels.size()) + " labels");
-  const std::string h5_path = (std::filesystem::path(out_dir) / "metrics.h5").string();
-  const std::string csv_path = (std::filesystem::path(out_dir) / "metrics.csv").string();
+  const OutputLayout layout(out_dir);
+  const std::string h5_path = layout.metrics_h5(), csv_path = layout.metrics_csv();
   const auto& m = batch.metrics;
 
   h5::write_atomically(h5_path, [&](const h5::Ctx& ctx, hid_t file) {

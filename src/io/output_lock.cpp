@@ -15,6 +15,7 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 
 namespace cp {
 namespace {
@@ -55,7 +56,7 @@ void write_holder(int fd, const std::string& path) {
 }
 
 void check_study(const std::string& output_dir, const std::string& study_name) {
-  const std::string path = (fs::path(output_dir) / ".clusterprobe.study").string();
+  const std::string path = OutputLayout(output_dir).study_marker();
   if (fs::exists(path)) {
     std::string recorded = read_file_text(path);
     while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
@@ -80,7 +81,7 @@ std::string OutputLock::holder_text() {
 }
 
 OutputLock::OutputLock(const std::string& output_dir, const std::string& study_name, const std::string& cooperate)
-    : path_((fs::path(output_dir) / ".clusterprobe.lock").string()) {
+    : path_(OutputLayout(output_dir).lock()) {
   std::error_code ec;
   fs::create_directories(output_dir, ec);
   if (ec) throw IoError(output_dir + ": cannot create the output directory: " + ec.message());
@@ -132,8 +133,9 @@ void OutputLock::share(const std::string& output_dir, const std::string& token) 
   };
   // Every sharer passes here one at a time, so the first of a submission has
   // recorded its token before any other can read it.
-  const FileMutex one_at_a_time((fs::path(output_dir) / ".clusterprobe.cooperate.lock").string());
-  const std::string record = (fs::path(output_dir) / ".clusterprobe.cooperate").string();
+  const OutputLayout layout(output_dir);
+  const FileMutex one_at_a_time(layout.cooperate_lock());
+  const std::string record = layout.cooperate();
   // `status` probes the lock for a moment: a few tries before giving up.
   for (int attempt = 0; attempt < 20; ++attempt) {
     if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
@@ -161,6 +163,22 @@ void OutputLock::share(const std::string& output_dir, const std::string& token) 
     ::usleep(100000);
   }
   refuse(describe_holder(read_file_text(path_)));
+}
+
+std::string OutputLock::holder(const OutputLayout& layout) {
+  const std::string path = layout.lock();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return {};
+  std::string holder;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    holder = read_file_text(path);
+    holder = holder.substr(0, holder.find('\n'));
+    if (holder.empty()) holder = "a process (no details in the lock file)";
+  } else {
+    ::flock(fd, LOCK_UN);
+  }
+  ::close(fd);
+  return holder;
 }
 
 OutputLock::~OutputLock() { release(); }

@@ -11,6 +11,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/metrics_store.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/sched/item_schedule.hpp"
 
@@ -63,6 +64,21 @@ void log_schedule(const ItemSchedule& s, std::size_t items, std::size_t files) {
 }
 
 }  // namespace
+
+std::vector<ClusterInput> study_inputs(const Plan& plan) {
+  const OutputLayout layout(plan.study.output);
+  std::vector<ClusterInput> inputs;
+  for (const auto& run : plan.runs) {
+    const auto path = layout.run(run.id).activations();
+    const std::string why = incomplete_reason(path, run);
+    if (why.empty()) {
+      inputs.push_back({run.id, path});
+    } else if (std::filesystem::exists(path)) {
+      spdlog::warn("run {}: {} is not complete ({}): not clustered", run.id, path, why);
+    }
+  }
+  return inputs;
+}
 
 ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& study,
                              const std::string& out_dir, MPI_Comm world) {

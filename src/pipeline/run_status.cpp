@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "clusterprobe/common/fields.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 
 namespace cp {
@@ -44,7 +45,7 @@ RunStatus base_status(const StudyConfig& study, const RunSpec& r) {
   s.labels = r.labels;
   s.pretrained_from = r.parent_id;
   s.status = "pending";
-  s.file = fs::relative(run_file(study, r.id), study.output).string();
+  s.file = fs::relative(OutputLayout(study.output).run(r.id).activations(), study.output).string();
   s.coarse_test_accuracy = std::nan("");
   s.fine_test_accuracy = std::nan("");
   return s;

@@ -1,13 +1,8 @@
 // `clusterprobe status`: where a study stands, from its output directory alone
 // (no MPI, no Slurm needed): each run's state, what failed and why, whether a
 // command holds the output, and the time left at the rates measured so far.
-#include <fcntl.h>
-#include <sys/file.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <map>
 #include <ostream>
@@ -15,6 +10,9 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
+#include "clusterprobe/io/output_layout.hpp"
+#include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/slurm/jobs.hpp"
@@ -25,24 +23,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Who holds the output lock, or empty when nobody does (a probe with flock:
-// taking and releasing it at once; exclusive, so array tasks sharing it show).
-std::string lock_holder(const std::string& output) {
-  const std::string path = (fs::path(output) / ".clusterprobe.lock").string();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
-  std::string holder;
-  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    std::ifstream in(path);
-    std::getline(in, holder);
-    if (holder.empty()) holder = "a process (no details in the lock file)";
-  } else {
-    ::flock(fd, LOCK_UN);
-  }
-  ::close(fd);
-  return holder;
-}
-
 struct RunView {
   std::string state, message;
   double train_seconds = std::nan("");
@@ -51,15 +31,15 @@ struct RunView {
 RunView view_of(const Plan& plan, const RunSpec& run, const std::map<std::string, RunStatus>& index,
                 bool writer_active) {
   RunView v;
-  const std::string file = run_file(plan.study, run.id);
+  const RunLayout files = OutputLayout(plan.study.output).run(run.id);
+  const std::string file = files.activations();
   if (incomplete_reason(file, run).empty()) {
     v.state = "complete";
     v.train_seconds = ActivationFile(file).number_attr("train_seconds").value_or(std::nan(""));
     return v;
   }
   const auto it = index.find(run.id);
-  const bool started = fs::exists(fs::path(run_dir(plan.study, run.id)) / "train_state.pt") ||
-                       fs::exists(file + ".tmp");
+  const bool started = fs::exists(files.train_state()) || fs::exists(temporary_path(file));
   if (writer_active && started) {
     v.state = "running";
   } else if (it != index.end() && it->second.status == "failed") {
@@ -74,14 +54,15 @@ RunView view_of(const Plan& plan, const RunSpec& run, const std::map<std::string
 
 // The latest submission's jobs: what Slurm says now, and their last event in jobs.tsv.
 void print_jobs(const std::string& output, std::ostream& out) {
-  const auto subs = read_jobs(jobs_path(output));
+  const std::string table = OutputLayout(output).jobs_table();
+  const auto subs = read_jobs(table);
   if (subs.empty()) return;
   const Submission& sub = subs.back();
   std::vector<std::string> ids;
   for (const auto& r : sub.rows)
     if (r.event == "submitted" || r.event.rfind("resubmitted", 0) == 0) ids.push_back(r.job);
   const auto states = slurm_states(ids);
-  out << "Slurm jobs of the latest submission (" << sub.time << ", " << jobs_path(output) << "):\n";
+  out << "Slurm jobs of the latest submission (" << sub.time << ", " << table << "):\n";
   for (const auto& id : ids) {
     std::string stage, last;
     for (const auto& r : sub.rows) {
@@ -99,8 +80,8 @@ void print_jobs(const std::string& output, std::ostream& out) {
 }  // namespace
 
 StudyConfig recorded_study(const std::string& output_dir, const std::vector<std::string>& overrides) {
-  const fs::path dir(output_dir);
-  const std::string index = (dir / "study.h5").string(), submitted = (dir / "slurm" / "study.yaml").string();
+  const OutputLayout layout(output_dir);
+  const std::string index = layout.study_index(), submitted = layout.slurm_study();
   StudyConfig study;
   if (fs::exists(index)) {
     study = parse_study(read_study_config(index), index, overrides);
@@ -116,11 +97,11 @@ StudyConfig recorded_study(const std::string& output_dir, const std::vector<std:
 void print_status(const Plan& plan, std::ostream& out) {
   const StudyConfig& study = plan.study;
   std::map<std::string, RunStatus> index;
-  const auto index_path = fs::path(study.output) / "study.h5";
-  if (fs::exists(index_path)) {
-    for (auto& r : read_study_index(index_path.string())) index[r.id] = r;
+  const OutputLayout layout(study.output);
+  if (fs::exists(layout.study_index())) {
+    for (auto& r : read_study_index(layout.study_index())) index[r.id] = r;
   }
-  const std::string holder = lock_holder(study.output);
+  const std::string holder = OutputLock::holder(layout);
   std::map<std::string, int> counts;
   double done_cost = 0, done_seconds = 0, left_cost = 0;
   std::ostringstream rows;

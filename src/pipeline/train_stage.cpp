@@ -22,6 +22,7 @@
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
@@ -70,7 +71,7 @@ class GroupWorker {
  public:
   GroupWorker(const StudyConfig& study, const std::vector<RunSpec>& runs, const RankGroups& groups,
               RunCounter& counter, const TrainOptions& options, RunClaims* claims, bool cooperating)
-      : study_(study), runs_(runs), groups_(groups), counter_(counter), options_(options),
+      : study_(study), layout_(study.output), runs_(runs), groups_(groups), counter_(counter), options_(options),
         group_(groups.group()), leader_(groups.is_leader()), claims_(claims), cooperating_(cooperating),
         progress_(runs, groups.num_groups()) {
     for (std::size_t i = 0; i < runs.size(); ++i) index_of_[runs[i].id] = i;
@@ -111,10 +112,10 @@ class GroupWorker {
     if (!cooperating_) return run_claimed(i, claim);
     // Array tasks of one submission: the run is also claimed against the other jobs.
     const RunSpec& run = runs_[i];
-    const std::string dir = run_dir(study_, run.id);
+    const std::string dir = layout_.run(run.id).dir();
     // Complete already: skipped without a claim (and checked again under one otherwise).
     const auto complete = from_root<int>(group_, [&] {
-      const auto path = run_file(study_, run.id);
+      const auto path = layout_.run(run.id).activations();
       return fs::exists(path) && incomplete_reason(path, run).empty() ? 1 : 0;
     });
     if (complete) return run_claimed(i, claim);
@@ -161,7 +162,7 @@ class GroupWorker {
       const std::size_t p = index_of_.at(run.parent_id);
       // Cooperating: the parent may be another job's, finished on disk only.
       const bool on_disk = cooperating_ && from_root<int>(group_, [&] {
-        const auto path = run_file(study_, run.parent_id);
+        const auto path = layout_.run(run.parent_id).activations();
         return fs::exists(path) && incomplete_reason(path, runs_[p]).empty() ? 1 : 0;
       });
       const RunState parent =
@@ -174,7 +175,7 @@ class GroupWorker {
         if (leader_) spdlog::warn("run {}: {}", run.id, status.message);
         return status;
       }
-      init_checkpoint = (fs::path(run_dir(study_, run.parent_id)) / "checkpoint.pt").string();
+      init_checkpoint = layout_.run(run.parent_id).checkpoint();
     }
     const Dataset* data = nullptr;
     collective(group_, [&] { data = &dataset(run); });  // unreadable data stops the stage
@@ -187,7 +188,8 @@ class GroupWorker {
   // Collective over the group. A complete file is kept (and its accuracies
   // reported); one that is not complete is moved aside and the run redone.
   bool already_complete(const RunSpec& run, RunStatus& status) {
-    const auto path = run_file(study_, run.id);
+    const RunLayout files = layout_.run(run.id);
+    const auto path = files.activations();
     const int done = from_root<int>(group_, [&] {
       if (!fs::exists(path)) return 0;
       const std::string why = incomplete_reason(path, run);
@@ -199,9 +201,9 @@ class GroupWorker {
         return 1;
       }
       // Kept for inspection, out of the way of anything that trusts the final name.
-      spdlog::warn("run {}: {} is not complete ({}): moved to {}.incomplete, training it again",
-                   run.id, path, why, path);
-      fs::rename(path, path + ".incomplete");
+      spdlog::warn("run {}: {} is not complete ({}): moved to {}, training it again",
+                   run.id, path, why, files.set_aside_activations());
+      fs::rename(path, files.set_aside_activations());
       return 0;
     });
     if (!done) return false;
@@ -221,7 +223,7 @@ class GroupWorker {
     TrainOutcome outcome;
     try {
       collective(group_, [&] {
-        outcome = trainer_module().train_run(run, data, run_dir(study_, run.id), group_, options_, init_checkpoint);
+        outcome = trainer_module().train_run(run, data, layout_.run(run.id).dir(), group_, options_, init_checkpoint);
       });
     } catch (const ConfigError&) {
       throw;
@@ -241,6 +243,7 @@ class GroupWorker {
   }
 
   const StudyConfig& study_;
+  const OutputLayout layout_;
   const std::vector<RunSpec>& runs_;
   const RankGroups& groups_;
   RunCounter& counter_;
@@ -365,6 +368,7 @@ void fall_back_from_shared_gpus(const StudyConfig& study, const RankGroups& grou
 
 TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& cooperate) {
   const StudyConfig& study = plan.study;
+  const OutputLayout layout(study.output);
   const int rank = comm_rank(world), size = comm_size(world);
   const auto& runs = plan.runs;
   std::vector<double> costs;
@@ -395,9 +399,8 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
     const bool cooperating = !cooperate.empty();
     std::unique_ptr<RunClaims> claims;
     if (cooperating && groups.is_leader()) {
-      fs::create_directories(fs::path(study.output) / "slurm");
-      claims = std::make_unique<RunClaims>(cooperate, study.slurm.lease,
-                                           (fs::path(study.output) / "slurm" / "claims.log").string());
+      fs::create_directories(layout.slurm());
+      claims = std::make_unique<RunClaims>(cooperate, study.slurm.lease, layout.claims_log());
     }
     result = train_group(study, runs, order, groups, counter, options, claims.get(), cooperating);
   }  // MPI_Win_free: collective, reached by every group once it has stopped claiming
@@ -409,9 +412,9 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
     for (const auto& r : runs) all.push_back(base_status(study, r));
     for (const auto& part : gathered) decode(part, all);
     // Cooperating jobs write it one after another; each lists every run.
-    const FileMutex one_writer((fs::path(study.output) / ".clusterprobe.index.lock").string());
-    write_study_index((fs::path(study.output) / "study.h5").string(), all, study.study, study.resolved_yaml);
-    write_runs_csv((fs::path(study.output) / "runs.csv").string(), all);
+    const FileMutex one_writer(layout.index_lock());
+    write_study_index(layout.study_index(), all, study.study, study.resolved_yaml);
+    write_runs_csv(layout.runs_csv(), all);
     std::int64_t complete = 0, failures = 0;
     for (const auto& s : all) {
       complete += s.status == "complete";

@@ -18,13 +18,12 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 
 namespace cp {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string claim_path(const std::string& run_dir) { return (fs::path(run_dir) / "claim").string(); }
 
 std::string first_line(const std::string& text) { return text.substr(0, text.find('\n')); }
 
@@ -91,7 +90,7 @@ RunClaims::~RunClaims() {
 RunClaims::Answer RunClaims::acquire(const std::string& run_dir, const std::string& run_id) {
   std::error_code ec;
   fs::create_directories(run_dir, ec);
-  const std::string path = claim_path(run_dir);
+  const std::string path = RunLayout(run_dir).claim();
   const std::string text = "training " + holder_ + " token=" + token_ + " since=" + utc_now() + "\n";
   bool took_over = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
@@ -130,7 +129,7 @@ RunClaims::Answer RunClaims::acquire(const std::string& run_dir, const std::stri
 }
 
 void RunClaims::release(const std::string& run_dir, const std::string& why) {
-  const std::string path = claim_path(run_dir);
+  const std::string path = RunLayout(run_dir).claim();
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = held_.find(path);
   if (it == held_.end()) return;
@@ -140,7 +139,7 @@ void RunClaims::release(const std::string& run_dir, const std::string& why) {
 }
 
 void RunClaims::fail(const std::string& run_dir, const std::string& message) {
-  const std::string path = claim_path(run_dir);
+  const std::string path = RunLayout(run_dir).claim();
   std::lock_guard<std::mutex> lock(mutex_);
   const auto it = held_.find(path);
   if (it == held_.end()) return;

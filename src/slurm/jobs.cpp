@@ -30,7 +30,6 @@ std::vector<std::string> lines_of(const std::string& text) {
 
 }  // namespace
 
-std::string jobs_path(const std::string& output) { return (fs::path(output) / "slurm" / "jobs.tsv").string(); }
 
 std::vector<Submission> read_jobs(const std::string& path) {
   std::vector<Submission> subs;

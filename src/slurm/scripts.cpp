@@ -5,6 +5,7 @@
 #include <ctime>
 #include <sstream>
 
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/slurm/process.hpp"
 
 namespace cp {
@@ -18,11 +19,13 @@ std::string job_name(const std::string& stage, const std::string& study) {
 }
 
 // sbatch expands %j, %A, ... in --output: a literal % is written %%.
-std::string log_pattern(const std::string& dir, const std::string& name) {
+std::string literal_pattern(const std::string& path) {
   std::string escaped;
-  for (char c : dir) escaped += c == '%' ? std::string("%%") : std::string(1, c);
-  return escaped + "/" + name;
+  for (char c : path) escaped += c == '%' ? std::string("%%") : std::string(1, c);
+  return escaped;
 }
+
+std::string log_pattern(const std::string& dir, const std::string& name) { return literal_pattern(dir) + "/" + name; }
 
 void sbatch_lines(std::ostringstream& s, const SlurmConfig& cfg, const SlurmResources& r) {
   s << "#SBATCH --nodes=" << r.nodes << "\n#SBATCH --ntasks-per-node=" << r.ranks_per_node
@@ -36,6 +39,7 @@ void sbatch_lines(std::ostringstream& s, const SlurmConfig& cfg, const SlurmReso
 // What both jobs share: the values they run with, the jobs.tsv helpers.
 void common_body(std::ostringstream& s, const StudyConfig& study, const SubmitContext& ctx,
                  const std::vector<std::string>& overrides) {
+  const OutputLayout layout(ctx.output);
   for (const auto& extra : study.slurm.sbatch) s << "#SBATCH " << extra << "\n";
   s << "set -u\n"
     << "bin=" << shell_quote(ctx.binary) << "\n"
@@ -43,11 +47,11 @@ void common_body(std::ostringstream& s, const StudyConfig& study, const SubmitCo
     << "overrides=(" << shell_words(overrides) << ")\n"
     << "slurm_dir=" << shell_quote(ctx.slurm_dir) << "\n"
     << "token=" << shell_quote(ctx.token) << "\n"
-    << "logs=" << shell_quote(ctx.output + "/logs") << "\n"
-    << "logs_pattern=" << shell_quote(log_pattern(ctx.output, "logs")) << "\n"
+    << "logs=" << shell_quote(layout.logs()) << "\n"
+    << "logs_pattern=" << shell_quote(literal_pattern(layout.logs())) << "\n"
+    << "jobs=" << shell_quote(layout.jobs_table()) << "\n"
     << "cd -- " << shell_quote(ctx.workdir) << " || exit 4\n"
-    << R"SH(jobs="$slurm_dir/jobs.tsv"
-task=${SLURM_ARRAY_JOB_ID:+${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID:-}}
+    << R"SH(task=${SLURM_ARRAY_JOB_ID:+${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID:-}}
 task=${task:-$SLURM_JOB_ID}
 # Each rank's output in <output>/logs/<job>/ (appended to across requeues).
 mkdir -p "$logs/$task"

@@ -7,6 +7,7 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/slurm/jobs.hpp"
 #include "clusterprobe/slurm/process.hpp"
@@ -25,7 +26,7 @@ std::string utc_now(const char* format) {
 
 // The jobs of the latest submission that Slurm still has in its queue.
 void refuse_live_jobs(const std::string& output) {
-  const auto subs = read_jobs(jobs_path(output));
+  const auto subs = read_jobs(OutputLayout(output).jobs_table());
   if (subs.empty()) return;
   std::vector<std::string> ids;
   for (const auto& r : subs.back().rows)
@@ -75,7 +76,7 @@ SubmitContext submit_context(const StudyConfig& study, const std::vector<std::st
   ctx.overrides = overrides;
   ctx.workdir = fs::current_path().string();
   ctx.output = fs::absolute(study.output).lexically_normal().string();
-  ctx.slurm_dir = (fs::path(ctx.output) / "slurm").string();
+  ctx.slurm_dir = OutputLayout(ctx.output).slurm();
   ctx.token = utc_now("%Y%m%dT%H%M%SZ") + "-" + std::to_string(::getpid());
   return ctx;
 }
@@ -90,7 +91,7 @@ void slurm_submit(const StudyConfig& study, const SubmitContext& ctx, bool dry_r
     if (ec) throw IoError(ctx.slurm_dir + ": cannot create: " + ec.message());
   }
   // What `status OUTPUT` reads until the first train job has written study.h5.
-  write_file_atomically(ctx.slurm_dir + "/study.yaml", study.resolved_yaml);
+  write_file_atomically(OutputLayout(ctx.output).slurm_study(), study.resolved_yaml);
   const JobScript train = train_job(study, ctx), post = post_job(study, ctx);
   write_script(train);
   write_script(post);
@@ -113,7 +114,7 @@ void slurm_submit(const StudyConfig& study, const SubmitContext& ctx, bool dry_r
   try {
     post_id = sbatch(post, {"--dependency=" + dependency + ":" + train_id});
     const std::string now = utc_now("%Y-%m-%dT%H:%M:%SZ");
-    record_submission(jobs_path(study.output), {ctx.token, now,
+    record_submission(OutputLayout(study.output).jobs_table(), {ctx.token, now,
                                                 {{train_id, "train", "submitted", now, "0"},
                                                  {post_id, "post", "submitted", now, "0"}}});
     const ProcessResult release = run_process({"scontrol", "release", train_id});

@@ -1,6 +1,5 @@
 #include "snapshots.hpp"
 
-#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -12,11 +11,6 @@
 
 namespace cp {
 
-namespace fs = std::filesystem;
-
-std::string snapshot_path(const std::string& run_dir, int epoch) {
-  return (fs::path(run_dir) / ("epoch_" + std::to_string(epoch) + ".pt")).string();
-}
 
 void save_model_file(torch::nn::Module& model, const std::string& path, MPI_Comm comm) {
   collective(comm, [&] {

@@ -1,6 +1,6 @@
 #pragma once
 // Whole-model files: the final checkpoint.pt and the per-epoch snapshots
-// (<run_dir>/epoch_<e>.pt) that training-dynamics extraction reads back at
+// (io/output_layout.hpp: RunLayout::snapshot) that training-dynamics extraction reads back at
 // the end of a run, so a resumed run still stores every listed epoch.
 #include <mpi.h>
 #include <torch/torch.h>
@@ -8,9 +8,6 @@
 #include <string>
 
 namespace cp {
-
-/// <run_dir>/epoch_<epoch>.pt
-std::string snapshot_path(const std::string& run_dir, int epoch);
 
 /// Collective over comm. Rank 0 writes the parameters and buffers of `model`
 /// (torch::nn::Module::save) to `path` under a tmp name and renames it into

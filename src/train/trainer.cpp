@@ -29,6 +29,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/models/model.hpp"
 #include "clusterprobe/train/augment.hpp"
 #include "clusterprobe/train/data_parallel.hpp"
@@ -112,7 +113,7 @@ class RunTrainer {
  public:
   RunTrainer(const RunSpec& run, const Dataset& data, const std::string& run_dir, MPI_Comm comm,
              const TrainOptions& options, const std::string& init_checkpoint)
-      : run_(run), data_(data), run_dir_(run_dir), comm_(comm), options_(options),
+      : run_(run), data_(data), files_(run_dir), comm_(comm), options_(options),
         init_checkpoint_(init_checkpoint), grank_(comm_rank(comm)), gsize_(comm_size(comm)),
         leader_(grank_ == 0),
         device_(options.plan.device == "cuda" ? torch::Device(torch::kCUDA, options.plan.cuda_index)
@@ -122,7 +123,7 @@ class RunTrainer {
         frozen_(finetune_ == "frozen"),
         epochs_(frozen_ ? 0 : run.train.epochs),  // frozen: probe the network as it is
         epochs_stored_(stored_epochs(run.extract_epochs, epochs_)),
-        state_path_((fs::path(run_dir) / "train_state.pt").string()) {}
+        state_path_(files_.train_state()) {}
 
   TrainOutcome run() {
     set_up();
@@ -146,7 +147,7 @@ class RunTrainer {
                                                     : make_mpi_communicator(comm_);
     // The others would otherwise wait for the leader in the next collective.
     collective(comm_, [&] {
-      if (leader_) fs::create_directories(run_dir_);
+      if (leader_) fs::create_directories(files_.dir());
     });
     augment_ = augment_spec(run_.augment, run_.train.crop_padding, data_.sample_shape);
     label_map_ = make_label_map(data_.hierarchy, run_.labels == "fine", device_);
@@ -180,7 +181,7 @@ class RunTrainer {
   // pretrained model, also when resuming).
   void open_output() {
     const std::int64_t first = probe_rows_.first, n = probe_rows_.second - probe_rows_.first;
-    writer_ = std::make_unique<ActivationWriter>((fs::path(run_dir_) / "activations.h5").string(), comm_,
+    writer_ = std::make_unique<ActivationWriter>(files_.activations(), comm_,
                                                  activation_meta(run_, data_, finetune_, pretrained_, epochs_stored_),
                                                  probe_split_.size());
     writer_->write_labels(first, n, probe_split_.fine.data() + first, probe_split_.coarse.data() + first,
@@ -360,7 +361,7 @@ class RunTrainer {
     // state, so a state at epoch e implies every snapshot up to e.
     if (state_.epochs_done < epochs_ &&
         std::binary_search(epochs_stored_.begin(), epochs_stored_.end(), state_.epochs_done)) {
-      save_model_file(*model_, snapshot_path(run_dir_, state_.epochs_done), comm_);
+      save_model_file(*model_, files_.snapshot(state_.epochs_done), comm_);
     }
     // The leader's clock decides for the group, so every rank stops together.
     int out_of_time = leader_ && wall_seconds() + secs > options_.deadline ? 1 : 0;
@@ -403,12 +404,12 @@ class RunTrainer {
     writer_->set_number_attr("ranks", gsize_);
     // The cost model's calibration for `status` (the invocation that completed the run).
     writer_->set_number_attr("train_seconds", std::chrono::duration<double>(Clock::now() - t0_).count());
-    save_model_file(*model_, (fs::path(run_dir_) / "checkpoint.pt").string(), comm_);
+    save_model_file(*model_, files_.checkpoint(), comm_);
     // Training dynamics: the listed intermediate epochs, from their snapshots
     // (the model is not used after this).
     for (int e : epochs_stored_) {
       if (e == 0 || e == epochs_) continue;
-      load_model_file(*model_, snapshot_path(run_dir_, e), device_, comm_);
+      load_model_file(*model_, files_.snapshot(e), device_, comm_);
       write_predictions(store_epoch(*writer_, model_, probe_t_.x, probe_rows_, run_.extract, e), e);
     }
     writer_->commit();
@@ -416,7 +417,7 @@ class RunTrainer {
       // Complete now: the resumable state and the snapshots are no longer needed.
       std::error_code ec;
       fs::remove(state_path_, ec);
-      for (int e : epochs_stored_) fs::remove(snapshot_path(run_dir_, e), ec);
+      for (int e : epochs_stored_) fs::remove(files_.snapshot(e), ec);
     }
     outcome_.ok = true;
     if (leader_) spdlog::info("run {} done: coarse test accuracy {:.4f}", run_.id, outcome_.coarse_test_accuracy);
@@ -424,7 +425,7 @@ class RunTrainer {
 
   const RunSpec& run_;
   const Dataset& data_;
-  const std::string run_dir_;
+  const RunLayout files_;
   const MPI_Comm comm_;
   const TrainOptions& options_;
   const std::string init_checkpoint_;

@@ -12,6 +12,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/io/study_index.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 
 namespace cp {
@@ -58,7 +59,7 @@ TEST(TrainStage, AFailingRunIsRecordedAndTheStudyGoesOn) {
             << r.message;
       } else {
         EXPECT_EQ(r.status, "complete") << r.message;
-        EXPECT_TRUE(fs::exists(run_file(s, r.id)));
+        EXPECT_TRUE(fs::exists(OutputLayout(s.output).run(r.id).activations()));
       }
     }
     fs::remove_all(out);
@@ -76,7 +77,7 @@ TEST(TrainStage, DivergedRunsAreResultsNotCrashes) {
       EXPECT_TRUE(r.message.find("diverged") != std::string::npos ||
                   r.message.find("Expected more than 1 value") != std::string::npos)
           << r.message;
-      EXPECT_FALSE(fs::exists(run_file(s, r.id)));
+      EXPECT_FALSE(fs::exists(OutputLayout(s.output).run(r.id).activations()));
     }
     fs::remove_all(out);
   }

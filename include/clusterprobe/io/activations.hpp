@@ -122,4 +122,11 @@ class ActivationFile {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Local. Why `path` is not a complete activations file of run `run_id`
+/// (empty when it is): it must open, say complete=1 and that run id, and hold
+/// every probe point of `layers` ("all": any) at every epoch it lists (the
+/// raw input at epoch 0 only). A file that is not complete is trained again.
+std::string incomplete_reason(const std::string& path, const std::string& run_id,
+                              const std::vector<std::string>& layers);
+
 }  // namespace cp

@@ -7,7 +7,11 @@
 
 namespace cp {
 
-/// Local. Writes `bytes` to `<path>.tmp`, fsyncs it and renames it to `path`.
+/// Local. The name an output is written under before it is renamed to
+/// `path`: `<path>.tmp`. Its presence means a writer started (`status`).
+std::string temporary_path(const std::string& path);
+
+/// Local. Writes `bytes` to temporary_path(path), fsyncs it and renames it to `path`.
 /// Throws IoError naming the file (the tmp file is removed, `path` untouched).
 void write_file_atomically(const std::string& path, const std::string& bytes);
 

@@ -51,6 +51,7 @@ class OutputLayout {
   std::string study_marker() const;   ///< .clusterprobe.study: whose outputs these are
   std::string cooperate() const;      ///< .clusterprobe.cooperate: the array submission sharing the lock
   std::string cooperate_lock() const; ///< .clusterprobe.cooperate.lock
+  std::string index_lock() const;     ///< .clusterprobe.index.lock: array tasks write the index in turn
 
   std::string slurm() const;          ///< slurm/: the submitted scripts
   std::string slurm_study() const;    ///< slurm/study.yaml: the study as submitted

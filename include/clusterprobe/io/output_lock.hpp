@@ -18,6 +18,8 @@
 
 namespace cp {
 
+class OutputLayout;
+
 class OutputLock {
  public:
   /// Local (call on one rank). Creates `output_dir` if needed and takes the
@@ -37,6 +39,11 @@ class OutputLock {
 
   /// The text a holder writes into the lock file: host, pid, start time, job.
   static std::string holder_text();
+
+  /// Local. Who holds the output's lock now, or empty when nobody does (a
+  /// probe: taking and releasing it at once; exclusive, so that array tasks
+  /// sharing it show).
+  static std::string holder(const OutputLayout& layout);
 
  private:
   void release() noexcept;

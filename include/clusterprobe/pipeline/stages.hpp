@@ -25,9 +25,6 @@ StudyConfig recorded_study(const std::string& output_dir, const std::vector<std:
 /// rate the complete runs measured (their train_seconds against the plan's cost).
 void print_status(const Plan& plan, std::ostream& out);
 
-/// Local. Prints the expanded runs (id, axes, cost, whether already complete).
-void print_plan(const Plan& plan, std::ostream& out);
-
 /// Collective over world. Trains every run of the grid that has no complete
 /// activations file (rank groups of parallel.ranks_per_run claim runs dynamically, most expensive first), then
 /// writes <output>/study.h5. A failed run is recorded and the study goes on.
@@ -57,18 +54,9 @@ std::vector<ClusterInput> study_inputs(const Plan& plan);
 /// Returns whether every run is complete and every item was scored.
 bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out);
 
-/// Local. Why `path` is not the complete activations file of `run` (empty when
-/// it is): it must open, say complete=1 and the run's id, and hold every probe
-/// point at every epoch it lists. A file that is not complete is trained again.
-std::string incomplete_reason(const std::string& path, const RunSpec& run);
-
 /// Local. `clusterprobe version`: this build, the HDF5 its calls reach, MPI,
 /// and the HDF5 and LibTorch libraries mapped in this process; with
 /// `load_trainer` it loads the training module first and names its LibTorch.
 void print_versions(std::ostream& out, bool load_trainer);
-
-/// Local. Path helpers for the output layout.
-std::string run_dir(const StudyConfig& study, const std::string& run_id);
-std::string run_file(const StudyConfig& study, const std::string& run_id);
 
 }  // namespace cp

@@ -4,6 +4,7 @@
 // own them (datasets and hierarchies in data/, architectures, normalizations
 // and probe points in models/, preprocessing steps in cluster/) and expands
 // the grid into runs, once per command; every stage then works from the Plan.
+#include <iosfwd>
 #include <string>
 #include <vector>
 
@@ -30,5 +31,12 @@ Plan make_plan(StudyConfig study);
 
 /// Local. make_plan(study).runs: for callers that need only the runs.
 std::vector<RunSpec> expand_grid(const StudyConfig& study);
+
+/// Local. Why the activations file at `path` is not complete for `run`
+/// (empty when it is; see io/activations.hpp).
+std::string incomplete_reason(const std::string& path, const RunSpec& run);
+
+/// Local. Prints the expanded runs (id, axes, cost, whether already complete).
+void print_plan(const Plan& plan, std::ostream& out);
 
 }  // namespace cp

@@ -22,9 +22,6 @@ struct Submission {
   std::vector<JobRow> rows;
 };
 
-/// Local. <output>/slurm/jobs.tsv.
-std::string jobs_path(const std::string& output);
-
 /// Local. The submissions recorded in `path`, oldest first (none if absent).
 std::vector<Submission> read_jobs(const std::string& path);
 
