@@ -22,6 +22,7 @@
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/io/hdf5_state.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
@@ -159,18 +160,12 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
   }
   if (incomplete && rank == 0)
     print_error_line("clusterprobe: finished, but some runs or items are not complete (listed above and in " +
-                     study.output + "/report.md)");
+                     cp::OutputLayout(study.output).report_md() + ")");
   return incomplete ? cp::kExitIncomplete : 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  cp::tune_allocator();
-  CLI::App app{"ClusterProbe " CLUSTERPROBE_VERSION
-               ": train networks on coarse labels, cluster their hidden layers, score the fine labels"};
+Commands define_commands(CLI::App& app, Args& args) {
   app.require_subcommand(1);
-  Args args;
   app.add_flag("-v,--verbose", args.verbose, "debug logging");
   Commands c{};
   c.plan = app.add_subcommand("plan", "print the runs of a study");
@@ -193,53 +188,48 @@ int main(int argc, char** argv) {
   c.analyze->add_option("overrides", args.overrides, "key=value overrides, e.g. cluster.restarts=3");
   c.version = app.add_subcommand("version", "this build and the libraries it runs on (HDF5, MPI, LibTorch)");
   c.version->add_flag("--trainer", args.trainer, "load the training module (LibTorch) and show it too");
+  return c;
+}
 
-  const int pre_rank = launcher_rank();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    // Help and usage errors once, not once per rank; a usage error is a configuration error.
-    if (pre_rank == 0) app.exit(e);
-    return e.get_exit_code() == 0 ? 0 : static_cast<int>(cp::ErrorKind::config);
+// Before MPI: the commands that need none (version, plan, status, slurm) are
+// answered here, and return their exit code; the others get their plan.
+std::optional<int> prepare(const Commands& c, Args& args, cp::Plan& plan) {
+  if (c.version->parsed()) {
+    cp::print_versions(std::cout, args.trainer);
+    return 0;
   }
-
-  cp::Plan plan;
-  try {
-    if (c.version->parsed()) {
-      cp::print_versions(std::cout, args.trainer);
-      return 0;
-    }
-    if (c.analyze->parsed()) {
-      if (!std::filesystem::is_regular_file(args.study))
-        throw cp::InputError(args.study + ": no such activations file");
-      if (args.output.empty()) args.output = std::filesystem::path(args.study).replace_extension().string() + "-analysis";
-      plan = cp::make_plan(cp::analysis_study(args.output, args.overrides));
-    } else if (c.status->parsed() && std::filesystem::is_directory(args.study)) {
-      plan = cp::make_plan(cp::recorded_study(args.study, args.overrides));
-    } else if (c.slurm->parsed()) {
-      auto overrides = args.overrides;
-      for (auto& o : slurm_overrides(args)) overrides.push_back(std::move(o));
-      plan = cp::make_plan(cp::load_study(args.study, overrides));
-      cp::slurm_submit(plan.study, cp::submit_context(plan.study, overrides), args.dry_run, std::cout);
-      return 0;
-    } else {
-      plan = cp::make_plan(cp::load_study(args.study, args.overrides));
-    }
-    if (c.plan->parsed()) {
-      cp::print_plan(plan, std::cout);
-      return 0;
-    }
-    if (c.status->parsed()) {
-      cp::print_status(plan, std::cout);
-      return 0;
-    }
-  } catch (const std::exception& e) {
-    if (pre_rank == 0) print_error_line("clusterprobe: error: " + cp::message_of(e));
-    return static_cast<int>(cp::kind_of(e));
+  if (c.analyze->parsed()) {
+    if (!std::filesystem::is_regular_file(args.study))
+      throw cp::InputError(args.study + ": no such activations file");
+    if (args.output.empty()) args.output = std::filesystem::path(args.study).replace_extension().string() + "-analysis";
+    plan = cp::make_plan(cp::analysis_study(args.output, args.overrides));
+  } else if (c.status->parsed() && std::filesystem::is_directory(args.study)) {
+    plan = cp::make_plan(cp::recorded_study(args.study, args.overrides));
+  } else if (c.slurm->parsed()) {
+    auto overrides = args.overrides;
+    for (auto& o : slurm_overrides(args)) overrides.push_back(std::move(o));
+    plan = cp::make_plan(cp::load_study(args.study, overrides));
+    const cp::StudyConfig& st = plan.study;
+    const cp::SlurmStudy study{st.study, st.output, st.source_path, st.resolved_yaml, st.slurm};
+    cp::slurm_submit(study, cp::submit_context(study, overrides), args.dry_run, std::cout);
+    return 0;
+  } else {
+    plan = cp::make_plan(cp::load_study(args.study, args.overrides));
   }
+  if (c.plan->parsed()) {
+    cp::print_plan(plan, std::cout);
+    return 0;
+  }
+  if (c.status->parsed()) {
+    cp::print_status(plan, std::cout);
+    return 0;
+  }
+  return std::nullopt;
+}
 
-  cp::MpiEnvironment mpi(&argc, &argv);
-  cp::install_stop_signals();  // after MPI_Init, which may install handlers of its own
+// Under MPI: the stages; an error every rank agreed on is reported once, one
+// that was not agreed aborts the world (the others may wait for this rank).
+int run_under_mpi(const Commands& c, const Args& args, const cp::Plan& plan) {
   const int rank = cp::comm_rank(MPI_COMM_WORLD);
   const int size = cp::comm_size(MPI_COMM_WORLD);
   setup_logging(args.verbose, rank);
@@ -248,11 +238,7 @@ int main(int argc, char** argv) {
     code = run_stages(c, args, plan, MPI_COMM_WORLD);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const cp::Error*>(&e);
-    // Agreed (or alone): every rank holds the same error, one report suffices.
-    if (!(error && error->agreed()) && size > 1) {
-      // Not agreed: the other ranks may be waiting in a collective call for this one.
-      cp::abort_world(cp::message_of(e), static_cast<int>(cp::kind_of(e)));
-    }
+    if (!(error && error->agreed()) && size > 1) cp::abort_world(cp::message_of(e), static_cast<int>(cp::kind_of(e)));
     if (rank == 0) print_error_line("clusterprobe: error: " + cp::message_of(e));
     code = static_cast<int>(cp::kind_of(e));
   }
@@ -264,4 +250,32 @@ int main(int argc, char** argv) {
     std::_Exit(code == 0 ? static_cast<int>(cp::ErrorKind::io) : code);
   }
   return code;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  cp::tune_allocator();
+  CLI::App app{"ClusterProbe " CLUSTERPROBE_VERSION
+               ": train networks on coarse labels, cluster their hidden layers, score the fine labels"};
+  Args args;
+  const Commands c = define_commands(app, args);
+  const int pre_rank = launcher_rank();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // Help and usage errors once, not once per rank; a usage error is a configuration error.
+    if (pre_rank == 0) app.exit(e);
+    return e.get_exit_code() == 0 ? 0 : static_cast<int>(cp::ErrorKind::config);
+  }
+  cp::Plan plan;
+  try {
+    if (const auto done = prepare(c, args, plan)) return *done;
+  } catch (const std::exception& e) {
+    if (pre_rank == 0) print_error_line("clusterprobe: error: " + cp::message_of(e));
+    return static_cast<int>(cp::kind_of(e));
+  }
+  cp::MpiEnvironment mpi(&argc, &argv);
+  cp::install_stop_signals();  // after MPI_Init, which may install handlers of its own
+  return run_under_mpi(c, args, plan);
 }

@@ -5,7 +5,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "clusterprobe/config/study.hpp"
-#include "yaml_reader.hpp"
+#include "clusterprobe/common/yaml_reader.hpp"
 
 namespace cp::detail {
 

@@ -1,4 +1,3 @@
-#include <cstdio>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -6,7 +5,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "resolved.hpp"
 #include "slurm_section.hpp"
-#include "yaml_reader.hpp"
+#include "clusterprobe/common/yaml_reader.hpp"
 
 namespace cp::detail {
 namespace {
@@ -46,7 +45,7 @@ enum class Purpose { study, run };
 // `run` null: the study's train section; otherwise the run's, where keys that
 // keep their old default are left out, so runs planned before a key existed
 // keep their ids.
-void put_train(YAML::Emitter& out, const TrainConfig& t, const RunSpec* run) {
+void put_train(YAML::Emitter& out, const TrainConfig& t, const RunFields* run) {
   const Purpose purpose = run ? Purpose::run : Purpose::study;
   begin(out, "train");
   put(out, "epochs", t.epochs);
@@ -83,7 +82,7 @@ void put_train(YAML::Emitter& out, const TrainConfig& t, const RunSpec* run) {
   out << YAML::EndMap;
 }
 
-void put_extract(YAML::Emitter& out, const ExtractConfig& e, const RunSpec* run) {
+void put_extract(YAML::Emitter& out, const ExtractConfig& e, const RunFields* run) {
   begin(out, "extract");
   put(out, "split", e.split);
   put(out, "layers", e.layers);
@@ -198,7 +197,7 @@ std::string resolved_study_yaml(const StudyConfig& s) {
 
 namespace cp {
 
-std::string resolved_run_yaml(const RunSpec& r) {
+std::string resolved_run_yaml(const RunFields& r) {
   using namespace detail;  // the emitting helpers above
   YAML::Emitter out;
   out << YAML::BeginMap;
@@ -217,17 +216,6 @@ std::string resolved_run_yaml(const RunSpec& r) {
   put_data(out, r.data, r.dataset);
   out << YAML::EndMap;
   return text_of(out);
-}
-
-std::string content_hash(const std::string& text) {
-  std::uint64_t h = 14695981039346656037ull;  // FNV-1a 64-bit offset basis
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;  // FNV-1a 64-bit prime
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
 }
 
 }  // namespace cp

@@ -12,7 +12,7 @@
 #include "clusterprobe/config/study.hpp"
 #include "resolved.hpp"
 #include "slurm_section.hpp"
-#include "yaml_reader.hpp"
+#include "clusterprobe/common/yaml_reader.hpp"
 
 namespace cp {
 namespace {

@@ -4,7 +4,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "../config/yaml_reader.hpp"
+#include "clusterprobe/common/yaml_reader.hpp"
 #include "clusterprobe/common/error.hpp"
 
 namespace cp {

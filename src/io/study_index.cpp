@@ -33,6 +33,20 @@ std::string number(double v) {
 
 }  // namespace
 
+namespace {
+
+constexpr const char* kPhaseNames[] = {"pending", "running", "complete", "failed"};
+
+}  // namespace
+
+const char* phase_name(RunPhase phase) { return kPhaseNames[static_cast<int>(phase)]; }
+
+std::optional<RunPhase> parse_phase(const std::string& name) {
+  for (int i = 0; i < 4; ++i)
+    if (name == kPhaseNames[i]) return static_cast<RunPhase>(i);
+  return std::nullopt;
+}
+
 void write_runs_csv(const std::string& path, const std::vector<RunStatus>& runs) {
   std::string text =
       "run_id,dataset,architecture,normalization,pretraining,labels,seed,status,coarse_test_accuracy,"
@@ -40,7 +54,7 @@ void write_runs_csv(const std::string& path, const std::vector<RunStatus>& runs)
   for (const auto& r : runs) {
     for (const std::string* f : {&r.id, &r.dataset, &r.architecture, &r.normalization, &r.pretraining, &r.labels})
       text += csv_field(*f) + ",";
-    text += std::to_string(r.seed) + "," + csv_field(r.status) + "," + number(r.coarse_test_accuracy) + "," +
+    text += std::to_string(r.seed) + "," + csv_field(phase_name(r.status)) + "," + number(r.coarse_test_accuracy) + "," +
             number(r.fine_test_accuracy) + "," + csv_field(r.pretrained_from) + "," + csv_field(r.file) + "," +
             csv_field(r.message) + "\n";
   }
@@ -65,7 +79,9 @@ void write_study_index(const std::string& path, const std::vector<RunStatus>& ru
     h5::write_strings(ctx, file, "/runs/architecture", column(runs, &RunStatus::architecture));
     h5::write_strings(ctx, file, "/runs/normalization", column(runs, &RunStatus::normalization));
     h5::write_strings(ctx, file, "/runs/pretraining", column(runs, &RunStatus::pretraining));
-    h5::write_strings(ctx, file, "/runs/status", column(runs, &RunStatus::status));
+    std::vector<std::string> phases;
+    for (const auto& r : runs) phases.push_back(phase_name(r.status));
+    h5::write_strings(ctx, file, "/runs/status", phases);
     h5::write_strings(ctx, file, "/runs/message", column(runs, &RunStatus::message));
     h5::write_strings(ctx, file, "/runs/file", column(runs, &RunStatus::file));
     h5::write_strings(ctx, file, "/runs/labels", column(runs, &RunStatus::labels));
@@ -85,7 +101,7 @@ void write_study_index(const std::string& path, const std::vector<RunStatus>& ru
                      accuracy.data(), accuracy.size());
     h5::Id files = h5::require_group(ctx, file, "/files");
     for (const auto& r : runs) {
-      if (r.status != "complete" || r.file.empty()) continue;
+      if (r.status != RunPhase::complete || r.file.empty()) continue;
       // Relative targets resolve against study.h5's own directory, so the
       // study folder can be moved or copied as a whole.
       const std::string link = "/files/" + r.id;
@@ -141,7 +157,9 @@ std::vector<RunStatus> read_study_index(const std::string& path) {
     r.normalization = norm[i];
     r.pretraining = pre[i];
     r.seed = static_cast<int>(seed[i]);
-    r.status = status[i];
+    const auto phase = parse_phase(status[i]);
+    if (!phase) ctx.fail("/runs/status", "unknown run status '" + status[i] + "'");
+    r.status = *phase;
     r.message = message[i];
     r.file = rel[i];
     r.coarse_test_accuracy = accuracy[i];

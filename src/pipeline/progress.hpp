@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "clusterprobe/common/eta.hpp"
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/run_spec.hpp"
 #include "clusterprobe/sched/claim.hpp"
 
 namespace cp::detail {

@@ -28,7 +28,7 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
     const bool clustered = fs::exists(metrics_path);
     // Without metrics a report still says which runs failed, when some did.
     if (!clustered &&
-        std::all_of(in.runs.begin(), in.runs.end(), [](const RunStatus& r) { return r.status == "complete"; }))
+        std::all_of(in.runs.begin(), in.runs.end(), [](const RunStatus& r) { return r.status == RunPhase::complete; }))
       throw InputError(metrics_path + ": missing: run the cluster stage first");
     if (clustered) {
       auto tables = read_metrics_tables(metrics_path);
@@ -49,7 +49,7 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
     if (!in.runs.empty()) write_runs_csv(layout.runs_csv(), in.runs);
     out << report.terminal << std::flush;
     int complete = in.failures.empty() ? 1 : 0;
-    for (const auto& r : in.runs) complete = complete && r.status == "complete";
+    for (const auto& r : in.runs) complete = complete && r.status == RunPhase::complete;
     return complete;
   }) != 0;
 }

@@ -15,7 +15,7 @@ std::string encode(const std::map<std::size_t, RunStatus>& statuses) {
   std::string out;
   for (const auto& [i, s] : statuses) {
     put_field(out, static_cast<std::int64_t>(i));
-    put_field(out, s.status);
+    put_field(out, std::string(phase_name(s.status)));
     put_field(out, s.message);
     put_field(out, s.coarse_test_accuracy);
     put_field(out, s.fine_test_accuracy);
@@ -27,7 +27,7 @@ void decode(const std::string& bytes, std::vector<RunStatus>& runs) {
   FieldReader in(bytes);
   while (!in.done()) {
     auto& r = runs.at(static_cast<std::size_t>(in.integer()));
-    r.status = in.text();
+    r.status = parse_phase(in.text()).value_or(RunPhase::failed);
     r.message = in.text();
     r.coarse_test_accuracy = in.number();
     r.fine_test_accuracy = in.number();
@@ -44,7 +44,7 @@ RunStatus base_status(const StudyConfig& study, const RunSpec& r) {
   s.seed = r.seed;
   s.labels = r.labels;
   s.pretrained_from = r.parent_id;
-  s.status = "pending";
+  s.status = RunPhase::pending;
   s.file = fs::relative(OutputLayout(study.output).run(r.id).activations(), study.output).string();
   s.coarse_test_accuracy = std::nan("");
   s.fine_test_accuracy = std::nan("");

@@ -24,7 +24,8 @@ namespace {
 namespace fs = std::filesystem;
 
 struct RunView {
-  std::string state, message;
+  RunPhase state = RunPhase::pending;
+  std::string message;
   double train_seconds = std::nan("");
 };
 
@@ -34,19 +35,19 @@ RunView view_of(const Plan& plan, const RunSpec& run, const std::map<std::string
   const RunLayout files = OutputLayout(plan.study.output).run(run.id);
   const std::string file = files.activations();
   if (incomplete_reason(file, run).empty()) {
-    v.state = "complete";
+    v.state = RunPhase::complete;
     v.train_seconds = ActivationFile(file).number_attr("train_seconds").value_or(std::nan(""));
     return v;
   }
   const auto it = index.find(run.id);
   const bool started = fs::exists(files.train_state()) || fs::exists(temporary_path(file));
   if (writer_active && started) {
-    v.state = "running";
-  } else if (it != index.end() && it->second.status == "failed") {
-    v.state = "failed";
+    v.state = RunPhase::running;
+  } else if (it != index.end() && it->second.status == RunPhase::failed) {
+    v.state = RunPhase::failed;
     v.message = it->second.message;
   } else {
-    v.state = "pending";
+    v.state = RunPhase::pending;
     if (started) v.message = "resumes from its checkpoint";
   }
   return v;
@@ -102,25 +103,25 @@ void print_status(const Plan& plan, std::ostream& out) {
     for (auto& r : read_study_index(layout.study_index())) index[r.id] = r;
   }
   const std::string holder = OutputLock::holder(layout);
-  std::map<std::string, int> counts;
+  std::map<RunPhase, int> counts;
   double done_cost = 0, done_seconds = 0, left_cost = 0;
   std::ostringstream rows;
   for (const auto& run : plan.runs) {
     const RunView v = view_of(plan, run, index, !holder.empty());
     ++counts[v.state];
-    if (v.state == "complete" && !std::isnan(v.train_seconds)) {
+    if (v.state == RunPhase::complete && !std::isnan(v.train_seconds)) {
       done_cost += run.cost;
       done_seconds += v.train_seconds;
     }
-    if (v.state != "complete" && v.state != "failed") left_cost += run.cost;
-    rows << std::left << std::setw(18) << run.id << std::setw(10) << v.state << run.dataset << " / "
+    if (v.state != RunPhase::complete && v.state != RunPhase::failed) left_cost += run.cost;
+    rows << std::left << std::setw(18) << run.id << std::setw(10) << phase_name(v.state) << run.dataset << " / "
          << run.architecture << " / " << run.normalization << " / seed " << run.seed
          << (v.message.empty() ? "" : "  (" + v.message + ")") << "\n";
   }
   out << "study " << study.study << " -> " << study.output << ": " << plan.runs.size() << " runs: ";
   bool first = true;
-  for (const char* state : {"complete", "running", "pending", "failed"}) {
-    out << (first ? "" : ", ") << counts[state] << " " << state;
+  for (const RunPhase state : {RunPhase::complete, RunPhase::running, RunPhase::pending, RunPhase::failed}) {
+    out << (first ? "" : ", ") << counts[state] << " " << phase_name(state);
     first = false;
   }
   out << "\n" << (holder.empty() ? std::string("no command holds the output now") : "in use by " + holder) << "\n";

@@ -37,9 +37,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-RunState state_of(const std::string& status) {
-  if (status == "complete") return RunState::complete;
-  if (status == "pending") return RunState::interrupted;
+RunState state_of(RunPhase phase) {
+  if (phase == RunPhase::complete) return RunState::complete;
+  if (phase == RunPhase::pending) return RunState::interrupted;
   return RunState::failed;
 }
 
@@ -90,7 +90,7 @@ class GroupWorker {
     if (!leader_) return;
     counter_.set_state(i, state_of(status.status));
     // A run another job holds is not finished: it comes round again.
-    if (cooperating_ && status.status == "pending") return;
+    if (cooperating_ && status.status == RunPhase::pending) return;
     progress_.finished();
     spdlog::info("{}", progress_.line(counter_, 1.0));
   }
@@ -128,17 +128,17 @@ class GroupWorker {
     if (answer != static_cast<int>(RunClaims::Result::claimed)) {
       auto status = base_status(study_, run);
       const bool held = answer == static_cast<int>(RunClaims::Result::held);
-      status.status = held ? "pending" : "failed";
+      status.status = held ? RunPhase::pending : RunPhase::failed;
       status.message = held ? "in training by another job (" + detail + ")" : "failed in another job: " + detail;
       if (leader_ && reported_.insert(run.id).second) spdlog::info("run {}: {}", run.id, status.message);
       return status;
     }
     const RunStatus status = run_claimed(i, claim);
     if (leader_) {
-      if (status.status == "failed") {
+      if (status.status == RunPhase::failed) {
         claims_->fail(dir, status.message);
       } else {
-        claims_->release(dir, status.status == "complete" ? "complete" : "stopped: " + status.message);
+        claims_->release(dir, status.status == RunPhase::complete ? "complete" : "stopped: " + status.message);
       }
     }
     return status;
@@ -170,7 +170,7 @@ class GroupWorker {
       if (parent != RunState::complete) {
         // The pretraining run stopped short: so does this run, the same way.
         const bool interrupted = parent == RunState::interrupted;
-        status.status = interrupted ? "pending" : "failed";
+        status.status = interrupted ? RunPhase::pending : RunPhase::failed;
         status.message = "pretraining run " + run.parent_id + (interrupted ? " is not complete yet" : " failed");
         if (leader_) spdlog::warn("run {}: {}", run.id, status.message);
         return status;
@@ -207,7 +207,7 @@ class GroupWorker {
       return 0;
     });
     if (!done) return false;
-    status.status = "complete";
+    status.status = RunPhase::complete;
     return true;
   }
 
@@ -233,7 +233,7 @@ class GroupWorker {
       outcome.message = message_of(e);
       if (leader_) spdlog::error("run {} failed: {}", run.id, outcome.message);
     }
-    status.status = outcome.ok ? "complete" : outcome.interrupted ? "pending" : "failed";
+    status.status = outcome.ok ? RunPhase::complete : outcome.interrupted ? RunPhase::pending : RunPhase::failed;
     status.message = outcome.message;
     out_of_time = out_of_time || outcome.out_of_time;
     if (outcome.ok) {
@@ -277,7 +277,7 @@ void sweep(GroupWorker& worker, GroupResult& result, const std::vector<std::size
       if (worker.out_of_time || stop_requested()) return std::int64_t{-1};
       for (const std::size_t i : order) {
         const auto it = result.statuses.find(i);
-        if (it != result.statuses.end() && it->second.status == "pending") pending.push_back(i);
+        if (it != result.statuses.end() && it->second.status == RunPhase::pending) pending.push_back(i);
       }
       return static_cast<std::int64_t>(pending.size());
     });
@@ -291,7 +291,7 @@ void sweep(GroupWorker& worker, GroupResult& result, const std::vector<std::size
       const RunStatus status = worker.run(current, k);
       worker.record(current, status);
       if (groups.is_leader()) {
-        progressed = progressed || status.status != "pending";
+        progressed = progressed || status.status != RunPhase::pending;
         result.statuses[current] = status;
       }
     }
@@ -417,8 +417,8 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
     write_runs_csv(layout.runs_csv(), all);
     std::int64_t complete = 0, failures = 0;
     for (const auto& s : all) {
-      complete += s.status == "complete";
-      failures += s.status == "failed";
+      complete += s.status == RunPhase::complete;
+      failures += s.status == RunPhase::failed;
     }
     spdlog::info("train: {} of {} runs complete, {} failed", complete, all.size(), failures);
     return failures;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/hash.hpp"
 #include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/models/registry.hpp"

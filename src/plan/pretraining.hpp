@@ -3,7 +3,7 @@
 // Private to src/plan.
 #include <string>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/config/sections.hpp"
 
 namespace cp::detail {
 

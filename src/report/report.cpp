@@ -70,10 +70,10 @@ namespace {
 Table missing_table(const std::vector<RunStatus>& runs, const std::vector<FailureRecord>& failures) {
   Table t({"run", "what", "status", "message"});
   for (const auto& r : runs) {
-    if (r.status == "complete") continue;
+    if (r.status == RunPhase::complete) continue;
     t.add_row({r.id, r.dataset + " / " + r.architecture + " / " + r.normalization + " / seed " +
                          std::to_string(r.seed),
-               r.status, r.message.empty() ? "-" : r.message});
+               phase_name(r.status), r.message.empty() ? "-" : r.message});
   }
   for (const auto& f : failures) {
     t.add_row({f.run_id.empty() ? "-" : f.run_id,
@@ -129,26 +129,21 @@ class EffectInputs {
   std::map<std::pair<std::string, std::string>, std::vector<RunOutcome>> outcomes_;
 };
 
-}  // namespace
-
-ReportText render_report(const ReportInputs& in) {
-  const auto& metrics = in.metrics;
-  const auto& runs = in.runs;
-  const auto& failures = in.failures;
-  std::map<std::string, std::string> penultimate_of;
-  for (const auto& p : in.penultimate) penultimate_of[p.run_id] = p.layer;
-  std::map<std::string, RunMetrics> by_run;
-  std::vector<std::string> methods;  // clustering methods, in first-seen order
+// The clustering methods scored, in first-seen order, and the headline one:
+// k-means when present (the probing protocol), else the first.
+std::string headline_method(const std::vector<MetricRecord>& metrics, std::vector<std::string>& methods) {
   for (const auto& m : metrics) {
-    by_run[m.run_id].add(m);
     if (is_clustering(m.method) && m.metric == "ami" &&
         std::find(methods.begin(), methods.end(), m.method) == methods.end()) {
       methods.push_back(m.method);
     }
   }
-  // The headline method: k-means when present (the probing protocol), else the first.
-  const std::string main = std::find(methods.begin(), methods.end(), "kmeans") != methods.end()
-                               ? "kmeans" : (methods.empty() ? "kmeans" : methods.front());
+  return std::find(methods.begin(), methods.end(), "kmeans") != methods.end()
+             ? "kmeans" : (methods.empty() ? "kmeans" : methods.front());
+}
+
+// The columns a run's table shows when it has values for them.
+std::vector<Column> extra_columns(const std::vector<std::string>& methods, const std::string& main) {
   std::vector<Column> extra;
   for (const auto& m : methods) {
     if (m != main) extra.push_back({"AMI " + m, "mean", m, "ami"});
@@ -158,110 +153,84 @@ ReportText render_report(const ReportInputs& in) {
   extra.push_back({"selectivity", "mean", "labels", "subclass_selectivity"});
   extra.push_back({"modularity", "global", "ssc", "modularity"});
   extra.push_back({"CKA vs final", "global", "cka", "linear_cka_final"});
+  return extra;
+}
 
-  std::map<std::string, RunStatus> status;
-  for (const auto& r : runs) status[r.id] = r;
-  ReportText out;
-  std::string runs_html;
-  std::vector<detail::ChartRun> chart_runs;
-  EffectInputs effects;
-  Table summary({"run", "dataset", "arch", "norm", "labels", "pretraining", "status", "coarse acc",
-                 "fine acc", "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"});
-  for (const auto& [id, rm] : by_run) {
-    if (rm.epochs().empty()) continue;
-    const int last = *rm.epochs().rbegin();
-    std::vector<std::string> header{"layer", "AMI", "acc within", "e2e acc", "global AMI", "AMI epoch 0", "AMI input"};
-    std::vector<Column> shown;
-    for (const auto& c : extra) {
-      if (rm.has(c.scope, c.method, c.metric)) {
-        shown.push_back(c);
-        header.push_back(c.header);
-      }
-    }
-    Table t(header);
-    std::string best;
-    double best_ami = -1;
-    const double input_ami = rm.latest("input", "mean", main, "ami");
-    for (const auto& layer : rm.layers()) {
-      const double ami = rm.latest(layer, "mean", main, "ami");
-      std::vector<std::string> row{layer, fixed(ami), fixed(rm.latest(layer, "mean", main, "accuracy")),
-                                   fixed(rm.latest(layer, "global", main, "e2e_accuracy")),
-                                   fixed(rm.latest(layer, "global", main, "ami")),
-                                   fixed(rm.get(0, layer, "mean", main, "ami")), fixed(input_ami)};
-      // The CKA column shows the first stored epoch's similarity with the last.
-      for (const auto& c : shown) {
-        row.push_back(fixed(c.method == "cka" ? rm.get(0, layer, c.scope, c.method, c.metric)
-                                              : rm.latest(layer, c.scope, c.method, c.metric)));
-      }
-      t.add_row(row);
-      if (layer != "input" && !std::isnan(ami) && ami > best_ami) {
-        best_ami = ami;
-        best = layer;
-      }
-    }
-    const std::string title = describe(id, status) + "  (epoch " + std::to_string(last) + ")";
-    const std::string best_line = best.empty() ? "best layer: -" : "best layer: " + best + " (mean AMI " + fixed(best_ami) + ")";
-    out.terminal += title + "\n" + t.text() + best_line + "\n\n";
-    out.markdown += "### " + title + "\n\n" + t.markdown() + "\n" + best_line + "\n\n";
-    runs_html += "<h3>" + html_escape(title) + "</h3>\n" + t.html() + "<p>" + html_escape(best_line) + "</p>\n";
-    if (rm.epochs().size() > 2) {
-      for (const auto& [what, scope, metric] :
-           {std::tuple<std::string, std::string, std::string>{"mean AMI", "mean", "ami"},
-            {"e2e accuracy", "global", "e2e_accuracy"}}) {
-        const Table d = dynamics(rm, scope, main, metric);
-        if (d.empty()) continue;
-        out.terminal += what + " by epoch (training dynamics)\n" + d.text() + "\n";
-        out.markdown += what + " by epoch (training dynamics):\n\n" + d.markdown() + "\n";
-        runs_html += "<p>" + what + " by epoch (training dynamics):</p>\n" + d.html();
-      }
-    }
+// One run's part of the report: every layer at its last epoch, its best layer,
+// and how the scores moved with training.
+struct RunPart {
+  std::string terminal, markdown, html;
+  std::string best;  ///< the layer with the highest mean AMI (not the input), or empty
+  double best_ami = -1, input_ami = 0;
+};
 
-    auto st = status.find(id);
-    const bool known = st != status.end();
-    const auto it = penultimate_of.find(id);
-    const std::string penult = it == penultimate_of.end() ? "" : it->second;
-    chart_runs.push_back({id, known ? st->second.dataset + " " + st->second.architecture + " " + st->second.normalization +
-                                      " seed " + std::to_string(st->second.seed)
-                                : id,
-                          &rm, penult});
-    if (known && st->second.status == "complete") {
-      if (!penult.empty())
-        effects.add(st->second, "penultimate", rm.latest(penult, "mean", main, "ami"),
-                    rm.latest(penult, "global", main, "e2e_accuracy"));
-      if (!best.empty())
-        effects.add(st->second, "best", best_ami, rm.latest(best, "global", main, "e2e_accuracy"));
+RunPart run_part(const std::string& title, const RunMetrics& rm, const std::string& main,
+                 const std::vector<Column>& extra) {
+  RunPart part;
+  std::vector<std::string> header{"layer", "AMI", "acc within", "e2e acc", "global AMI", "AMI epoch 0", "AMI input"};
+  std::vector<Column> shown;
+  for (const auto& c : extra) {
+    if (rm.has(c.scope, c.method, c.metric)) {
+      shown.push_back(c);
+      header.push_back(c.header);
     }
-    summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
-                     known ? st->second.normalization : "", known ? st->second.labels : "",
-                     known ? st->second.pretraining : "", known ? st->second.status : "-",
-                     fixed(known ? st->second.coarse_test_accuracy : kMissing),
-                     fixed(known ? st->second.fine_test_accuracy : kMissing), best.empty() ? "-" : best,
-                     fixed(best_ami < 0 ? kMissing : best_ami),
-                     fixed(penult.empty() ? kMissing : rm.latest(penult, "mean", main, "ami")),
-                     fixed(penult.empty() ? kMissing : rm.latest(penult, "global", main, "e2e_accuracy")),
-                     fixed(input_ami)});
   }
-  // Runs without any metric (failed, pending, not clustered) still get their row.
-  for (const auto& r : runs) {
-    if (by_run.count(r.id)) continue;
-    summary.add_row({r.id, r.dataset, r.architecture, r.normalization, r.labels, r.pretraining, r.status,
-                     fixed(r.coarse_test_accuracy), fixed(r.fine_test_accuracy), "-", fixed(kMissing),
-                     fixed(kMissing), fixed(kMissing), fixed(kMissing)});
+  Table t(header);
+  part.input_ami = rm.latest("input", "mean", main, "ami");
+  for (const auto& layer : rm.layers()) {
+    const double ami = rm.latest(layer, "mean", main, "ami");
+    std::vector<std::string> row{layer, fixed(ami), fixed(rm.latest(layer, "mean", main, "accuracy")),
+                                 fixed(rm.latest(layer, "global", main, "e2e_accuracy")),
+                                 fixed(rm.latest(layer, "global", main, "ami")),
+                                 fixed(rm.get(0, layer, "mean", main, "ami")), fixed(part.input_ami)};
+    // The CKA column shows the first stored epoch's similarity with the last.
+    for (const auto& c : shown) {
+      row.push_back(fixed(c.method == "cka" ? rm.get(0, layer, c.scope, c.method, c.metric)
+                                            : rm.latest(layer, c.scope, c.method, c.metric)));
+    }
+    t.add_row(row);
+    if (layer != "input" && !std::isnan(ami) && ami > part.best_ami) {
+      part.best_ami = ami;
+      part.best = layer;
+    }
   }
+  const std::string best_line =
+      part.best.empty() ? "best layer: -" : "best layer: " + part.best + " (mean AMI " + fixed(part.best_ami) + ")";
+  part.terminal = title + "\n" + t.text() + best_line + "\n\n";
+  part.markdown = "### " + title + "\n\n" + t.markdown() + "\n" + best_line + "\n\n";
+  part.html = "<h3>" + html_escape(title) + "</h3>\n" + t.html() + "<p>" + html_escape(best_line) + "</p>\n";
+  if (rm.epochs().size() <= 2) return part;
+  for (const auto& [what, scope, metric] :
+       {std::tuple<std::string, std::string, std::string>{"mean AMI", "mean", "ami"},
+        {"e2e accuracy", "global", "e2e_accuracy"}}) {
+    const Table d = dynamics(rm, scope, main, metric);
+    if (d.empty()) continue;
+    part.terminal += what + " by epoch (training dynamics)\n" + d.text() + "\n";
+    part.markdown += what + " by epoch (training dynamics):\n\n" + d.markdown() + "\n";
+    part.html += "<p>" + what + " by epoch (training dynamics):</p>\n" + d.html();
+  }
+  return part;
+}
+
+Table summary_table() {
+  return Table({"run", "dataset", "arch", "norm", "labels", "pretraining", "status", "coarse acc", "fine acc",
+                "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"});
+}
+
+// The page's frame around the parts: summary, factor effects, figures, what
+// is not complete, then each run.
+void assemble(ReportText& out, const Table& summary, const std::string& main, const std::vector<EffectSet>& sets,
+              const Table& missing, const std::string& runs_html) {
   const std::string legend =
       "AMI: mean over superclasses of " + main + " (k = subclasses) vs subclass labels; acc within: "
       "Hungarian-matched accuracy inside each true superclass; e2e acc: network's coarse prediction, "
       "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch; "
       "fine acc: test accuracy of a network trained on the fine labels (compare with e2e acc of the coarse-trained one).\n";
-  const auto sets = effects.effects();
-  out.effects_csv = effects_csv(sets);
-  out.figures = detail::study_charts(chart_runs, main, sets, in.similarities);
   std::string said, said_html;
   for (const auto& sentence : effect_sentences(sets)) {
     said += "- " + sentence + "\n";
     said_html += "<li>" + html_escape(sentence) + "</li>\n";
   }
-  const Table missing = missing_table(runs, failures);
   out.terminal += "summary\n" + summary.text() + legend + "\nfactor effects (95% bootstrap intervals)\n" + said +
                   "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
   out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend +
@@ -275,6 +244,70 @@ ReportText render_report(const ReportInputs& in) {
                        "effects.csv.</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
                        (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" + missing.html()) +
                        "<h2>Runs</h2>\n" + runs_html);
+}
+
+}  // namespace
+
+ReportText render_report(const ReportInputs& in) {
+  std::map<std::string, std::string> penultimate_of;
+  for (const auto& p : in.penultimate) penultimate_of[p.run_id] = p.layer;
+  std::map<std::string, RunMetrics> by_run;
+  for (const auto& m : in.metrics) by_run[m.run_id].add(m);
+  std::vector<std::string> methods;
+  const std::string main = headline_method(in.metrics, methods);
+  const std::vector<Column> extra = extra_columns(methods, main);
+  std::map<std::string, RunStatus> status;
+  for (const auto& r : in.runs) status[r.id] = r;
+
+  ReportText out;
+  std::string runs_html;
+  std::vector<detail::ChartRun> chart_runs;
+  EffectInputs effects;
+  Table summary = summary_table();
+  for (const auto& [id, rm] : by_run) {
+    if (rm.epochs().empty()) continue;
+    const int last = *rm.epochs().rbegin();
+    const RunPart part = run_part(describe(id, status) + "  (epoch " + std::to_string(last) + ")", rm, main, extra);
+    out.terminal += part.terminal;
+    out.markdown += part.markdown;
+    runs_html += part.html;
+
+    auto st = status.find(id);
+    const bool known = st != status.end();
+    const auto it = penultimate_of.find(id);
+    const std::string penult = it == penultimate_of.end() ? "" : it->second;
+    chart_runs.push_back({id, known ? st->second.dataset + " " + st->second.architecture + " " + st->second.normalization +
+                                      " seed " + std::to_string(st->second.seed)
+                                : id,
+                          &rm, penult});
+    if (known && st->second.status == RunPhase::complete) {
+      if (!penult.empty())
+        effects.add(st->second, "penultimate", rm.latest(penult, "mean", main, "ami"),
+                    rm.latest(penult, "global", main, "e2e_accuracy"));
+      if (!part.best.empty())
+        effects.add(st->second, "best", part.best_ami, rm.latest(part.best, "global", main, "e2e_accuracy"));
+    }
+    summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
+                     known ? st->second.normalization : "", known ? st->second.labels : "",
+                     known ? st->second.pretraining : "", known ? phase_name(st->second.status) : "-",
+                     fixed(known ? st->second.coarse_test_accuracy : kMissing),
+                     fixed(known ? st->second.fine_test_accuracy : kMissing), part.best.empty() ? "-" : part.best,
+                     fixed(part.best_ami < 0 ? kMissing : part.best_ami),
+                     fixed(penult.empty() ? kMissing : rm.latest(penult, "mean", main, "ami")),
+                     fixed(penult.empty() ? kMissing : rm.latest(penult, "global", main, "e2e_accuracy")),
+                     fixed(part.input_ami)});
+  }
+  // Runs without any metric (failed, pending, not clustered) still get their row.
+  for (const auto& r : in.runs) {
+    if (by_run.count(r.id)) continue;
+    summary.add_row({r.id, r.dataset, r.architecture, r.normalization, r.labels, r.pretraining, phase_name(r.status),
+                     fixed(r.coarse_test_accuracy), fixed(r.fine_test_accuracy), "-", fixed(kMissing),
+                     fixed(kMissing), fixed(kMissing), fixed(kMissing)});
+  }
+  const auto sets = effects.effects();
+  out.effects_csv = effects_csv(sets);
+  out.figures = detail::study_charts(chart_runs, main, sets, in.similarities);
+  assemble(out, summary, main, sets, missing_table(in.runs, in.failures), runs_html);
   return out;
 }
 

@@ -37,7 +37,7 @@ void sbatch_lines(std::ostringstream& s, const SlurmConfig& cfg, const SlurmReso
 }
 
 // What both jobs share: the values they run with, the jobs.tsv helpers.
-void common_body(std::ostringstream& s, const StudyConfig& study, const SubmitContext& ctx,
+void common_body(std::ostringstream& s, const SlurmStudy& study, const SubmitContext& ctx,
                  const std::vector<std::string>& overrides) {
   const OutputLayout layout(ctx.output);
   for (const auto& extra : study.slurm.sbatch) s << "#SBATCH " << extra << "\n";
@@ -70,7 +70,7 @@ jobs_of() {
 }
 
 // `resubmit`: the sbatch options of a resubmission (the train job's, as one job).
-std::string train_text(const StudyConfig& study, const SubmitContext& ctx, const std::vector<std::string>& resubmit) {
+std::string train_text(const SlurmStudy& study, const SubmitContext& ctx, const std::vector<std::string>& resubmit) {
   const SlurmConfig& cfg = study.slurm;
   const bool array = cfg.array > 0;
   std::vector<std::string> overrides = ctx.overrides;
@@ -79,7 +79,7 @@ std::string train_text(const StudyConfig& study, const SubmitContext& ctx, const
   overrides.push_back(std::string("parallel.max_hours=") + hours);
   std::ostringstream s;
   s << "#!/bin/bash\n"
-    << "# The train job of study " << study.study << ", written by `clusterprobe slurm`.\n"
+    << "# The train job of study " << study.name << ", written by `clusterprobe slurm`.\n"
     << "# Exit 75 (a stop signal, or the time limit near): requeue, or submit again, and\n"
     << "# go on from the checkpoints. Any other failure cancels the cluster + report job.\n";
   sbatch_lines(s, cfg, cfg.train);
@@ -145,7 +145,7 @@ exit 75
   return s.str();
 }
 
-std::string post_text(const StudyConfig& study, const SubmitContext& ctx) {
+std::string post_text(const SlurmStudy& study, const SubmitContext& ctx) {
   const SlurmConfig& cfg = study.slurm;
   SlurmResources r = cfg.cluster;
   if (r.ranks_per_node == 0) r.ranks_per_node = cfg.train.ranks_per_node;
@@ -154,7 +154,7 @@ std::string post_text(const StudyConfig& study, const SubmitContext& ctx) {
   if (r.partition.empty()) r.partition = cfg.train.partition;
   std::ostringstream s;
   s << "#!/bin/bash\n"
-    << "# The cluster + report job of study " << study.study << ", written by `clusterprobe slurm`;\n"
+    << "# The cluster + report job of study " << study.name << ", written by `clusterprobe slurm`;\n"
     << "# it starts when the train job " << (cfg.array > 0 ? "array has ended" : "has succeeded") << ".\n";
   sbatch_lines(s, cfg, r);
   s << "#SBATCH --open-mode=append\n";
@@ -177,15 +177,15 @@ exit "$rc"
 
 }  // namespace
 
-double train_max_hours(const StudyConfig& study) {
+double train_max_hours(const SlurmStudy& study) {
   return static_cast<double>(slurm_time_seconds(study.slurm.train.time) - study.slurm.margin) / 3600.0;
 }
 
-JobScript train_job(const StudyConfig& study, const SubmitContext& ctx) {
+JobScript train_job(const SlurmStudy& study, const SubmitContext& ctx) {
   JobScript job;
   job.stage = "train";
   job.path = ctx.slurm_dir + "/train.sbatch";
-  const std::vector<std::string> single{"--parsable", "--job-name=" + job_name("train", study.study),
+  const std::vector<std::string> single{"--parsable", "--job-name=" + job_name("train", study.name),
                                         "--output=" + log_pattern(ctx.slurm_dir, "train-%j.out"),
                                         "--chdir=" + ctx.workdir};
   job.text = train_text(study, ctx, single);
@@ -197,12 +197,12 @@ JobScript train_job(const StudyConfig& study, const SubmitContext& ctx) {
   return job;
 }
 
-JobScript post_job(const StudyConfig& study, const SubmitContext& ctx) {
+JobScript post_job(const SlurmStudy& study, const SubmitContext& ctx) {
   JobScript job;
   job.stage = "post";
   job.path = ctx.slurm_dir + "/post.sbatch";
   job.text = post_text(study, ctx);
-  job.sbatch_args = {"--parsable", "--job-name=" + job_name("post", study.study),
+  job.sbatch_args = {"--parsable", "--job-name=" + job_name("post", study.name),
                      "--output=" + log_pattern(ctx.slurm_dir, "post-%j.out"), "--chdir=" + ctx.workdir};
   return job;
 }

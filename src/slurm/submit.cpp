@@ -67,7 +67,7 @@ void write_script(const JobScript& job) {
 
 }  // namespace
 
-SubmitContext submit_context(const StudyConfig& study, const std::vector<std::string>& overrides) {
+SubmitContext submit_context(const SlurmStudy& study, const std::vector<std::string>& overrides) {
   SubmitContext ctx;
   std::error_code ec;
   ctx.binary = fs::read_symlink("/proc/self/exe", ec).string();
@@ -81,10 +81,10 @@ SubmitContext submit_context(const StudyConfig& study, const std::vector<std::st
   return ctx;
 }
 
-void slurm_submit(const StudyConfig& study, const SubmitContext& ctx, bool dry_run, std::ostream& out) {
+void slurm_submit(const SlurmStudy& study, const SubmitContext& ctx, bool dry_run, std::ostream& out) {
   {
     // Briefly: the output must be this study's and no command may be writing it.
-    const OutputLock lock(study.output, study.study);
+    const OutputLock lock(study.output, study.name);
     if (!dry_run) refuse_live_jobs(study.output);
     std::error_code ec;
     fs::create_directories(ctx.slurm_dir, ec);
@@ -124,7 +124,7 @@ void slurm_submit(const StudyConfig& study, const SubmitContext& ctx, bool dry_r
     if (!post_id.empty()) run_process({"scancel", post_id});
     throw;
   }
-  out << "submitted study " << study.study << ": train job " << train_id
+  out << "submitted study " << study.name << ": train job " << train_id
       << (study.slurm.array > 0 ? " (array of " + std::to_string(study.slurm.array) + " tasks)" : "")
       << ", cluster + report job " << post_id << " (" << dependency << ")\n"
       << "scripts and logs: " << ctx.slurm_dir << "\nfollow it with: clusterprobe status "

@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/config/sections.hpp"
 #include "clusterprobe/data/hierarchy.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/model.hpp"

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/run_spec.hpp"
 #include "clusterprobe/models/model.hpp"
 
 namespace cp {

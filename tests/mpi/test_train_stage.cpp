@@ -54,11 +54,11 @@ TEST(TrainStage, AFailingRunIsRecordedAndTheStudyGoesOn) {
     ASSERT_EQ(runs.size(), 2u);
     for (const auto& r : runs) {
       if (r.normalization == "batch") {
-        EXPECT_EQ(r.status, "failed");
+        EXPECT_EQ(r.status, RunPhase::failed);
         EXPECT_NE(r.message.find("Expected more than 1 value per channel"), std::string::npos)
             << r.message;
       } else {
-        EXPECT_EQ(r.status, "complete") << r.message;
+        EXPECT_EQ(r.status, RunPhase::complete) << r.message;
         EXPECT_TRUE(fs::exists(OutputLayout(s.output).run(r.id).activations()));
       }
     }
@@ -73,7 +73,7 @@ TEST(TrainStage, DivergedRunsAreResultsNotCrashes) {
   ASSERT_NO_THROW(train_stage(cp::make_plan(s), MPI_COMM_WORLD));
   if (comm_rank(MPI_COMM_WORLD) == 0) {
     for (const auto& r : read_study_index(out + "/study.h5")) {
-      EXPECT_EQ(r.status, "failed") << r.id;
+      EXPECT_EQ(r.status, RunPhase::failed) << r.id;
       EXPECT_TRUE(r.message.find("diverged") != std::string::npos ||
                   r.message.find("Expected more than 1 value") != std::string::npos)
           << r.message;

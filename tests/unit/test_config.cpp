@@ -7,6 +7,7 @@
 #include <set>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/hash.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/models/registry.hpp"

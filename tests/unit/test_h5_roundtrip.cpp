@@ -270,7 +270,7 @@ cp::RunStatus run(std::string id, std::string status, std::string file, double a
   r.pretraining = "none";
   r.seed = 2;
   r.message = status == "failed" ? "NaN loss, \"diverged\" at epoch 3 — ü" : "";
-  r.status = std::move(status);
+  r.status = cp::parse_phase(status).value();
   r.file = std::move(file);
   r.coarse_test_accuracy = acc;
   return r;

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/config/sections.hpp"
 #include "clusterprobe/data/hierarchy.hpp"
 
 namespace cp {

@@ -7,13 +7,25 @@
 #include <limits>
 #include <string>
 #include <vector>
+#include <optional>
 
 namespace cp {
+
+/// Where a run stands. The study index records pending, complete or failed;
+/// `status` also shows a run that a live command is training as running.
+enum class RunPhase { pending, running, complete, failed };
+
+/// Local. The phase's name in files and on screen.
+const char* phase_name(RunPhase phase);
+
+/// Local. The phase named `name`, or nothing for another name.
+std::optional<RunPhase> parse_phase(const std::string& name);
+
 
 struct RunStatus {
   std::string id, dataset, architecture, normalization, pretraining;
   int seed = 0;
-  std::string status;   ///< complete | failed | pending
+  RunPhase status = RunPhase::pending;
   std::string message;  ///< reason of a failure
   std::string file;     ///< activations file, relative to the study directory
   double coarse_test_accuracy = 0;  ///< NaN when unknown

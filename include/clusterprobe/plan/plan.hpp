@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/run_spec.hpp"
 
 namespace cp {
 

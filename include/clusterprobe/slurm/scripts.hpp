@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/slurm/config.hpp"
 
 namespace cp {
 
@@ -33,13 +33,13 @@ struct JobScript {
 /// Local. The train job: runs `train` under the launcher, forwards Slurm's
 /// warning signal and TERM to every rank, requeues (or resubmits) itself on
 /// exit 75 within slurm.max_requeues, and cancels the post job on a failure.
-JobScript train_job(const StudyConfig& study, const SubmitContext& ctx);
+JobScript train_job(const SlurmStudy& study, const SubmitContext& ctx);
 
 /// Local. The cluster + report job.
-JobScript post_job(const StudyConfig& study, const SubmitContext& ctx);
+JobScript post_job(const SlurmStudy& study, const SubmitContext& ctx);
 
 /// Local. parallel.max_hours for a train job with `study.slurm`'s time limit
 /// and margin: the limit less the margin, in hours.
-double train_max_hours(const StudyConfig& study);
+double train_max_hours(const SlurmStudy& study);
 
 }  // namespace cp

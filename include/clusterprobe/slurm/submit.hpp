@@ -6,14 +6,14 @@
 #include <string>
 #include <vector>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/slurm/config.hpp"
 #include "clusterprobe/slurm/scripts.hpp"
 
 namespace cp {
 
 /// Local. Absolute paths for the jobs (this executable, the study file, the
 /// working directory, <output>/slurm) and a fresh submission token.
-SubmitContext submit_context(const StudyConfig& study, const std::vector<std::string>& overrides);
+SubmitContext submit_context(const SlurmStudy& study, const std::vector<std::string>& overrides);
 
 /// Local. Writes train.sbatch and post.sbatch (atomically, executable) and,
 /// unless `dry_run`, submits them with sbatch --parsable: the train job held
@@ -22,6 +22,6 @@ SubmitContext submit_context(const StudyConfig& study, const std::vector<std::st
 /// output is still in the queue or a command holds the output, and
 /// (ConfigError) when the output belongs to another study or Slurm's tools are missing.
 /// Prints the scripts (dry run) or the job ids to `out`.
-void slurm_submit(const StudyConfig& study, const SubmitContext& ctx, bool dry_run, std::ostream& out);
+void slurm_submit(const SlurmStudy& study, const SubmitContext& ctx, bool dry_run, std::ostream& out);
 
 }  // namespace cp

@@ -8,7 +8,7 @@
 #include <limits>
 #include <string>
 
-#include "clusterprobe/config/study.hpp"
+#include "clusterprobe/plan/run_spec.hpp"
 #include "clusterprobe/data/dataset.hpp"
 
 namespace cp {

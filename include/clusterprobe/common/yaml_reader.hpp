@@ -2,7 +2,7 @@
 // Strict reading of YAML documents (study files, hierarchy files): every key
 // must be known, every value has exactly one accepted type and range, and
 // every error names the file (or the override), the line and the dotted key.
-// Private to the library: src/config and src/data include it.
+// For the library's readers of YAML files (config/, data/).
 #include <yaml-cpp/yaml.h>
 
 #include <cstdint>

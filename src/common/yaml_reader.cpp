@@ -1,4 +1,4 @@
-#include "yaml_reader.hpp"
+#include "clusterprobe/common/yaml_reader.hpp"
 
 #include <algorithm>
 #include <charconv>

@@ -1,3 +1,5 @@
+// The loader of the training module (train/module.hpp): part of the core
+// library, which maps the module the first time a command trains.
 #include "clusterprobe/train/module.hpp"
 
 #include <dlfcn.h>
