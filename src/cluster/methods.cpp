@@ -62,19 +62,22 @@ std::vector<Partition> kmeans_each_rows(const std::vector<const RowMatrixXf*>& X
   return out;
 }
 
-Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
-                       const ClusterParams& config, std::uint64_t seed) {
-  if (method == "kmeans") {
-    auto r = kmeans(X, kmeans_params(config, k, seed));
-    return Partition{std::move(r.labels), std::move(r.centroids)};
+Partition cluster_rows(Method method, const RowMatrixXf& X, int k, const ClusterParams& config,
+                       std::uint64_t seed) {
+  switch (method) {
+    case Method::kmeans: {
+      auto r = kmeans(X, kmeans_params(config, k, seed));
+      return Partition{std::move(r.labels), std::move(r.centroids)};
+    }
+    case Method::spectral: {
+      // A neighbour count beyond the row count would make every graph complete.
+      const int knn = std::max(1, std::min<int>(config.knn, static_cast<int>(X.rows()) - 1));
+      return cluster_graph(knn_affinity(X, knn), X, k, config, seed);
+    }
+    case Method::ssc:
+      return cluster_graph(ssc_affinity(X, ssc_params(config, seed)), X, k, config, seed);
   }
-  if (method == "spectral") {
-    // A neighbour count beyond the row count would make every graph complete.
-    const int knn = std::max(1, std::min<int>(config.knn, static_cast<int>(X.rows()) - 1));
-    return cluster_graph(knn_affinity(X, knn), X, k, config, seed);
-  }
-  if (method == "ssc") return cluster_graph(ssc_affinity(X, ssc_params(config, seed)), X, k, config, seed);
-  throw ConfigError("cluster.methods: unknown method '" + method + "' (known: " + joined(method_names()) + ")");
+  CP_THROW_INTERNAL("cluster_rows: method " + std::to_string(static_cast<int>(method)));
 }
 
 }  // namespace cp

@@ -31,6 +31,14 @@ void put(YAML::Emitter& out, const char* key, const std::vector<T>& v) {
   out << YAML::EndSeq;
 }
 
+// A list of enum values by their names.
+template <class E>
+std::vector<std::string> names_of(const std::vector<E>& values) {
+  std::vector<std::string> names;
+  for (const E v : values) names.push_back(name_of(v));
+  return names;
+}
+
 void begin(YAML::Emitter& out, const char* key) {
   out << YAML::Key << key << YAML::Value << YAML::BeginMap;
 }
@@ -161,7 +169,7 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   put_train(out, s.train, nullptr);
   put_extract(out, s.extract, nullptr);
   begin(out, "cluster");
-  put(out, "methods", s.cluster.methods);
+  put(out, "methods", names_of(s.cluster.methods));
   put(out, "restarts", s.cluster.kmeans.restarts);
   put(out, "max_iter", s.cluster.kmeans.max_iter);
   put(out, "tol", s.cluster.kmeans.tol);
@@ -180,7 +188,7 @@ std::string resolved_study_yaml(const StudyConfig& s) {
     put(out, "max_item_memory", std::string("auto"));
   }
   out << YAML::EndMap;
-  put(out, "metrics", s.metrics);
+  put(out, "metrics", names_of(s.metrics));
   begin(out, "parallel");
   put(out, "ranks_per_run", s.parallel.ranks_per_run);
   put(out, "backend", s.parallel.backend);

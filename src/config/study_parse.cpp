@@ -178,6 +178,18 @@ std::int64_t parse_size(const std::string& text) {
   return -1;
 }
 
+// A list of names as enum values: the names are checked against the enum's
+// table, and only then converted (so `parse` cannot fail).
+template <class E, class Parse>
+void get_enum_list(const Map& m, const std::string& key, std::vector<E>& out, const std::vector<std::string>& table,
+                   Parse parse) {
+  std::vector<std::string> names;
+  for (const E e : out) names.push_back(name_of(e));
+  m.get_list(key, names, ListRule{true, false, &table});
+  out.clear();
+  for (const auto& n : names) out.push_back(*parse(n));
+}
+
 void read_cluster(const Map& top, ClusterParams& c, std::vector<SourcedName>& names) {
   const Map m = top.map("cluster", {"methods", "restarts", "max_iter", "tol", "preprocess", "knn",
                                     "ssc_alpha", "ssc_admm_max_points", "ssc_omp_sparsity",
@@ -190,7 +202,7 @@ void read_cluster(const Map& top, ClusterParams& c, std::vector<SourcedName>& na
     if (c.max_item_memory <= 0)
       m.fail("max_item_memory", "expected auto or a size such as 512MiB, 2G or 1500000000, got '" + size + "'");
   }
-  m.get_list("methods", c.methods, ListRule{true, false, &method_names()});
+  get_enum_list(m, "methods", c.methods, method_names(), parse_method);
   m.get("restarts", c.kmeans.restarts, IntRange::at_least(1));
   m.get("max_iter", c.kmeans.max_iter, IntRange::at_least(1));
   m.get("tol", c.kmeans.tol, RealRange::at_least(0));
@@ -227,7 +239,7 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
   read_train(top, s.train, s.grid);
   read_extract(top, s.train, s.extract, s.names);
   read_cluster(top, s.cluster, s.names);
-  top.get_list("metrics", s.metrics, ListRule{true, false, &metric_names()});
+  get_enum_list(top, "metrics", s.metrics, measure_names(), parse_measure);
   read_parallel(top, s.parallel);
   detail::read_slurm(top, s.slurm);
   return s;

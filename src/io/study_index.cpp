@@ -9,6 +9,7 @@
 #include "clusterprobe/build_config.hpp"
 #include "clusterprobe/common/csv.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/name_table.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 #include "h5_util.hpp"
 
@@ -35,17 +36,15 @@ std::string number(double v) {
 
 namespace {
 
-constexpr const char* kPhaseNames[] = {"pending", "running", "complete", "failed"};
+const std::vector<std::string>& phase_names() {
+  static const std::vector<std::string> names{"pending", "running", "complete", "failed"};
+  return names;
+}
 
 }  // namespace
 
-const char* phase_name(RunPhase phase) { return kPhaseNames[static_cast<int>(phase)]; }
-
-std::optional<RunPhase> parse_phase(const std::string& name) {
-  for (int i = 0; i < 4; ++i)
-    if (name == kPhaseNames[i]) return static_cast<RunPhase>(i);
-  return std::nullopt;
-}
+const std::string& phase_name(RunPhase phase) { return name_in(phase_names(), phase); }
+std::optional<RunPhase> parse_phase(const std::string& name) { return parse_name<RunPhase>(phase_names(), name); }
 
 void write_runs_csv(const std::string& path, const std::vector<RunStatus>& runs) {
   std::string text =

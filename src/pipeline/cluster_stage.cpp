@@ -18,10 +18,6 @@
 namespace cp {
 namespace {
 
-bool has(const std::vector<std::string>& names, const char* name) {
-  return std::find(names.begin(), names.end(), name) != names.end();
-}
-
 // Collective over world: each group scores its big items on its own communicator.
 RecordBatch score_group_items(const std::vector<WorkItem>& items, const ItemSchedule& schedule,
                               const ProbeSettings& settings, std::int64_t limit, MPI_Comm world) {
@@ -89,7 +85,7 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
     if (rank != 0) return;
     if (inputs.empty())
       throw InputError(out_dir + ": no complete run file to cluster: run `train` first");
-    listing = list_items(inputs, has(study.metrics, "cka"), penultimate);
+    listing = list_items(inputs, has(study.metrics, Measure::cka), penultimate);
   });
   const auto items = parse_items(broadcast_bytes(listing, world, 0));
   const std::int64_t limit = item_memory_limit(study.cluster, world);

@@ -15,7 +15,7 @@ std::string encode(const std::map<std::size_t, RunStatus>& statuses) {
   std::string out;
   for (const auto& [i, s] : statuses) {
     put_field(out, static_cast<std::int64_t>(i));
-    put_field(out, std::string(phase_name(s.status)));
+    put_field(out, phase_name(s.status));
     put_field(out, s.message);
     put_field(out, s.coarse_test_accuracy);
     put_field(out, s.fine_test_accuracy);

@@ -31,7 +31,7 @@ struct Shared {
 class DistributedItem {
  public:
   DistributedItem(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
-                  const ClusterParams& config, const std::vector<std::string>& metrics, MPI_Comm comm)
+                  const ClusterParams& config, const std::vector<Measure>& metrics, MPI_Comm comm)
       : file_(file), key_(key), config_(config), comm_(comm), rank_(comm_rank(comm)),
         records_{run_id, key_, metrics, out_} {
     const int size = comm_size(comm);
@@ -43,8 +43,8 @@ class DistributedItem {
     collective(comm, [&] { X_ = file.read_rows(key, first_, last_ - first_); });
     agree(ErrorKind::input, non_finite(""), comm);
     // Collapse and selectivity are properties of the raw features: measured before preprocessing.
-    if (records_.wants("nc1")) collapse();
-    if (records_.wants("selectivity")) selectivity();
+    if (records_.wants(Measure::nc1)) collapse();
+    if (records_.wants(Measure::selectivity)) selectivity();
     preprocess(X_, config.preprocess, RowHolders{key.rows, [this](double* v, std::size_t n) { sum_across(v, n); }});
     agree(ErrorKind::input,
           non_finite(" after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)"), comm);
@@ -68,11 +68,11 @@ class DistributedItem {
       per_super_[s] = cluster(rows, static_cast<int>(subclasses.size()), detail::kProbeSeed + static_cast<std::uint64_t>(s) + 1,
                               std::to_string(s), &per_metric);
     }
-    if (rank_ == 0) records_.add_means("kmeans", per_metric);
+    if (rank_ == 0) records_.add_means(name_of(Method::kmeans), per_metric);
     const auto all = all_rows();
-    cluster(all, static_cast<int>(fine_set(all).size()), detail::kProbeSeed, "global", nullptr);
+    cluster(all, static_cast<int>(fine_set(all).size()), detail::kProbeSeed, vocab::kGlobal, nullptr);
     const auto predicted = file_.predicted_coarse_at(key_.epoch);
-    if (records_.wants("accuracy") && predicted) e2e_accuracy(*predicted);
+    if (records_.wants(Measure::accuracy) && predicted) e2e_accuracy(*predicted);
   }
 
   RecordBatch take() { return std::move(out_); }
@@ -110,7 +110,7 @@ class DistributedItem {
       if (distinct.size() < 2) continue;
       const std::vector<std::int32_t> local(labels->begin() + first_, labels->begin() + last_);
       const double value = nc1(X_, local, std::vector<std::int32_t>(distinct.begin(), distinct.end()), sum);
-      if (rank_ == 0) records_.add("global", "labels", name, value);
+      if (rank_ == 0) records_.add(vocab::kGlobal, vocab::kLabels, name, value);
     }
   }
 
@@ -134,7 +134,7 @@ class DistributedItem {
         local_coarse(coarse.begin() + first_, coarse.begin() + last_);
     const double value = subclass_selectivity(X_, local_fine, local_coarse, {pairs.begin(), pairs.end()},
                                               [this](double* v, std::size_t n) { sum_across(v, n); });
-    if (rank_ == 0) records_.add("mean", "labels", "subclass_selectivity", value);
+    if (rank_ == 0) records_.add(vocab::kMean, vocab::kLabels, vocab::kSubclassSelectivity, value);
   }
 
   // Collective. k-means of `rows` (global indices, ascending) from the rows
@@ -165,7 +165,7 @@ class DistributedItem {
         pred.insert(pred.end(), p, p + part.size() / sizeof(std::int32_t));
       }
       for (auto r : rows) truth.push_back(file_.fine()[static_cast<std::size_t>(r)]);
-      records_.score(scope, "kmeans", rows, truth, pred, collect);
+      records_.score(scope, name_of(Method::kmeans), rows, truth, pred, collect);
       shared.cluster_to_fine = match_clusters(truth, pred);
     });
     broadcast_from_root(shared.cluster_to_fine.data(), shared.cluster_to_fine.size() * sizeof(std::int32_t), comm_);
@@ -191,7 +191,7 @@ class DistributedItem {
     }
     check_mpi(MPI_Allreduce(MPI_IN_PLACE, &correct, 1, MPI_INT64_T, MPI_SUM, comm_), "e2e: MPI_Allreduce");
     if (rank_ == 0)
-      records_.add("global", "kmeans", "e2e_accuracy", static_cast<double>(correct) / static_cast<double>(key_.rows));
+      records_.add(vocab::kGlobal, name_of(Method::kmeans), vocab::kE2eAccuracy, static_cast<double>(correct) / static_cast<double>(key_.rows));
   }
 
   const ActivationFile& file_;
@@ -219,11 +219,11 @@ std::int64_t distributed_item_bytes(std::int64_t rows, std::int64_t dim) {
 }
 
 RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
-                                      const ClusterParams& config, const std::vector<std::string>& metrics,
+                                      const ClusterParams& config, const std::vector<Measure>& metrics,
                                       std::int64_t item_memory, MPI_Comm comm) {
   try {
     DistributedItem item(file, key, run_id, config, metrics, comm);
-    if (detail::has(config.methods, "kmeans")) item.kmeans();
+    if (has(config.methods, Method::kmeans)) item.kmeans();
     item.sampled(item_memory);
     return item.take();
   } catch (const InputError& e) {

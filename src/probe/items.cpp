@@ -23,9 +23,7 @@ namespace {
 
 const std::string kAllLayers = "*";
 
-bool wants_ssc(const ClusterParams& config) {
-  return std::find(config.methods.begin(), config.methods.end(), "ssc") != config.methods.end();
-}
+bool wants_ssc(const ClusterParams& config) { return has(config.methods, Method::ssc); }
 
 // A failure message starts with the file it concerns.
 std::string located(const WorkItem& w, std::string message) {
@@ -95,11 +93,11 @@ std::int64_t item_memory_limit(const ClusterParams& config, MPI_Comm world) {
 
 // A run's similarity item holds all of its layers at once and is counted as
 // a probe that keeps its raw rows.
-std::int64_t memory_in_one_rank(const WorkItem& item, const std::vector<std::string>& metrics) {
+std::int64_t memory_in_one_rank(const WorkItem& item, const std::vector<Measure>& metrics) {
   return in_memory_item_bytes(item.key.rows, item.key.dim, item.similarity() || measures_raw_rows(metrics));
 }
 
-ItemDemand demand_of(const WorkItem& item, const std::vector<std::string>& metrics, std::int64_t limit) {
+ItemDemand demand_of(const WorkItem& item, const std::vector<Measure>& metrics, std::int64_t limit) {
   ItemDemand d;
   d.cost = item.cost();
   d.big = memory_in_one_rank(item, metrics) > limit;

@@ -66,7 +66,7 @@ SimilarityRecord versus_final(const std::string& run_id, const std::string& name
       const double v = i == fin ? 1.0 : sim(values[i], values[fin]);
       const auto col = static_cast<std::size_t>(std::lower_bound(epochs.begin(), epochs.end(), keys[i].epoch) - epochs.begin());
       r.values[row * r.cols.size() + col] = v;
-      out.metrics.push_back({run_id, layer, keys[i].epoch, "global", "cka", name.substr(0, name.find("_vs")) + "_final", v});
+      out.metrics.push_back({run_id, layer, keys[i].epoch, vocab::kGlobal, vocab::kCka, name.substr(0, name.find("_vs")) + "_final", v});
     }
     ++row;
   }
@@ -118,7 +118,7 @@ void ssc_cka(const std::string& run_id, const std::vector<LayerKey>& all, const 
   out.similarities.push_back(square(run_id, "ssc_cka_layers", pick(all, latest), pick(graphs, latest), kcka));
   out.similarities.push_back(versus_final(run_id, "ssc_cka_vs_final", all, graphs, kcka, out));
   const double points = sampled.empty() ? 0.0 : static_cast<double>(sampled.front().rows());
-  out.metrics.push_back({run_id, "*", last_epoch(all), "global", "cka", "ssc_cka_points", points});
+  out.metrics.push_back({run_id, "*", last_epoch(all), vocab::kGlobal, vocab::kCka, "ssc_cka_points", points});
 }
 
 // Linear CKA of layers whose rows are split over the ranks, from cross

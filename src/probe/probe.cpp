@@ -24,7 +24,6 @@
 namespace cp {
 namespace {
 
-using detail::has;
 using detail::ProbeRows;
 
 std::size_t fine_count(const std::vector<std::int32_t>& labels) {
@@ -52,7 +51,7 @@ struct Clustering {
 class Item {
  public:
   Item(ProbeRows rows, const LayerKey& key, const std::string& run_id, const ClusterParams& config,
-       const std::vector<std::string>& metrics)
+       const std::vector<Measure>& metrics)
       : rows_(std::move(rows)), key_(key), run_id_(run_id), config_(config), metrics_(metrics),
         raw_(rows_.raw), X_(rows_.X), predicted_(rows_.predicted) {
     const auto& coarse = rows_.coarse;
@@ -61,7 +60,8 @@ class Item {
     std::iota(all_.begin(), all_.end(), 0);
   }
 
-  void method(const std::string& name) {
+  void method(Method method) {
+    const std::string& name = name_of(method);
     std::map<std::int32_t, Clustering> per_super;
     std::map<std::int32_t, std::int32_t> single_subclass;
     std::map<std::string, std::vector<double>> per_metric;
@@ -77,40 +77,40 @@ class Item {
     }
     const bool global = fine_set(all_).size() >= 2;
     if (global) jobs.emplace_back(-1, &all_);
-    std::vector<Clustering> found = clusterings(name, jobs);
+    std::vector<Clustering> found = clusterings(method, jobs);
     for (std::size_t j = 0; j < jobs.size(); ++j) {
       if (jobs[j].first < 0) continue;
       score(found[j], name, std::to_string(jobs[j].first), &per_metric);
       per_super.emplace(jobs[j].first, std::move(found[j]));
     }
     records_.add_means(name, per_metric);
-    if (global) score(found.back(), name, "global", nullptr);
-    if (has(metrics_, "accuracy") && predicted_) {
-      add("global", name, "e2e_accuracy", end_to_end_accuracy(per_super, single_subclass));
+    if (global) score(found.back(), name, vocab::kGlobal, nullptr);
+    if (has(metrics_, Measure::accuracy) && predicted_) {
+      add(vocab::kGlobal, name, vocab::kE2eAccuracy, end_to_end_accuracy(per_super, single_subclass));
     }
   }
 
-  // Measures of the labels themselves, no clustering involved (method "labels").
+  // Measures of the labels themselves, no clustering involved (method vocab::kLabels).
   void label_measures() {
     const auto& fine = rows_.fine;
     const auto& coarse = rows_.coarse;
-    if (has(metrics_, "silhouette") && fine_set(all_).size() >= 2 && fine_set(all_).size() < all_.size()) {
+    if (has(metrics_, Measure::silhouette) && fine_set(all_).size() >= 2 && fine_set(all_).size() < all_.size()) {
       for (const char* metric : {"euclidean", "cosine"}) {
         std::int64_t used = 0;
-        add("global", "labels", std::string("silhouette_") + metric,
+        add(vocab::kGlobal, vocab::kLabels, std::string("silhouette_") + metric,
             silhouette(X_, fine, metric, config_.silhouette_max_points, 0, &used));
-        add("global", "labels", "silhouette_points", static_cast<double>(used));
+        add(vocab::kGlobal, vocab::kLabels, "silhouette_points", static_cast<double>(used));
       }
-      add("mean", "labels", "subclass_silhouette", subclass_silhouette(X_, fine, coarse, "cosine"));
+      add(vocab::kMean, vocab::kLabels, "subclass_silhouette", subclass_silhouette(X_, fine, coarse, "cosine"));
     }
-    if (has(metrics_, "nc1")) {
+    if (has(metrics_, Measure::nc1)) {
       // Collapse is a property of the raw features, not of a preprocessed view.
-      add("global", "labels", "nc1_fine", nc1(raw_, fine));
+      add(vocab::kGlobal, vocab::kLabels, vocab::kNc1Fine, nc1(raw_, fine));
       // One superclass (a domain-split or hand-made file) has no coarse collapse to measure.
-      if (fine_count(coarse) >= 2) add("global", "labels", "nc1_coarse", nc1(raw_, coarse));
+      if (fine_count(coarse) >= 2) add(vocab::kGlobal, vocab::kLabels, "nc1_coarse", nc1(raw_, coarse));
     }
-    if (has(metrics_, "selectivity")) {
-      add("mean", "labels", "subclass_selectivity", subclass_selectivity(raw_, fine, coarse));
+    if (has(metrics_, Measure::selectivity)) {
+      add(vocab::kMean, vocab::kLabels, vocab::kSubclassSelectivity, subclass_selectivity(raw_, fine, coarse));
     }
   }
 
@@ -119,11 +119,11 @@ class Item {
     const auto& fine = rows_.fine;
     const Affinity& W = ssc_of_all();
     const auto found = detect_communities(W, config_.community, config_.resolution, 0);
-    add("global", "ssc", "modularity", found.modularity);
-    add("global", "ssc", "communities", found.count);
-    add("global", "ssc", "modularity_fine", modularity(W, fine, config_.resolution));
-    add("global", "ssc", "community_ami", adjusted_mutual_info(fine, found.membership));
-    add("global", "ssc", "class_affinity_ratio", class_affinity_ratio(W, fine));
+    add(vocab::kGlobal, vocab::kSsc, vocab::kModularity, found.modularity);
+    add(vocab::kGlobal, vocab::kSsc, "communities", found.count);
+    add(vocab::kGlobal, vocab::kSsc, "modularity_fine", modularity(W, fine, config_.resolution));
+    add(vocab::kGlobal, vocab::kSsc, "community_ami", adjusted_mutual_info(fine, found.membership));
+    add(vocab::kGlobal, vocab::kSsc, vocab::kClassAffinityRatio, class_affinity_ratio(W, fine));
   }
 
   RecordBatch take() { return std::move(out_); }
@@ -138,7 +138,7 @@ class Item {
   // The clusterings of `jobs` (superclass, or -1 for all rows; its rows),
   // seeded by superclass + 1 (0 for all rows). k-means runs them together,
   // their restarts spread over the threads as one pool.
-  std::vector<Clustering> clusterings(const std::string& method,
+  std::vector<Clustering> clusterings(Method method,
                                       const std::vector<std::pair<std::int32_t, const std::vector<std::int64_t>*>>& jobs) {
     std::vector<Clustering> out(jobs.size());
     std::vector<int> k;
@@ -149,7 +149,7 @@ class Item {
       k.push_back(static_cast<int>(fine_set(out[j].rows).size()));
       seed.push_back(detail::kProbeSeed + static_cast<std::uint64_t>(jobs[j].first + 1));
     }
-    if (method == "kmeans") {
+    if (method == Method::kmeans) {
       std::vector<RowMatrixXf> rows;
       std::vector<const RowMatrixXf*> X;
       for (const auto& c : out) rows.push_back(c.rows.size() == all_.size() ? RowMatrixXf() : select_rows(X_, c.rows));
@@ -158,7 +158,7 @@ class Item {
       for (std::size_t j = 0; j < out.size(); ++j) out[j].partition = std::move(partitions[j]);
     } else {
       for (std::size_t j = 0; j < out.size(); ++j) {
-        out[j].partition = method == "ssc" && out[j].rows.size() == all_.size()
+        out[j].partition = method == Method::ssc && out[j].rows.size() == all_.size()
                                ? cluster_graph(ssc_of_all(), X_, k[j], config_, seed[j])
                                : cluster_rows(method, select_rows(X_, out[j].rows), k[j], config_, seed[j]);
       }
@@ -217,7 +217,7 @@ class Item {
   LayerKey key_;
   std::string run_id_;
   const ClusterParams& config_;
-  const std::vector<std::string>& metrics_;
+  const std::vector<Measure>& metrics_;
   const RowMatrixXf &raw_, &X_;
   const std::optional<std::vector<std::int32_t>>& predicted_;
   std::optional<Affinity> ssc_all_;
@@ -232,22 +232,22 @@ class Item {
 namespace detail {
 
 RecordBatch probe_rows(ProbeRows rows, const LayerKey& key, const std::string& run_id, const ClusterParams& config,
-                       const std::vector<std::string>& metrics) {
+                       const std::vector<Measure>& metrics) {
   Item item(std::move(rows), key, run_id, config, metrics);
   for (const auto& method : config.methods) item.method(method);
   item.label_measures();
-  if (has(metrics, "community")) item.community();
+  if (has(metrics, Measure::community)) item.community();
   return item.take();
 }
 
 }  // namespace detail
 
-bool measures_raw_rows(const std::vector<std::string>& metrics) {
-  return detail::has(metrics, "nc1") || detail::has(metrics, "selectivity");
+bool measures_raw_rows(const std::vector<Measure>& metrics) {
+  return has(metrics, Measure::nc1) || has(metrics, Measure::selectivity);
 }
 
 RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
-                          const ClusterParams& config, const std::vector<std::string>& metrics) {
+                          const ClusterParams& config, const std::vector<Measure>& metrics) {
   try {
     ProbeRows rows;
     rows.raw = file.read(key);

@@ -11,16 +11,10 @@
 #include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/common/matrix.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/metrics/measure.hpp"
 #include "clusterprobe/metrics/record.hpp"
 
 namespace cp::detail {
-
-/// Whether a list of names (methods, metrics) has `name`.
-inline bool has(const std::vector<std::string>& list, const std::string& name) {
-  for (const auto& item : list)
-    if (item == name) return true;
-  return false;
-}
 
 struct ProbeRows {
   RowMatrixXf raw;  ///< as stored: nc1 and selectivity measure it (empty if neither is asked)
@@ -36,6 +30,6 @@ struct ProbeRows {
 /// Local. config.methods on the rows, then the label measures and community
 /// structure `metrics` asks for.
 RecordBatch probe_rows(ProbeRows rows, const LayerKey& key, const std::string& run_id, const ClusterParams& config,
-                       const std::vector<std::string>& metrics);
+                       const std::vector<Measure>& metrics);
 
 }  // namespace cp::detail

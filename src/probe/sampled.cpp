@@ -18,8 +18,8 @@ namespace {
 
 // One in-memory probe on a sample: which methods and measures, on how many rows.
 struct Task {
-  std::vector<std::string> methods;
-  std::vector<std::string> metrics;
+  std::vector<Method> methods;
+  std::vector<Measure> metrics;
   std::int64_t points = 0;
   std::uint64_t seed = 0;
   // Where a partial sample's size is recorded (scope, method, metric); silhouette
@@ -41,24 +41,25 @@ std::int64_t fitting_rows(std::int64_t wanted, std::int64_t cols, std::int64_t i
 }
 
 // In the order of cluster.methods, so the assignments come in the in-memory path's order.
-std::vector<Task> tasks_of(const ClusterParams& config, const std::vector<std::string>& metrics, std::int64_t rows) {
-  std::vector<std::string> scores;
-  for (const char* m : {"ami", "ari", "nmi", "accuracy"})
-    if (has(metrics, m)) scores.push_back(m);
+std::vector<Task> tasks_of(const ClusterParams& config, const std::vector<Measure>& metrics, std::int64_t rows) {
+  std::vector<Measure> scores;
+  for (const Measure score : {Measure::ami, Measure::ari, Measure::nmi, Measure::accuracy})
+    if (has(metrics, score)) scores.push_back(score);
   const std::int64_t m = std::min(rows, config.sample_points);
-  const bool community = has(metrics, "community");
+  const bool community = has(metrics, Measure::community);
   std::vector<Task> tasks;
-  for (const auto& method : config.methods) {
-    if (method == "kmeans") continue;  // exact across ranks
-    Task t{{method}, scores, m, kProbeSeed, "global", method, "sample_points"};
+  for (const Method method : config.methods) {
+    if (method == Method::kmeans) continue;  // exact across ranks
+    Task t{{method}, scores, m, kProbeSeed, vocab::kGlobal, name_of(method), vocab::kSamplePoints};
     // The community measures share the SSC graph of the sample's rows.
-    if (method == "ssc" && community) t.metrics.push_back("community");
+    if (method == Method::ssc && community) t.metrics.push_back(Measure::community);
     tasks.push_back(std::move(t));
   }
-  if (community && !has(config.methods, "ssc")) tasks.push_back({{}, {"community"}, m, kProbeSeed, "global", "ssc", "sample_points"});
-  if (has(metrics, "silhouette")) {
+  if (community && !has(config.methods, Method::ssc))
+    tasks.push_back({{}, {Measure::community}, m, kProbeSeed, vocab::kGlobal, vocab::kSsc, vocab::kSamplePoints});
+  if (has(metrics, Measure::silhouette)) {
     const std::int64_t n = config.silhouette_max_points > 0 ? std::min(rows, config.silhouette_max_points) : rows;
-    tasks.push_back({{}, {"silhouette"}, n, 0, "mean", "labels", "subclass_silhouette_points"});
+    tasks.push_back({{}, {Measure::silhouette}, n, 0, vocab::kMean, vocab::kLabels, "subclass_silhouette_points"});
   }
   return tasks;
 }
@@ -93,7 +94,7 @@ RowMatrixXf gather_rows_to(const RowMatrixXf& block, std::int64_t first, const s
 }
 
 RecordBatch probe_sampled(const SplitItem& item, const LayerKey& key, const std::string& run_id,
-                          const ClusterParams& config, const std::vector<std::string>& metrics,
+                          const ClusterParams& config, const std::vector<Measure>& metrics,
                           std::int64_t item_memory, MPI_Comm comm) {
   const int size = comm_size(comm), rank = comm_rank(comm);
   const auto rows = static_cast<std::int64_t>(item.fine.size());

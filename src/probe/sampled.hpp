@@ -12,6 +12,7 @@
 #include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/common/matrix.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/metrics/measure.hpp"
 #include "clusterprobe/metrics/record.hpp"
 
 namespace cp::detail {
@@ -43,7 +44,7 @@ RowMatrixXf gather_rows_to(const RowMatrixXf& block, std::int64_t first, const s
 /// round the ranks) and scored there; rank 0 returns all the records. A failure
 /// on any rank throws the same agreed error on all.
 RecordBatch probe_sampled(const SplitItem& item, const LayerKey& key, const std::string& run_id,
-                          const ClusterParams& config, const std::vector<std::string>& metrics,
+                          const ClusterParams& config, const std::vector<Measure>& metrics,
                           std::int64_t item_memory, MPI_Comm comm);
 
 }  // namespace cp::detail

@@ -13,9 +13,7 @@ void ItemRecords::add(const std::string& scope, const std::string& method, const
   out.metrics.push_back({run_id, key.layer, key.epoch, scope, method, metric, value});
 }
 
-bool ItemRecords::wants(const std::string& metric) const {
-  return std::find(metrics.begin(), metrics.end(), metric) != metrics.end();
-}
+bool ItemRecords::wants(Measure measure) const { return has(metrics, measure); }
 
 void ItemRecords::score(const std::string& scope, const std::string& method, const std::vector<std::int64_t>& rows,
                         const std::vector<std::int32_t>& truth, const std::vector<std::int32_t>& pred,
@@ -24,17 +22,17 @@ void ItemRecords::score(const std::string& scope, const std::string& method, con
     add(scope, method, metric, value);
     if (collect) (*collect)[metric].push_back(value);
   };
-  if (wants("ami")) record("ami", adjusted_mutual_info(truth, pred));
-  if (wants("ari")) record("ari", adjusted_rand(truth, pred));
-  if (wants("nmi")) record("nmi", normalized_mutual_info(truth, pred));
-  if (wants("accuracy")) record("accuracy", matched_accuracy(truth, pred));
+  if (wants(Measure::ami)) record(vocab::kAmi, adjusted_mutual_info(truth, pred));
+  if (wants(Measure::ari)) record(vocab::kAri, adjusted_rand(truth, pred));
+  if (wants(Measure::nmi)) record(vocab::kNmi, normalized_mutual_info(truth, pred));
+  if (wants(Measure::accuracy)) record(vocab::kAccuracy, matched_accuracy(truth, pred));
   out.assignments.push_back({run_id, key.layer, key.epoch, scope, method, rows, pred});
 }
 
 void ItemRecords::add_means(const std::string& method,
                             const std::map<std::string, std::vector<double>>& per_metric) const {
   for (const auto& [metric, values] : per_metric)
-    add("mean", method, metric, std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size()));
+    add(vocab::kMean, method, metric, std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size()));
 }
 
 void rethrow_naming(const std::string& path, const LayerKey& key, const std::exception& e) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/metrics/measure.hpp"
 #include "clusterprobe/metrics/record.hpp"
 
 namespace cp::detail {
@@ -19,7 +20,7 @@ constexpr std::uint64_t kProbeSeed = 1234;
 struct ItemRecords {
   const std::string& run_id;
   const LayerKey& key;
-  const std::vector<std::string>& metrics;
+  const std::vector<Measure>& metrics;
   RecordBatch& out;
 
   void add(const std::string& scope, const std::string& method, const std::string& metric, double value) const;
@@ -28,9 +29,9 @@ struct ItemRecords {
   void score(const std::string& scope, const std::string& method, const std::vector<std::int64_t>& rows,
              const std::vector<std::int32_t>& truth, const std::vector<std::int32_t>& pred,
              std::map<std::string, std::vector<double>>* collect) const;
-  /// The "mean" scope: each metric's mean over the superclasses.
+  /// The mean scope: each metric's mean over the superclasses.
   void add_means(const std::string& method, const std::map<std::string, std::vector<double>>& per_metric) const;
-  bool wants(const std::string& metric) const;
+  bool wants(Measure measure) const;
 };
 
 /// Throws `e` again, or an InputError naming the file and /epoch_<e>/<layer>

@@ -167,7 +167,7 @@ Figure effects_chart(const EffectSet& set, const std::string& reading) {
   }
   if (row == 0) return {};
   const std::string name = "effects_" + set.metric + "_" + set.at;
-  const std::string what = set.metric == "ami" ? "AMI" : "e2e accuracy";
+  const std::string what = set.metric == vocab::kAmi ? "AMI" : "e2e accuracy";
   const std::string title = "Paired differences of " + what + " at the " +
                             (set.at == "best" ? std::string("best") : std::string("penultimate")) +
                             " layer (95% bootstrap intervals)";
@@ -192,7 +192,7 @@ Figure cka_by_epoch(const std::vector<ChartRun>& runs) {
     for (const auto& layer : hidden) {
       if (std::find(order.begin(), order.end(), layer) == order.end()) order.push_back(layer);
       for (int e : rm.epochs()) {
-        const double v = rm.get(e, layer, "global", "cka", "linear_cka_final");
+        const double v = rm.get(e, layer, vocab::kGlobal, vocab::kCka, vocab::kLinearCkaFinal);
         if (std::isnan(v)) continue;
         sums[layer][e].first += v;
         ++sums[layer][e].second;
@@ -202,8 +202,8 @@ Figure cka_by_epoch(const std::vector<ChartRun>& runs) {
     const auto& epochs = rm.epochs();
     if (hidden.size() >= 2 && epochs.size() >= 3) {
       const int e = *std::next(epochs.begin());
-      const double a = rm.get(e, hidden.front(), "global", "cka", "linear_cka_final");
-      const double b = rm.get(e, hidden.back(), "global", "cka", "linear_cka_final");
+      const double a = rm.get(e, hidden.front(), vocab::kGlobal, vocab::kCka, vocab::kLinearCkaFinal);
+      const double b = rm.get(e, hidden.back(), vocab::kGlobal, vocab::kCka, vocab::kLinearCkaFinal);
       if (!std::isnan(a) && !std::isnan(b)) {
         ++counted;
         shallow_first += a > b;
@@ -258,13 +258,13 @@ std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::s
   auto keep = [&](Figure f) {
     if (!f.name.empty()) out.push_back(std::move(f));
   };
-  keep(by_layer(runs, method, "mean", "ami", "ami_by_layer", "mean AMI"));
-  keep(by_layer(runs, method, "mean", "accuracy", "accuracy_by_layer", "within-superclass accuracy"));
-  keep(by_layer(runs, method, "global", "e2e_accuracy", "e2e_by_layer", "e2e accuracy"));
-  keep(by_epoch(runs, method, "mean", "ami", "ami_by_epoch", "mean AMI"));
-  keep(by_epoch(runs, method, "global", "e2e_accuracy", "e2e_by_epoch", "e2e accuracy"));
-  keep(by_layer(runs, "ssc", "global", "class_affinity_ratio", "affinity_by_layer", "SSC class-affinity ratio", true));
-  keep(by_layer(runs, "ssc", "global", "modularity", "modularity_by_layer", "SSC graph modularity", true));
+  keep(by_layer(runs, method, vocab::kMean, vocab::kAmi, "ami_by_layer", "mean AMI"));
+  keep(by_layer(runs, method, vocab::kMean, vocab::kAccuracy, "accuracy_by_layer", "within-superclass accuracy"));
+  keep(by_layer(runs, method, vocab::kGlobal, vocab::kE2eAccuracy, "e2e_by_layer", "e2e accuracy"));
+  keep(by_epoch(runs, method, vocab::kMean, vocab::kAmi, "ami_by_epoch", "mean AMI"));
+  keep(by_epoch(runs, method, vocab::kGlobal, vocab::kE2eAccuracy, "e2e_by_epoch", "e2e accuracy"));
+  keep(by_layer(runs, vocab::kSsc, vocab::kGlobal, vocab::kClassAffinityRatio, "affinity_by_layer", "SSC class-affinity ratio", true));
+  keep(by_layer(runs, vocab::kSsc, vocab::kGlobal, vocab::kModularity, "modularity_by_layer", "SSC graph modularity", true));
   keep(cka_by_epoch(runs));
   for (const auto& set : effects) {
     const auto sentences = effect_sentences({set});

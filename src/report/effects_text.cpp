@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "clusterprobe/common/csv.hpp"
+#include "clusterprobe/metrics/record.hpp"
 #include "clusterprobe/report/effects.hpp"
 
 namespace cp {
@@ -16,7 +17,7 @@ std::string num(double v, const char* format = "%.2f") {
 
 std::string signed_num(double v) { return (v >= 0 ? "+" : "") + num(v); }
 
-const char* metric_name(const std::string& metric) { return metric == "ami" ? "AMI" : "e2e accuracy"; }
+const char* metric_name(const std::string& metric) { return metric == vocab::kAmi ? "AMI" : "e2e accuracy"; }
 
 const char* layer_name(const std::string& at) { return at == "best" ? "each run's best layer" : "penultimate layer"; }
 
@@ -32,7 +33,7 @@ std::vector<std::string> effect_sentences(const std::vector<EffectSet>& sets) {
         const std::string& better = flip ? p.versus : p.level;
         const std::string& worse = flip ? p.level : p.versus;
         const double d = flip ? -p.diff.mean : p.diff.mean;
-        std::string s = better + (set.metric == "ami" ? " clusters better than " : " recovers more than ") + worse + ": " +
+        std::string s = better + (set.metric == vocab::kAmi ? " clusters better than " : " recovers more than ") + worse + ": " +
                         signed_num(d) + " " + metric_name(set.metric);
         if (p.diff.has_interval) {
           const double lo = flip ? -p.diff.high : p.diff.low, hi = flip ? -p.diff.low : p.diff.high;

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <tuple>
 
+#include "clusterprobe/cluster/method.hpp"
+#include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/report/effects.hpp"
 #include "clusterprobe/report/table.hpp"
 #include "charts.hpp"
@@ -110,16 +112,16 @@ std::map<std::string, std::string> axes_of(const RunStatus& r) {
 class EffectInputs {
  public:
   void add(const RunStatus& run, const std::string& at, double ami, double e2e) {
-    outcomes_[{at, "ami"}].push_back({axes_of(run), ami});
-    outcomes_[{at, "e2e_accuracy"}].push_back({axes_of(run), e2e});
+    outcomes_[{at, vocab::kAmi}].push_back({axes_of(run), ami});
+    outcomes_[{at, vocab::kE2eAccuracy}].push_back({axes_of(run), e2e});
   }
   std::vector<EffectSet> effects() const {
     static const std::vector<std::string> kFactors{"dataset", "architecture", "normalization", "pretraining", "labels"};
     std::vector<EffectSet> out;
     for (const char* at : {"penultimate", "best"}) {
-      for (const char* metric : {"ami", "e2e_accuracy"}) {
-        const auto it = outcomes_.find({at, metric});
-        if (it != outcomes_.end()) out.push_back({at, metric, factor_effects(it->second, kFactors)});
+      for (const std::string* metric : {&vocab::kAmi, &vocab::kE2eAccuracy}) {
+        const auto it = outcomes_.find({at, *metric});
+        if (it != outcomes_.end()) out.push_back({at, *metric, factor_effects(it->second, kFactors)});
       }
     }
     return out;
@@ -133,26 +135,27 @@ class EffectInputs {
 // k-means when present (the probing protocol), else the first.
 std::string headline_method(const std::vector<MetricRecord>& metrics, std::vector<std::string>& methods) {
   for (const auto& m : metrics) {
-    if (is_clustering(m.method) && m.metric == "ami" &&
+    if (is_clustering(m.method) && m.metric == vocab::kAmi &&
         std::find(methods.begin(), methods.end(), m.method) == methods.end()) {
       methods.push_back(m.method);
     }
   }
-  return std::find(methods.begin(), methods.end(), "kmeans") != methods.end()
-             ? "kmeans" : (methods.empty() ? "kmeans" : methods.front());
+  const std::string& kmeans = name_of(Method::kmeans);
+  return std::find(methods.begin(), methods.end(), kmeans) != methods.end() || methods.empty() ? kmeans
+                                                                                                : methods.front();
 }
 
 // The columns a run's table shows when it has values for them.
 std::vector<Column> extra_columns(const std::vector<std::string>& methods, const std::string& main) {
   std::vector<Column> extra;
   for (const auto& m : methods) {
-    if (m != main) extra.push_back({"AMI " + m, "mean", m, "ami"});
+    if (m != main) extra.push_back({"AMI " + m, vocab::kMean, m, vocab::kAmi});
   }
-  extra.push_back({"silhouette", "global", "labels", "silhouette_cosine"});
-  extra.push_back({"NC1 fine", "global", "labels", "nc1_fine"});
-  extra.push_back({"selectivity", "mean", "labels", "subclass_selectivity"});
-  extra.push_back({"modularity", "global", "ssc", "modularity"});
-  extra.push_back({"CKA vs final", "global", "cka", "linear_cka_final"});
+  extra.push_back({"silhouette", vocab::kGlobal, vocab::kLabels, vocab::kSilhouetteCosine});
+  extra.push_back({"NC1 fine", vocab::kGlobal, vocab::kLabels, vocab::kNc1Fine});
+  extra.push_back({"selectivity", vocab::kMean, vocab::kLabels, vocab::kSubclassSelectivity});
+  extra.push_back({"modularity", vocab::kGlobal, vocab::kSsc, vocab::kModularity});
+  extra.push_back({"CKA vs final", vocab::kGlobal, vocab::kCka, vocab::kLinearCkaFinal});
   return extra;
 }
 
@@ -176,16 +179,16 @@ RunPart run_part(const std::string& title, const RunMetrics& rm, const std::stri
     }
   }
   Table t(header);
-  part.input_ami = rm.latest("input", "mean", main, "ami");
+  part.input_ami = rm.latest("input", vocab::kMean, main, vocab::kAmi);
   for (const auto& layer : rm.layers()) {
-    const double ami = rm.latest(layer, "mean", main, "ami");
-    std::vector<std::string> row{layer, fixed(ami), fixed(rm.latest(layer, "mean", main, "accuracy")),
-                                 fixed(rm.latest(layer, "global", main, "e2e_accuracy")),
-                                 fixed(rm.latest(layer, "global", main, "ami")),
-                                 fixed(rm.get(0, layer, "mean", main, "ami")), fixed(part.input_ami)};
+    const double ami = rm.latest(layer, vocab::kMean, main, vocab::kAmi);
+    std::vector<std::string> row{layer, fixed(ami), fixed(rm.latest(layer, vocab::kMean, main, vocab::kAccuracy)),
+                                 fixed(rm.latest(layer, vocab::kGlobal, main, vocab::kE2eAccuracy)),
+                                 fixed(rm.latest(layer, vocab::kGlobal, main, vocab::kAmi)),
+                                 fixed(rm.get(0, layer, vocab::kMean, main, vocab::kAmi)), fixed(part.input_ami)};
     // The CKA column shows the first stored epoch's similarity with the last.
     for (const auto& c : shown) {
-      row.push_back(fixed(c.method == "cka" ? rm.get(0, layer, c.scope, c.method, c.metric)
+      row.push_back(fixed(c.method == vocab::kCka ? rm.get(0, layer, c.scope, c.method, c.metric)
                                             : rm.latest(layer, c.scope, c.method, c.metric)));
     }
     t.add_row(row);
@@ -201,8 +204,8 @@ RunPart run_part(const std::string& title, const RunMetrics& rm, const std::stri
   part.html = "<h3>" + html_escape(title) + "</h3>\n" + t.html() + "<p>" + html_escape(best_line) + "</p>\n";
   if (rm.epochs().size() <= 2) return part;
   for (const auto& [what, scope, metric] :
-       {std::tuple<std::string, std::string, std::string>{"mean AMI", "mean", "ami"},
-        {"e2e accuracy", "global", "e2e_accuracy"}}) {
+       {std::tuple<std::string, std::string, std::string>{"mean AMI", vocab::kMean, vocab::kAmi},
+        {"e2e accuracy", vocab::kGlobal, vocab::kE2eAccuracy}}) {
     const Table d = dynamics(rm, scope, main, metric);
     if (d.empty()) continue;
     part.terminal += what + " by epoch (training dynamics)\n" + d.text() + "\n";
@@ -235,13 +238,13 @@ void assemble(ReportText& out, const Table& summary, const std::string& main, co
                   "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
   out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend +
                  "\n## Factor effects\n\nMean differences over runs matched on every other axis (seed included), "
-                 "with 95% bootstrap intervals; every level's mean is in effects.csv.\n\n" + said + "\n" +
+                 "with 95% bootstrap intervals; every level's mean is in " + OutputLayout::kEffectsCsvName + ".\n\n" + said + "\n" +
                  (missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n") +
                  "## Runs\n\n" + out.markdown;
   out.html = html_page("<h1>ClusterProbe report</h1>\n<h2>Summary</h2>\n" + summary.html() + "<p>" +
                        html_escape(legend) + "</p>\n<h2>Factor effects</h2>\n<p>Mean differences over runs matched on "
-                       "every other axis (seed included), with 95% bootstrap intervals; every level's mean is in "
-                       "effects.csv.</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
+                       "every other axis (seed included), with 95% bootstrap intervals; every level's mean is in " +
+                       OutputLayout::kEffectsCsvName + ".</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
                        (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" + missing.html()) +
                        "<h2>Runs</h2>\n" + runs_html);
 }
@@ -282,10 +285,10 @@ ReportText render_report(const ReportInputs& in) {
                           &rm, penult});
     if (known && st->second.status == RunPhase::complete) {
       if (!penult.empty())
-        effects.add(st->second, "penultimate", rm.latest(penult, "mean", main, "ami"),
-                    rm.latest(penult, "global", main, "e2e_accuracy"));
+        effects.add(st->second, "penultimate", rm.latest(penult, vocab::kMean, main, vocab::kAmi),
+                    rm.latest(penult, vocab::kGlobal, main, vocab::kE2eAccuracy));
       if (!part.best.empty())
-        effects.add(st->second, "best", part.best_ami, rm.latest(part.best, "global", main, "e2e_accuracy"));
+        effects.add(st->second, "best", part.best_ami, rm.latest(part.best, vocab::kGlobal, main, vocab::kE2eAccuracy));
     }
     summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
                      known ? st->second.normalization : "", known ? st->second.labels : "",
@@ -293,8 +296,8 @@ ReportText render_report(const ReportInputs& in) {
                      fixed(known ? st->second.coarse_test_accuracy : kMissing),
                      fixed(known ? st->second.fine_test_accuracy : kMissing), part.best.empty() ? "-" : part.best,
                      fixed(part.best_ami < 0 ? kMissing : part.best_ami),
-                     fixed(penult.empty() ? kMissing : rm.latest(penult, "mean", main, "ami")),
-                     fixed(penult.empty() ? kMissing : rm.latest(penult, "global", main, "e2e_accuracy")),
+                     fixed(penult.empty() ? kMissing : rm.latest(penult, vocab::kMean, main, vocab::kAmi)),
+                     fixed(penult.empty() ? kMissing : rm.latest(penult, vocab::kGlobal, main, vocab::kE2eAccuracy)),
                      fixed(part.input_ami)});
   }
   // Runs without any metric (failed, pending, not clustered) still get their row.

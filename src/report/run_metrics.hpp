@@ -16,7 +16,7 @@ namespace cp::detail {
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 // Methods that are not clusterings: measures of the labels, layer similarity.
-inline bool is_clustering(const std::string& method) { return method != "labels" && method != "cka"; }
+inline bool is_clustering(const std::string& method) { return method != vocab::kLabels && method != vocab::kCka; }
 
 // (epoch, layer, scope, method, metric) -> value, for one run.
 class RunMetrics {

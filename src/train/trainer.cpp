@@ -413,12 +413,14 @@ class RunTrainer {
       write_predictions(store_epoch(*writer_, model_, probe_t_.x, probe_rows_, run_.extract, e), e);
     }
     writer_->commit();
-    if (leader_) {
-      // Complete now: the resumable state and the snapshots are no longer needed.
+    // Complete now: the resumable state and the snapshots are no longer
+    // needed. Collective, so no rank returns while they may still be there.
+    collective(comm_, [&] {
+      if (!leader_) return;
       std::error_code ec;
       fs::remove(state_path_, ec);
       for (int e : epochs_stored_) fs::remove(files_.snapshot(e), ec);
-    }
+    });
     outcome_.ok = true;
     if (leader_) spdlog::info("run {} done: coarse test accuracy {:.4f}", run_.id, outcome_.coarse_test_accuracy);
   }

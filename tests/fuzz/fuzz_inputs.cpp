@@ -122,7 +122,7 @@ cp::ClusterParams small_cluster() {
 void analyze_in_process(const std::string& path) {
   const cp::ActivationFile file(path);
   for (const auto& key : file.layers())
-    cp::cluster_probe(file, key, "fuzz", small_cluster(), {"ami", "ari", "accuracy", "nc1"});
+    cp::cluster_probe(file, key, "fuzz", small_cluster(), {cp::Measure::ami, cp::Measure::ari, cp::Measure::accuracy, cp::Measure::nc1});
 }
 
 fuzz::H5Spec random_h5(Rng& r) {

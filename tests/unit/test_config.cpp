@@ -87,7 +87,7 @@ TEST(Config, FileRoundTripWithDefaultsAndOverrides) {
   EXPECT_EQ(s.extract.layers, (std::vector<std::string>{"input", "logits"}));
   EXPECT_EQ(s.extract.spatial, "max");
   EXPECT_EQ(s.cluster.preprocess, (std::vector<std::string>{"center", "l2"}));
-  EXPECT_EQ(s.metrics, std::vector<std::string>{"ami"});
+  EXPECT_EQ(s.metrics, std::vector<cp::Measure>{cp::Measure::ami});
   EXPECT_EQ(s.data.synthetic_coarse, 2);
   EXPECT_EQ(s.data.synthetic_fine, 4);
   EXPECT_DOUBLE_EQ(s.data.synthetic_separation, 5.5);

@@ -22,11 +22,10 @@ struct Partition {
 ///   kmeans   k-means++ and Lloyd, best of cluster.restarts;
 ///   spectral normalised spectral clustering of the self-tuning kNN graph (cluster.knn);
 ///   ssc      spectral clustering of the sparse-subspace-clustering affinity.
-/// Throws ConfigError for an unknown method.
-Partition cluster_rows(const std::string& method, const RowMatrixXf& X, int k,
-                       const ClusterParams& config, std::uint64_t seed);
+Partition cluster_rows(Method method, const RowMatrixXf& X, int k, const ClusterParams& config,
+                       std::uint64_t seed);
 
-/// Local. cluster_rows("kmeans", *X[i], k[i], config, seed[i]) for every i,
+/// Local. cluster_rows(Method::kmeans, *X[i], k[i], config, seed[i]) for every i,
 /// their restarts spread over the threads as one pool (kmeans_each).
 std::vector<Partition> kmeans_each_rows(const std::vector<const RowMatrixXf*>& X, const std::vector<int>& k,
                                         const ClusterParams& config, const std::vector<std::uint64_t>& seed);

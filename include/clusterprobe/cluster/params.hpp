@@ -7,12 +7,13 @@
 #include <vector>
 
 #include "clusterprobe/cluster/kmeans.hpp"
+#include "clusterprobe/cluster/method.hpp"
 #include "clusterprobe/cluster/ssc.hpp"
 
 namespace cp {
 
 struct ClusterParams {
-  std::vector<std::string> methods{"kmeans"};  ///< names from method_names()
+  std::vector<Method> methods{Method::kmeans};
   std::vector<std::string> preprocess{};       ///< applied in order: center | l2 | whiten | pca:<n> | pca:<fraction>
   /// restarts, max_iter and tol of every k-means (also inside spectral
   /// clustering); k and seed are set for each clustering.
@@ -34,11 +35,8 @@ struct ClusterParams {
   std::int64_t max_item_memory = 0;
 };
 
-/// The one list of each kind of name, read by validation (config/) and by
-/// dispatch and its error messages (cluster/).
-const std::vector<std::string>& method_names();         ///< kmeans, spectral, ssc
-const std::vector<std::string>& metric_names();         ///< ami, ari, ..., cka, community
-const std::vector<std::string>& community_algorithms();  ///< leiden, louvain
+/// The community detection algorithms (cluster.community): leiden, louvain.
+const std::vector<std::string>& community_algorithms();
 /// "a, b, c": for messages listing the known names.
 std::string joined(const std::vector<std::string>& names);
 

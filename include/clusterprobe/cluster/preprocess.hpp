@@ -22,7 +22,8 @@ namespace cp {
 /// Lets the configuration be validated before any data are read.
 void check_preprocess_step(const std::string& step);
 
-/// Local. Applies the steps in order, in place. Every step is checked first
+/// Local, or collective over the holders when `holders` is split (below).
+/// Applies the steps in order, in place. Every step is checked first
 /// (check_preprocess_step), so an invalid list leaves X untouched. PCA steps
 /// change the number of columns; their output columns are ordered by
 /// decreasing variance, with each axis's sign fixed (its largest-magnitude
@@ -39,8 +40,9 @@ void check_preprocess_step(const std::string& step);
 /// of a Householder QR of rows no holder has). Collective over the holders.
 void preprocess(RowMatrixXf& X, const std::vector<std::string>& steps, const RowHolders& holders = {});
 
-/// Local. Subtracts the column means (summed in double) in place: the
-/// "center" step, and the first stage of every PCA step.
+/// Local, or collective over the holders when `holders` is split (the means
+/// are then summed across them). Subtracts the column means (summed in
+/// double) in place: the "center" step, and the first stage of every PCA step.
 void center_columns(RowMatrixXf& X, const RowHolders& holders = {});
 
 /// How many principal components principal_components() keeps.
@@ -66,7 +68,8 @@ struct Pca {
 /// used; wider data use a randomized SVD (Halko, Martinsson & Tropp 2011).
 constexpr Eigen::Index kExactPcaMaxCols = 2048;
 
-/// Local. Centres X in place (column means in double) and returns its
+/// Local, or collective over the holders when `holders` is split (below).
+/// Centres X in place (column means in double) and returns its
 /// principal axes. Exact (SelfAdjointEigenSolver on the covariance, double)
 /// when cols <= kExactPcaMaxCols; otherwise a randomized SVD with a Gaussian
 /// sketch (oversampling 10, 4 power iterations with QR re-orthonormalisation,

@@ -81,7 +81,8 @@ std::string where(const char* file, int line);
 
 }  // namespace cp
 
-/// Throws `Type` with the message prefixed by the throwing source location.
+/// Throws InternalError (a bug: exit 1) with the message prefixed by the
+/// throwing source location.
 #define CP_THROW_INTERNAL(msg) \
   throw ::cp::InternalError(::cp::detail::where(__FILE__, __LINE__) + (msg))
 

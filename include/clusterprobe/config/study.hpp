@@ -12,6 +12,7 @@
 
 #include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/config/sections.hpp"
+#include "clusterprobe/metrics/measure.hpp"
 #include "clusterprobe/slurm/config.hpp"
 
 namespace cp {
@@ -50,7 +51,7 @@ struct StudyConfig {
   TrainConfig train;
   ExtractConfig extract;
   ClusterParams cluster;        ///< the cluster: section (cluster/params.hpp)
-  std::vector<std::string> metrics{"ami", "ari", "nmi", "accuracy"};
+  std::vector<Measure> metrics{Measure::ami, Measure::ari, Measure::nmi, Measure::accuracy};
   ParallelConfig parallel;
   DataConfig data;
   SlurmConfig slurm;            ///< only `clusterprobe slurm` reads it

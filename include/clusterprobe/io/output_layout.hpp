@@ -36,6 +36,9 @@ class OutputLayout {
   explicit OutputLayout(std::string root) : root_(std::move(root)) {}
   const std::string& root() const { return root_; }
 
+  /// The names the report's text refers to.
+  static constexpr const char* kEffectsCsvName = "effects.csv";
+
   std::string study_index() const;    ///< study.h5
   std::string runs_csv() const;       ///< runs.csv
   std::string metrics_h5() const;     ///< metrics.h5

@@ -16,7 +16,7 @@ namespace cp {
 enum class RunPhase { pending, running, complete, failed };
 
 /// Local. The phase's name in files and on screen.
-const char* phase_name(RunPhase phase);
+const std::string& phase_name(RunPhase phase);
 
 /// Local. The phase named `name`, or nothing for another name.
 std::optional<RunPhase> parse_phase(const std::string& name);

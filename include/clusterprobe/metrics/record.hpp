@@ -7,13 +7,40 @@
 
 namespace cp {
 
+/// The metrics table's names besides superclass ids ("0", "1", ...) and the
+/// clustering methods (cluster/method.hpp): one table for what probe/ writes
+/// and report/ reads. (The study file's measures, metrics/measure.hpp, name
+/// what is asked for; a measure's values may have other names.)
+namespace vocab {
+// Scopes.
+inline const std::string kMean = "mean";      ///< the mean over the superclasses
+inline const std::string kGlobal = "global";  ///< all rows
+// Methods of the values no clustering produced.
+inline const std::string kLabels = "labels";  ///< measures of the labels themselves
+inline const std::string kCka = "cka";        ///< layer similarity
+inline const std::string kSsc = "ssc";        ///< community structure of the SSC graph
+// Metrics.
+inline const std::string kAmi = "ami";
+inline const std::string kAri = "ari";
+inline const std::string kNmi = "nmi";
+inline const std::string kAccuracy = "accuracy";  ///< within-superclass, Hungarian-matched
+inline const std::string kE2eAccuracy = "e2e_accuracy";
+inline const std::string kSamplePoints = "sample_points";  ///< rows of a sample that is not all rows
+inline const std::string kSilhouetteCosine = "silhouette_cosine";
+inline const std::string kNc1Fine = "nc1_fine";
+inline const std::string kSubclassSelectivity = "subclass_selectivity";
+inline const std::string kModularity = "modularity";
+inline const std::string kClassAffinityRatio = "class_affinity_ratio";
+inline const std::string kLinearCkaFinal = "linear_cka_final";
+}  // namespace vocab
+
 /// One row of metrics.h5's /metrics table and of metrics.csv.
 struct MetricRecord {
   std::string run_id;
   std::string layer;
   std::int32_t epoch = 0;
-  std::string scope;    ///< superclass id ("0", "1", ...), "global", or "mean"
-  std::string method;   ///< a clustering method (kmeans, spectral, ssc), or labels, ssc, cka for measures
+  std::string scope;    ///< superclass id ("0", "1", ...), vocab::kGlobal or vocab::kMean
+  std::string method;   ///< a clustering method, or vocab::kLabels, kSsc, kCka for measures
   std::string metric;   ///< ami | ari | nmi | accuracy | e2e_accuracy | silhouette_* | nc1_* ...
   double value = 0;
 

@@ -8,6 +8,7 @@
 
 #include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/metrics/measure.hpp"
 #include "clusterprobe/metrics/record.hpp"
 
 namespace cp {
@@ -26,7 +27,7 @@ namespace cp {
 /// (non-finite values, also after preprocessing; fewer than 2 rows or fine
 /// classes) throw the same InputError on every rank.
 RecordBatch cluster_probe_distributed(const ActivationFile& file, const LayerKey& key, const std::string& run_id,
-                                      const ClusterParams& config, const std::vector<std::string>& metrics,
+                                      const ClusterParams& config, const std::vector<Measure>& metrics,
                                       std::int64_t item_memory, MPI_Comm comm);
 
 /// Local. What cluster_probe() needs in memory for a rows x dim matrix:

@@ -12,6 +12,7 @@
 
 #include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/metrics/measure.hpp"
 #include "clusterprobe/metrics/record.hpp"
 #include "clusterprobe/sched/item_schedule.hpp"
 
@@ -38,7 +39,7 @@ struct WorkItem {
 /// What items are scored with.
 struct ProbeSettings {
   const ClusterParams& cluster;           ///< the study's cluster: section
-  const std::vector<std::string>& metrics;  ///< the study's metrics:
+  const std::vector<Measure>& metrics;  ///< the study's metrics:
   double progress_every = 60;             ///< seconds between a rank's progress lines
 };
 
@@ -56,10 +57,10 @@ std::vector<WorkItem> parse_items(const std::string& bytes);
 std::int64_t item_memory_limit(const ClusterParams& config, MPI_Comm world);
 
 /// Local. What scoring `item` would take on one rank.
-std::int64_t memory_in_one_rank(const WorkItem& item, const std::vector<std::string>& metrics);
+std::int64_t memory_in_one_rank(const WorkItem& item, const std::vector<Measure>& metrics);
 
 /// Local. What the schedule needs of `item` when one rank may hold `limit` bytes.
-ItemDemand demand_of(const WorkItem& item, const std::vector<std::string>& metrics, std::int64_t limit);
+ItemDemand demand_of(const WorkItem& item, const std::vector<Measure>& metrics, std::int64_t limit);
 
 /// Local. Scores the items whose owner is `rank`, reading each file once. An
 /// item that cannot be scored (NaN/Inf, too few rows, an unreadable matrix)

@@ -12,6 +12,7 @@
 
 #include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/metrics/measure.hpp"
 #include "clusterprobe/metrics/record.hpp"
 
 namespace cp {
@@ -21,10 +22,10 @@ namespace cp {
 /// the cluster assignment of every clustering.
 RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key,
                           const std::string& run_id, const ClusterParams& config,
-                          const std::vector<std::string>& metrics);
+                          const std::vector<Measure>& metrics);
 
 /// Local. Whether `metrics` measure the rows as stored (nc1, selectivity):
 /// cluster_probe() then keeps them next to the preprocessed copy.
-bool measures_raw_rows(const std::vector<std::string>& metrics);
+bool measures_raw_rows(const std::vector<Measure>& metrics);
 
 }  // namespace cp
