@@ -201,6 +201,9 @@ TEST_F(PretrainInit, ExtractEpochsSurviveAResume) {
   }
   EXPECT_EQ(*fa.predicted_coarse_at(3), *fa.predicted_coarse());
   EXPECT_NE(*fa.predicted_coarse_at(0), *fa.predicted_coarse()) << "an untrained net predicts as well as a trained one";
+  // The leader removes them after the last collective of train_run, which may
+  // have returned here already (src/train/trainer.cpp): wait for it.
+  MPI_Barrier(MPI_COMM_WORLD);
   for (const fs::path& dir : {whole.path(), split.path()}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       const auto name = entry.path().filename().string();
