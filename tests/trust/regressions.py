@@ -1,6 +1,13 @@
-"""The cases of issue 10 as named regression tests, each against the real
-binary (2 ranks where ranks matter). `regressions.py --list` names them;
-`regressions.py NAME` runs one (ctest registers each as trust.NAME).
+"""Failure modes the binary must come through with a documented exit code and
+one message, never a hang, a signal or a file that looks complete: a rank that
+fails to write after the last agreement, full and read-only disks, a second
+writer on the same output and a stale lock of a dead holder, another study on
+the same output, an edited hierarchy or an incomplete run file taken for a
+finished one, corrupt or hostile inputs (IDX and HDF5 headers claiming huge
+sizes, NaN activations, odd layer names, bad labels), and mistakes in the study
+file or command line. Each case runs the real binary (2 ranks where ranks
+matter). `regressions.py --list` names them; `regressions.py NAME` runs one
+(ctest registers each as trust.NAME, label `trust`).
 
 Exit 0: passed; 1: failed; 77: skipped (a tmpfs could not be mounted)."""
 import gzip
