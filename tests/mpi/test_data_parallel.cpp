@@ -211,7 +211,7 @@ TrainOptions on_gpu() {
 }
 
 TEST(Cuda, OneRankOnTheGpuEndsWhereTheCpuDoes) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "LibTorch sees no CUDA device";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "(not installable) LibTorch sees no CUDA device";
   const auto run = mlp_run("batch", false);
   const auto data = load_dataset(run.dataset, run.data);
   const GroupScratch dir(MPI_COMM_WORLD, "dp-cuda-one");
@@ -231,7 +231,7 @@ TEST(Cuda, OneRankOnTheGpuEndsWhereTheCpuDoes) {
 }
 
 TEST(Cuda, TwoRanksMatchOneOnSeparateGpusAndRefuseASharedOne) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "LibTorch sees no CUDA device";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "(not installable) LibTorch sees no CUDA device";
   const auto run = mlp_run("layer", false);
   if (torch::cuda::device_count() >= static_cast<std::size_t>(comm_size(MPI_COMM_WORLD))) {
     const auto c = one_rank_vs_two(run, run, "cuda-two", on_gpu());
