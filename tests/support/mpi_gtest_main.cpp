@@ -1,6 +1,6 @@
 // gtest main for tests run under mpiexec: rank 0 prints gtest's usual report,
-// every other rank prints its own failures as they happen (each line prefixed
-// with the rank), and a failure on any rank fails the whole test (results are
+// every other rank prints its own failures and skips as they happen (each line
+// prefixed with the rank), and a failure on any rank fails the whole test (results are
 // max-reduced into the exit code).
 #include <gtest/gtest.h>
 #include <mpi.h>
@@ -35,12 +35,13 @@ class RankFailurePrinter : public ::testing::EmptyTestEventListener {
   void OnTestStart(const ::testing::TestInfo& info) override {
     test_ = std::string(info.test_suite_name()) + "." + info.name();
   }
+  // Skips too: a skip on this rank alone would otherwise pass unseen (.ci/check_skips.py reads them).
   void OnTestPartResult(const ::testing::TestPartResult& r) override {
-    if (!r.failed()) return;
+    if (!r.failed() && !r.skipped()) return;
     std::ostringstream out;
     out << test_ << "\n"
-        << (r.file_name() ? r.file_name() : "unknown file") << ":" << r.line_number() << ": Failure\n"
-        << r.message() << "\n";
+        << (r.file_name() ? r.file_name() : "unknown file") << ":" << r.line_number()
+        << (r.failed() ? ": Failure\n" : ": Skipped\n") << r.message() << "\n";
     write_prefixed(rank_, out.str());
   }
   void OnTestEnd(const ::testing::TestInfo& info) override {
