@@ -4,7 +4,7 @@
 # claimed first, and the results agree with the same study on groups of one.
 source "$(dirname "$0")/common.sh"
 FMNIST=/usr/share/datasets/fashion-mnist
-[ -e "$FMNIST/train-images-idx3-ubyte.gz" ] || { echo "SKIP: Fashion-MNIST not installed in $FMNIST"; exit 0; }
+[ -e "$FMNIST/train-images-idx3-ubyte.gz" ] || { echo "SKIP: Fashion-MNIST not installed in $FMNIST (Debian: dataset-fashion-mnist)"; exit 77; }
 cat > "$WORK/study.yaml" <<YAML
 study: e2e-schedule
 output: $WORK/out2

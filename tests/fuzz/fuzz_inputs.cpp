@@ -1,4 +1,4 @@
-// The fuzz test (issue 10): seeded mutations of every kind of input, each
+// The fuzz test: seeded mutations of every kind of input, each
 // case run in a forked child under a memory and time limit, so a crash, a
 // hang or a header-sized allocation shows as the case's outcome. Asserted for
 // each case: it succeeds or fails with a documented kind (config, input,

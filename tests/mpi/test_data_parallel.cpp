@@ -10,7 +10,6 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <torch/torch.h>
-#include <unistd.h>
 
 #include <filesystem>
 #include <map>
@@ -21,21 +20,14 @@
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/model.hpp"
 #include "clusterprobe/train/trainer.hpp"
+#include "../support/group_scratch.hpp"
 
 namespace cp {
 namespace {
 
 namespace fs = std::filesystem;
 
-// One directory for the whole group: rank 0 names it.
-fs::path shared_scratch(const std::string& name) {
-  std::string dir = (fs::temp_directory_path() /
-                     ("cp-dp-" + std::to_string(::getpid()) + "-" + name)).string();
-  dir = broadcast_bytes(dir, MPI_COMM_WORLD, 0);
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
-  MPI_Barrier(MPI_COMM_WORLD);
-  return dir;
-}
+using test::GroupScratch;
 
 // 360 samples, global batch 33: 11 steps per epoch (the last one of 30, split
 // 15/15; the others 16/17), 22 steps in 2 epochs.
@@ -103,7 +95,7 @@ struct Comparison {
 Comparison one_rank_vs_two(const RunSpec& one, const RunSpec& two, const std::string& name,
                            const TrainOptions& how = options()) {
   const auto data = load_dataset(one.dataset, one.data);
-  const auto dir = shared_scratch(name);
+  const GroupScratch dir(MPI_COMM_WORLD, "dp-" + name);
   if (comm_rank(MPI_COMM_WORLD) == 0) {
     const auto out = train_run(one, data, (dir / "one").string(), MPI_COMM_SELF, how);
     EXPECT_TRUE(out.ok) << out.message;
@@ -118,9 +110,7 @@ Comparison one_rank_vs_two(const RunSpec& one, const RunSpec& two, const std::st
     c.buffers = max_relative_difference(b, a, true);
     std::printf("[ %s ] max relative difference: parameters %.3g, with buffers %.3g\n",
                 name.c_str(), c.params, c.buffers);
-    fs::remove_all(dir);
   }
-  MPI_Barrier(MPI_COMM_WORLD);
   return c;
 }
 
@@ -155,7 +145,7 @@ TEST(Resume, InterruptedAndResumedEndsWithTheUninterruptedParameters) {
   run.train.epochs = 4;
   run.train.checkpoint_every = 1;
   const auto data = load_dataset(run.dataset, run.data);
-  const auto dir = shared_scratch("resume");
+  const GroupScratch dir(MPI_COMM_WORLD, "dp-resume");
   const auto straight = train_run(run, data, (dir / "straight").string(), MPI_COMM_WORLD, options());
   ASSERT_TRUE(straight.ok) << straight.message;
   EXPECT_EQ(straight.resumed_from_epoch, -1);
@@ -186,16 +176,14 @@ TEST(Resume, InterruptedAndResumedEndsWithTheUninterruptedParameters) {
     for (const auto& key : fa.layers()) {
       EXPECT_TRUE(fa.read(key).isApprox(fb.read(key), 1e-6f)) << key.epoch << "/" << key.layer;
     }
-    fs::remove_all(dir);
   }
-  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 TEST(Resume, ADeadlineStopsTheRunAtAnEpochEndAndItResumesFromThere) {
   auto run = mlp_run("layer", false);
   run.train.epochs = 3;
   const auto data = load_dataset(run.dataset, run.data);
-  const auto dir = shared_scratch("deadline");
+  const GroupScratch dir(MPI_COMM_WORLD, "dp-deadline");
   auto late = options();
   late.deadline = wall_seconds();  // already past when the first epoch ends
   const auto first = train_run(run, data, dir.string(), MPI_COMM_WORLD, late);
@@ -211,8 +199,6 @@ TEST(Resume, ADeadlineStopsTheRunAtAnEpochEndAndItResumesFromThere) {
   EXPECT_FALSE(second.out_of_time);
   EXPECT_EQ(second.resumed_from_epoch, 1);
   EXPECT_EQ(second.epochs_done, 3);
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
 }
 
 // This rank on its GPU (rank mod visible GPUs), all-reducing through NCCL.
@@ -225,10 +211,10 @@ TrainOptions on_gpu() {
 }
 
 TEST(Cuda, OneRankOnTheGpuEndsWhereTheCpuDoes) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "LibTorch sees no CUDA device";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "(not installable) LibTorch sees no CUDA device";
   const auto run = mlp_run("batch", false);
   const auto data = load_dataset(run.dataset, run.data);
-  const auto dir = shared_scratch("cuda-one");
+  const GroupScratch dir(MPI_COMM_WORLD, "dp-cuda-one");
   const std::string mine = "rank" + std::to_string(comm_rank(MPI_COMM_WORLD));
   const auto cpu = train_run(run, data, (dir / (mine + "-cpu")).string(), MPI_COMM_SELF, options());
   const auto gpu = train_run(run, data, (dir / (mine + "-gpu")).string(), MPI_COMM_SELF, on_gpu());
@@ -242,12 +228,10 @@ TEST(Cuda, OneRankOnTheGpuEndsWhereTheCpuDoes) {
               mine.c_str(), diff, gpu.coarse_test_accuracy, cpu.coarse_test_accuracy);
   EXPECT_LE(diff, 1e-3);
   EXPECT_NEAR(gpu.coarse_test_accuracy, cpu.coarse_test_accuracy, 0.02);
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
 }
 
 TEST(Cuda, TwoRanksMatchOneOnSeparateGpusAndRefuseASharedOne) {
-  if (!torch::cuda::is_available()) GTEST_SKIP() << "LibTorch sees no CUDA device";
+  if (!torch::cuda::is_available()) GTEST_SKIP() << "(not installable) LibTorch sees no CUDA device";
   const auto run = mlp_run("layer", false);
   if (torch::cuda::device_count() >= static_cast<std::size_t>(comm_size(MPI_COMM_WORLD))) {
     const auto c = one_rank_vs_two(run, run, "cuda-two", on_gpu());
@@ -259,7 +243,7 @@ TEST(Cuda, TwoRanksMatchOneOnSeparateGpusAndRefuseASharedOne) {
   // Fewer GPUs than ranks: NCCL would answer "invalid usage"; every rank must
   // get the same message naming the shared GPU instead, and none may hang.
   const auto data = load_dataset(run.dataset, run.data);
-  const auto dir = shared_scratch("cuda-shared");
+  const GroupScratch dir(MPI_COMM_WORLD, "dp-cuda-shared");
   std::string message;
   try {
     const auto out = train_run(run, data, dir.string(), MPI_COMM_WORLD, on_gpu());
@@ -269,8 +253,6 @@ TEST(Cuda, TwoRanksMatchOneOnSeparateGpusAndRefuseASharedOne) {
   }
   std::printf("[ cuda ] shared GPU: %s\n", message.c_str());
   EXPECT_NE(message.find("share GPU"), std::string::npos) << message;
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
 }
 
 }  // namespace

@@ -3,34 +3,19 @@
 // rows) written collectively through MPI-IO, then read back serially on every rank.
 #include <gtest/gtest.h>
 #include <mpi.h>
-#include <unistd.h>
 
 #include <filesystem>
 
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "../support/group_scratch.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-/// Collective over comm. A fresh directory chosen by rank 0, the same on every rank.
-std::string shared_dir(MPI_Comm comm, const std::string& tag) {
-  std::string dir;
-  if (cp::comm_rank(comm) == 0) {
-    dir = (fs::temp_directory_path() / ("cp_ph5_" + std::to_string(::getpid()) + "_" + tag)).string();
-    fs::remove_all(dir);
-    fs::create_directories(dir);
-  }
-  return cp::broadcast_bytes(dir, comm);
-}
-
-/// Collective over comm.
-void remove_shared_dir(MPI_Comm comm, const std::string& dir) {
-  cp::check_mpi(MPI_Barrier(comm), "MPI_Barrier");
-  if (cp::comm_rank(comm) == 0) fs::remove_all(dir);
-}
+using cp::test::GroupScratch;
 
 /// Rows per rank: uneven, and rank 1 owns none (a straggler shard of size 0).
 std::vector<std::int64_t> row_counts(int size) {
@@ -113,7 +98,8 @@ cp::ActivationMeta meta() {
 }
 
 TEST(ParallelH5, DisjointUnevenRowRangesRoundTrip) {
-  const std::string dir = shared_dir(MPI_COMM_WORLD, "uneven");
+  const GroupScratch scratch(MPI_COMM_WORLD, "ph5-uneven");
+  const std::string dir = scratch.string();
   const std::string path = dir + "/runs/r1/activations.h5";
   const Shard s = my_shard(MPI_COMM_WORLD);
   {
@@ -125,11 +111,11 @@ TEST(ParallelH5, DisjointUnevenRowRangesRoundTrip) {
   // commit() returns only after the rename, so every rank sees the final file.
   EXPECT_FALSE(fs::exists(path + ".tmp"));
   check_file(path, s.total);
-  remove_shared_dir(MPI_COMM_WORLD, dir);
 }
 
 TEST(ParallelH5, UncommittedWriterLeavesIncompleteTmp) {
-  const std::string dir = shared_dir(MPI_COMM_WORLD, "uncommitted");
+  const GroupScratch scratch(MPI_COMM_WORLD, "ph5-uncommitted");
+  const std::string dir = scratch.string();
   const std::string path = dir + "/activations.h5";
   const Shard s = my_shard(MPI_COMM_WORLD);
   {
@@ -139,11 +125,11 @@ TEST(ParallelH5, UncommittedWriterLeavesIncompleteTmp) {
   cp::check_mpi(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
   EXPECT_FALSE(fs::exists(path));
   EXPECT_FALSE(cp::ActivationFile(path + ".tmp").complete());
-  remove_shared_dir(MPI_COMM_WORLD, dir);
 }
 
 TEST(ParallelH5, BadRowRangeOnOneRankFailsOnEveryRank) {
-  const std::string dir = shared_dir(MPI_COMM_WORLD, "bad");
+  const GroupScratch scratch(MPI_COMM_WORLD, "ph5-bad");
+  const std::string dir = scratch.string();
   const std::string path = dir + "/activations.h5";
   const Shard s = my_shard(MPI_COMM_WORLD);
   const int size = cp::comm_size(MPI_COMM_WORLD);
@@ -166,11 +152,11 @@ TEST(ParallelH5, BadRowRangeOnOneRankFailsOnEveryRank) {
   w.set_number_attr("coarse_test_accuracy", 0.625);
   w.commit();
   check_file(path, s.total);
-  remove_shared_dir(MPI_COMM_WORLD, dir);
 }
 
 TEST(ParallelH5, RankGroupsWriteTheirOwnFilesConcurrently) {
-  const std::string dir = shared_dir(MPI_COMM_WORLD, "groups");
+  const GroupScratch scratch(MPI_COMM_WORLD, "ph5-groups");
+  const std::string dir = scratch.string();
   const int rank = cp::comm_rank(MPI_COMM_WORLD);
   MPI_Comm group = MPI_COMM_NULL;
   cp::check_mpi(MPI_Comm_split(MPI_COMM_WORLD, rank / 2, rank, &group), "MPI_Comm_split");
@@ -184,7 +170,6 @@ TEST(ParallelH5, RankGroupsWriteTheirOwnFilesConcurrently) {
   }
   check_file(path, s.total);
   MPI_Comm_free(&group);
-  remove_shared_dir(MPI_COMM_WORLD, dir);
 }
 
 }  // namespace

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 #include <mpi.h>
 #include <torch/script.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -19,21 +18,14 @@
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/train/trainer.hpp"
+#include "../support/group_scratch.hpp"
 
 namespace cp {
 namespace {
 
 namespace fs = std::filesystem;
 
-// One directory for the whole group (rank 0's pid), created fresh.
-fs::path scratch(const std::string& name) {
-  const auto pid = broadcast_bytes(std::to_string(::getpid()), MPI_COMM_WORLD, 0);
-  auto dir = fs::temp_directory_path() / ("cp-pretrain-" + pid + "-" + name);
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
-  MPI_Barrier(MPI_COMM_WORLD);
-  return dir;
-}
+using test::GroupScratch;
 
 RunSpec tiny_run(const std::string& id, int epochs) {
   RunSpec r;
@@ -82,13 +74,11 @@ class PretrainInit : public ::testing::Test {
   static void SetUpTestSuite() {
     const auto run = tiny_run("pretrain", 1);
     data_ = new Dataset(load_dataset(run.dataset, run.data));
-    parent_ = new fs::path(scratch("parent"));
+    parent_ = new GroupScratch(MPI_COMM_WORLD, "pretrain-parent");
     const auto out = train_run(run, *data_, parent_->string(), MPI_COMM_WORLD, one_thread());
     ASSERT_TRUE(out.ok) << out.message;
   }
   static void TearDownTestSuite() {
-    MPI_Barrier(MPI_COMM_WORLD);
-    if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(*parent_);
     delete parent_;
     delete data_;
   }
@@ -96,15 +86,15 @@ class PretrainInit : public ::testing::Test {
   static fs::path parent_file() { return *parent_ / "activations.h5"; }
 
   static Dataset* data_;
-  static fs::path* parent_;
+  static GroupScratch* parent_;
 };
 Dataset* PretrainInit::data_ = nullptr;
-fs::path* PretrainInit::parent_ = nullptr;
+GroupScratch* PretrainInit::parent_ = nullptr;
 
 TEST_F(PretrainInit, EpochZeroIsThePretrainedBody) {
   auto run = tiny_run("child-full", 1);
   run.parent_id = "pretrain";
-  const auto dir = scratch("full");
+  const GroupScratch dir(MPI_COMM_WORLD, "pretrain-full");
   const auto out = train_run(run, *data_, dir.string(), MPI_COMM_WORLD, one_thread(), parent_checkpoint());
   ASSERT_TRUE(out.ok) << out.message;
   ActivationFile parent(parent_file().string()), child((dir / "activations.h5").string());
@@ -113,7 +103,6 @@ TEST_F(PretrainInit, EpochZeroIsThePretrainedBody) {
   EXPECT_TRUE(parent.read(*a).isApprox(child.read(*b), 1e-6f));
   EXPECT_LT((parent.read(*a) - child.read(*b)).cwiseAbs().maxCoeff(), 1e-6f);
   EXPECT_EQ(child.string_attr("finetune"), "full");
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
 }
 
 TEST_F(PretrainInit, LinearTrainsOnlyTheHeadAndFrozenNothing) {
@@ -122,7 +111,7 @@ TEST_F(PretrainInit, LinearTrainsOnlyTheHeadAndFrozenNothing) {
   auto frozen = tiny_run("child-frozen", 2);
   frozen.train.finetune = "frozen";
   frozen.extract_epochs = {0, 1, 2};
-  const auto dl = scratch("linear"), df = scratch("frozen");
+  const GroupScratch dl(MPI_COMM_WORLD, "pretrain-linear"), df(MPI_COMM_WORLD, "pretrain-frozen");
   const auto ol = train_run(linear, *data_, dl.string(), MPI_COMM_WORLD, one_thread(), parent_checkpoint());
   const auto of = train_run(frozen, *data_, df.string(), MPI_COMM_WORLD, one_thread(), parent_checkpoint());
   ASSERT_TRUE(ol.ok) << ol.message;
@@ -152,17 +141,12 @@ TEST_F(PretrainInit, LinearTrainsOnlyTheHeadAndFrozenNothing) {
   ActivationFile fl((dl / "activations.h5").string());
   EXPECT_EQ(epochs_of(fl), (std::set<int>{0, 2}));
   EXPECT_TRUE(fl.predicted_coarse().has_value());
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (comm_rank(MPI_COMM_WORLD) == 0) {
-    fs::remove_all(dl);
-    fs::remove_all(df);
-  }
 }
 
 TEST_F(PretrainInit, FineLabelsWriteFineAccuracy) {
   auto run = tiny_run("child-fine", 2);
   run.labels = "fine";
-  const auto dir = scratch("fine");
+  const GroupScratch dir(MPI_COMM_WORLD, "pretrain-fine");
   // The parent's head has 3 coarse outputs, this one 9 fine ones: the head is not loaded.
   const auto out = train_run(run, *data_, dir.string(), MPI_COMM_WORLD, one_thread(), parent_checkpoint());
   ASSERT_TRUE(out.ok) << out.message;
@@ -181,13 +165,12 @@ TEST_F(PretrainInit, FineLabelsWriteFineAccuracy) {
   ActivationFile parent(parent_file().string());
   EXPECT_FALSE(parent.number_attr("fine_test_accuracy").has_value());
   EXPECT_EQ(parent.string_attr("trained_on"), "coarse");
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
 }
 
 TEST_F(PretrainInit, ExtractEpochsSurviveAResume) {
   auto run = tiny_run("dynamics", 3);
   run.extract_epochs = {0, 1, 2};
-  const auto whole = scratch("dyn-whole"), split = scratch("dyn-split");
+  const GroupScratch whole(MPI_COMM_WORLD, "pretrain-dyn-whole"), split(MPI_COMM_WORLD, "pretrain-dyn-split");
   const auto a = train_run(run, *data_, whole.string(), MPI_COMM_WORLD, one_thread());
   ASSERT_TRUE(a.ok) << a.message;
   auto stop = one_thread();
@@ -218,23 +201,21 @@ TEST_F(PretrainInit, ExtractEpochsSurviveAResume) {
   }
   EXPECT_EQ(*fa.predicted_coarse_at(3), *fa.predicted_coarse());
   EXPECT_NE(*fa.predicted_coarse_at(0), *fa.predicted_coarse()) << "an untrained net predicts as well as a trained one";
-  for (const auto& dir : {whole, split}) {
+  // The leader removes them after the last collective of train_run, which may
+  // have returned here already (src/train/trainer.cpp): wait for it.
+  MPI_Barrier(MPI_COMM_WORLD);
+  for (const fs::path& dir : {whole.path(), split.path()}) {
     for (const auto& entry : fs::directory_iterator(dir)) {
       const auto name = entry.path().filename().string();
       EXPECT_FALSE(name.rfind("epoch_", 0) == 0) << "snapshot left behind: " << name;
       EXPECT_NE(name, "train_state.pt");
     }
   }
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (comm_rank(MPI_COMM_WORLD) == 0) {
-    fs::remove_all(whole);
-    fs::remove_all(split);
-  }
 }
 
 TEST_F(PretrainInit, MissingCheckpointIsAnInputErrorNamingIt) {
   auto run = tiny_run("child-missing", 1);
-  const auto dir = scratch("missing");
+  const GroupScratch dir(MPI_COMM_WORLD, "pretrain-missing");
   const auto bad = (dir / "nope.pt").string();
   try {
     train_run(run, *data_, dir.string(), MPI_COMM_WORLD, one_thread(), bad);
@@ -242,8 +223,6 @@ TEST_F(PretrainInit, MissingCheckpointIsAnInputErrorNamingIt) {
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find(bad), std::string::npos) << e.what();
   }
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
 }
 
 // A TorchScript body (scripted by Debian's python3-torch) trains through
@@ -254,11 +233,10 @@ TEST_F(PretrainInit, TorchScriptBodyWithLinearFinetune) {
   int any_skip = skip;
   MPI_Allreduce(&skip, &any_skip, 1, MPI_INT, MPI_MAX, MPI_COMM_WORLD);
   if (any_skip) GTEST_SKIP() << CP_TEST_PYTHON << " cannot import torch";
-  const auto dir = scratch("scripted");
+  const GroupScratch dir(MPI_COMM_WORLD, "pretrain-scripted");
   const auto model = (dir / "body.pt").string();
   int rc = 0;
   if (comm_rank(MPI_COMM_WORLD) == 0) {
-    fs::create_directories(dir);
     std::ofstream(dir / "make.py")
         << "import sys, torch\n"
            "class Body(torch.nn.Module):\n"
@@ -292,8 +270,6 @@ TEST_F(PretrainInit, TorchScriptBodyWithLinearFinetune) {
     EXPECT_TRUE(torch::equal(t, trained.at("body." + name))) << "linear finetuning changed " << name;
   }
   EXPECT_GT(out.coarse_test_accuracy, 1.0 / 3);
-  MPI_Barrier(MPI_COMM_WORLD);
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
 }
 
 }  // namespace

@@ -12,17 +12,15 @@
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/models/registry.hpp"
 #include "clusterprobe/train/trainer.hpp"
+#include "../support/group_scratch.hpp"
 
 namespace cp {
 namespace {
 
 namespace fs = std::filesystem;
 
-fs::path scratch(const std::string& name) {
-  auto dir = fs::temp_directory_path() / ("cp-train-" + std::to_string(::getpid()) + "-" + name);
-  fs::remove_all(dir);
-  return dir;
-}
+// Each rank trains its own run: a directory per rank.
+using test::GroupScratch;
 
 RunSpec tiny_run(int seed, const std::string& norm) {
   RunSpec r;
@@ -51,7 +49,7 @@ TEST(Train, ReproducibleCompleteAndSchemaConformant) {
   const auto norm = rank == 0 ? "batch" : "layer";
   auto run = tiny_run(7, norm);
   const auto data = load_dataset(run.dataset, run.data);
-  const auto a = scratch("a"), b = scratch("b");
+  const GroupScratch a(MPI_COMM_SELF, "train-a"), b(MPI_COMM_SELF, "train-b");
   const auto ra = train_run(run, data, a.string(), MPI_COMM_SELF, one_thread());
   const auto rb = train_run(run, data, b.string(), MPI_COMM_SELF, one_thread());
   ASSERT_TRUE(ra.ok) << ra.message;
@@ -75,8 +73,6 @@ TEST(Train, ReproducibleCompleteAndSchemaConformant) {
     EXPECT_TRUE(key.epoch == 0 || key.epoch == 2) << key.layer;
     EXPECT_TRUE(fa.read(key).isApprox(fb.read(key), 0.0f)) << "not reproducible: " << key.layer;
   }
-  fs::remove_all(a);
-  fs::remove_all(b);
 }
 
 TEST(Train, DivergedRunIsAResultNotACrash) {
@@ -84,12 +80,11 @@ TEST(Train, DivergedRunIsAResultNotACrash) {
   run.train.lr = 1e12;
   run.train.momentum = 0.0;
   const auto data = load_dataset(run.dataset, run.data);
-  const auto dir = scratch("nan");
+  const GroupScratch dir(MPI_COMM_SELF, "train-nan");
   const auto out = train_run(run, data, dir.string(), MPI_COMM_SELF, one_thread());
   EXPECT_FALSE(out.ok);
   EXPECT_NE(out.message.find("diverged"), std::string::npos) << out.message;
   EXPECT_FALSE(fs::exists(dir / "activations.h5"));
-  fs::remove_all(dir);
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 // goes on with the other runs; nobody deadlocks.
 #include <gtest/gtest.h>
 #include <mpi.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -14,20 +13,14 @@
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
+#include "../support/group_scratch.hpp"
 
 namespace cp {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string shared_scratch(const std::string& name) {
-  std::string dir = (fs::temp_directory_path() /
-                     ("cp-stage-" + std::to_string(::getpid()) + "-" + name)).string();
-  dir = broadcast_bytes(dir, MPI_COMM_WORLD, 0);
-  if (comm_rank(MPI_COMM_WORLD) == 0) fs::remove_all(dir);
-  MPI_Barrier(MPI_COMM_WORLD);
-  return dir;
-}
+using test::GroupScratch;
 
 // 9 classes x 57 = 513 training samples, global batch 32: the last batch holds
 // one sample, which lands on the group's second rank. BatchNorm cannot
@@ -46,7 +39,8 @@ StudyConfig study(const std::string& out, const std::string& extra) {
 }
 
 TEST(TrainStage, AFailingRunIsRecordedAndTheStudyGoesOn) {
-  const auto out = shared_scratch("throw");
+  const GroupScratch scratch(MPI_COMM_WORLD, "stage-throw");
+  const auto out = scratch.string();
   const auto s = study(out, "");
   ASSERT_NO_THROW(train_stage(cp::make_plan(s), MPI_COMM_WORLD));
   if (comm_rank(MPI_COMM_WORLD) == 0) {
@@ -62,13 +56,12 @@ TEST(TrainStage, AFailingRunIsRecordedAndTheStudyGoesOn) {
         EXPECT_TRUE(fs::exists(OutputLayout(s.output).run(r.id).activations()));
       }
     }
-    fs::remove_all(out);
   }
-  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 TEST(TrainStage, DivergedRunsAreResultsNotCrashes) {
-  const auto out = shared_scratch("nan");
+  const GroupScratch scratch(MPI_COMM_WORLD, "stage-nan");
+  const auto out = scratch.string();
   const auto s = study(out, ", lr: 1.0e+12, momentum: 0.0");
   ASSERT_NO_THROW(train_stage(cp::make_plan(s), MPI_COMM_WORLD));
   if (comm_rank(MPI_COMM_WORLD) == 0) {
@@ -79,9 +72,7 @@ TEST(TrainStage, DivergedRunsAreResultsNotCrashes) {
           << r.message;
       EXPECT_FALSE(fs::exists(OutputLayout(s.output).run(r.id).activations()));
     }
-    fs::remove_all(out);
   }
-  MPI_Barrier(MPI_COMM_WORLD);
 }
 
 }  // namespace

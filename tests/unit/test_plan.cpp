@@ -218,7 +218,7 @@ TEST(Plan, AugmentationDefaultsFollowTheDataset) {
 }
 
 TEST(Plan, RunIdsAreStable) {
-  // The quickstart's first run under the content-based ids of issue 10: a
+  // The quickstart's first run under the content-based run ids: a
   // change here retrains every user's study, so it must be deliberate.
   std::ifstream in(std::string(CP_SOURCE_DIR) + "/configs/quickstart.yaml");
   std::ostringstream text;
@@ -230,7 +230,7 @@ TEST(Plan, RunIdsAreStable) {
   EXPECT_EQ(runs[0].id, "ba6a6ae5baa39a0f");
 }
 
-// Run ids follow the content of every input (issue 10, item 2): the
+// Run ids follow the content of every input: the
 // hierarchy as used, not its file's name; the data files, not their directory.
 TEST(Plan, RunIdsFollowTheHierarchyAndTheDataFiles) {
   const fs::path dir = fs::temp_directory_path() / ("cp-plan-" + std::to_string(::getpid()));
