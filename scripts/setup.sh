@@ -34,11 +34,11 @@ PACKAGES=(
   libigraph-dev libarpack2-dev libglpk-dev libplfit-dev libspectra-dev
   dataset-fashion-mnist gnuplot-nox
 )
-# The tests and benchmarks: their frameworks, the Python references, a real
-# browser and a real Slurm.
+# The tests and benchmarks: their frameworks, ctags (the structure check),
+# the Python references, a real browser and a real Slurm.
 if [ $quick = 0 ]; then
   PACKAGES+=(
-    libgtest-dev libbenchmark-dev
+    libgtest-dev libbenchmark-dev universal-ctags
     python3-sklearn python3-h5py python3-numpy python3-pandas python3-faiss python3-torch
     chromium chromium-driver python3-selenium
     slurmctld slurmd slurm-client munge
