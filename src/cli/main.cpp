@@ -18,6 +18,7 @@
 #include "clusterprobe/common/allocator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"
@@ -199,8 +200,7 @@ std::optional<int> prepare(const Commands& c, Args& args, cp::Plan& plan) {
     return 0;
   }
   if (c.analyze->parsed()) {
-    if (!std::filesystem::is_regular_file(args.study))
-      throw cp::InputError(args.study + ": no such activations file");
+    cp::check_regular_input(args.study, "activations file");
     if (args.output.empty()) args.output = std::filesystem::path(args.study).replace_extension().string() + "-analysis";
     plan = cp::make_plan(cp::analysis_study(args.output, args.overrides));
   } else if (c.status->parsed() && std::filesystem::is_directory(args.study)) {

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "resolved.hpp"
 #include "slurm_section.hpp"
@@ -347,16 +348,7 @@ StudyConfig analysis_study(const std::string& output_dir, const std::vector<std:
 }
 
 StudyConfig load_study(const std::string& path, const std::vector<std::string>& overrides) {
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec)) throw ConfigError(path + ": no such study file");
-  if (std::filesystem::is_directory(path, ec))
-    throw ConfigError(path + ": is a directory, not a study file");
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError(path + ": cannot open study file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw ConfigError(path + ": cannot read study file");
-  return parse_study(text.str(), path, overrides);
+  return parse_study(read_regular_input(path, "study file", ErrorKind::config, kMaxStudyFileBytes), path, overrides);
 }
 
 }  // namespace cp

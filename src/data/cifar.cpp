@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "loaders.hpp"
 #include "pixels.hpp"
 
@@ -61,6 +62,7 @@ struct Records {
 Records read_records(const Layout& l, const std::string& dir, const char* name) {
   Records rec;
   rec.path = (fs::path(dir) / name).string();
+  refuse_non_regular(rec.path, std::string(l.kind) + " file");
   std::ifstream in(rec.path, std::ios::binary | std::ios::ate);
   if (!in) {
     const std::string why = dir.empty() ? std::string(l.dir_key) + " is not set"
@@ -103,6 +105,7 @@ std::vector<Records> read_all(const Layout& l, const std::string& dir,
 std::vector<std::string> read_names(const std::string& dir, const char* name, int expected,
                                     std::vector<std::string> fallback) {
   const std::string path = (fs::path(dir) / name).string();
+  if (!dir.empty()) refuse_non_regular(path, "class names file");
   std::ifstream in(path);
   if (dir.empty() || !in) return fallback;
   std::vector<std::string> names;

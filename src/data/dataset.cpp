@@ -8,6 +8,7 @@
 
 #include "clusterprobe/build_config.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "loaders.hpp"
 #include "random.hpp"
 
@@ -104,6 +105,7 @@ std::string hierarchy_path(const std::string& name, const DataConfig& cfg) {
   const bool plain = !name.empty() && name.find('/') == std::string::npos && name[0] != '.';
   const fs::path file = dir / (name + ".yaml");
   std::error_code ec;
+  if (plain) refuse_non_regular(file.string(), "hierarchy file");
   if (plain && fs::is_regular_file(file, ec)) return file.string();
   throw ConfigError("unknown hierarchy '" + name + "' (" + available_hierarchies(dir) + ")");
 }

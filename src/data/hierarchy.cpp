@@ -6,6 +6,7 @@
 
 #include "clusterprobe/common/yaml_reader.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 
 namespace cp {
 namespace {
@@ -87,12 +88,12 @@ Hierarchy parse_hierarchy(const std::string& yaml_text, const std::string& origi
   return h;
 }
 
+namespace {
+constexpr std::uintmax_t kMaxHierarchyBytes = std::uintmax_t{16} << 20;  // CIFAR-100's is 4 KiB
+}  // namespace
+
 Hierarchy load_hierarchy(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw InputError(path + ": cannot open hierarchy file");
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_hierarchy(text.str(), path);
+  return parse_hierarchy(read_regular_input(path, "hierarchy file", ErrorKind::input, kMaxHierarchyBytes), path);
 }
 
 }  // namespace cp

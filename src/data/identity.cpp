@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "clusterprobe/common/input_file.hpp"
 #include "loaders.hpp"
 
 namespace cp::detail {
@@ -22,6 +23,8 @@ std::uint64_t fnv1a(const char* data, std::size_t n, std::uint64_t h) {
 }  // namespace
 
 std::string file_identity(const std::string& path, const std::string& name) {
+  // Before the open: a FIFO would block it, and plan and status come here first.
+  refuse_non_regular(path, "data file");
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in) return name + " missing";
   const auto size = static_cast<std::uint64_t>(in.tellg());

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 
 namespace cp {
 namespace {
@@ -27,6 +28,7 @@ using GzHandle = std::unique_ptr<gzFile_s, GzCloser>;
 class Reader {
  public:
   explicit Reader(std::string path) : path_(std::move(path)) {
+    refuse_non_regular(path_, "IDX file");
     errno = 0;
     // gzopen reads plain files transparently, so one path serves both.
     file_.reset(gzopen(path_.c_str(), "rb"));

@@ -17,6 +17,7 @@
 #include <fstream>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 
 namespace cp::detail {
 namespace {
@@ -179,6 +180,7 @@ std::vector<std::vector<Tap>> axis_taps(int in, int out, int offset, int count) 
 }  // namespace
 
 RgbImage decode_image(const std::string& path) {
+  refuse_non_regular(path, "image");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(path + ": cannot open image (" + std::strerror(errno) + ")");
   std::vector<std::uint8_t> bytes((std::istreambuf_iterator<char>(in)),

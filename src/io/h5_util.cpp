@@ -7,6 +7,7 @@
 #include <system_error>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 #include "clusterprobe/io/hdf5_state.hpp"
 
@@ -248,7 +249,8 @@ void write_atomically(const std::string& path,
 
 void require_file(const Ctx& ctx) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(ctx.file(), ec)) ctx.fail("", "no such file");
+  if (!std::filesystem::exists(ctx.file(), ec)) ctx.fail("", "no such file");
+  refuse_non_regular(ctx.file(), "HDF5 file", ctx.kind());
 }
 
 void rename_into_place(const std::string& tmp, const std::string& final_path) {

@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "clusterprobe/common/error.hpp"
+
 namespace cp::h5 {
 
 /// Owns one HDF5 id of any kind and closes it with the matching H5?close.
@@ -57,6 +59,7 @@ class Ctx {
  public:
   explicit Ctx(std::string file, Blame blame = Blame::io);
   const std::string& file() const { return file_; }
+  ErrorKind kind() const { return blame_ == Blame::input ? ErrorKind::input : ErrorKind::io; }
 
   /// Throws "<file>: <object>: <what>".
   [[noreturn]] void fail(const std::string& object, const std::string& what) const;

@@ -20,6 +20,7 @@
 #include <sstream>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 
 namespace cp {
 namespace {
@@ -71,6 +72,7 @@ class TorchScriptModelImpl : public ProbedModelImpl {
   TorchScriptModelImpl(const std::string& path, const std::vector<std::int64_t>& input_shape,
                        std::int64_t num_classes)
       : path_(path) {
+    check_regular_input(path, "TorchScript file");
     try {
       body_ = jit::load(path, torch::kCPU);
     } catch (const std::exception& e) {

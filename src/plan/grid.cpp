@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/common/hash.hpp"
 #include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/data/dataset.hpp"
@@ -56,11 +57,7 @@ double run_cost(const RunSpec& r) {
 }
 
 std::string file_hash(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw ConfigError("TorchScript file '" + path + "' cannot be read");
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  return content_hash(bytes.str());
+  return content_hash(read_regular_input(path, "TorchScript file"));
 }
 
 // Epoch 0 always, then the requested ones up to the run's last epoch.

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/data/dataset.hpp"
 
 namespace cp::detail {
@@ -23,8 +24,8 @@ void check_pretraining(const std::string& spec, const DataConfig& data) {
   if (p.kind == "fine" || p.kind == "coarse") check_dataset_spec(p.dataset, data);
   if (p.kind == "torchscript") {
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(p.path, ec))
-      throw ConfigError("TorchScript file '" + p.path + "' does not exist");
+    if (!std::filesystem::exists(p.path, ec)) throw ConfigError("TorchScript file '" + p.path + "' does not exist");
+    check_regular_input(p.path, "TorchScript file");
   }
 }
 

@@ -11,6 +11,7 @@
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 
 namespace cp {
@@ -83,10 +84,9 @@ std::optional<TrainState> load_train_state(const std::string& path, const std::s
                                            const torch::Device& device, MPI_Comm comm) {
   // Rank 0 decides and reads, so the group agrees even if ranks see different file systems.
   std::string bytes;
-  if (comm_rank(comm) == 0 && fs::exists(path)) {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  collective(comm, [&] {
+    if (comm_rank(comm) == 0 && fs::exists(path)) bytes = read_regular_input(path, "training state file");
+  });
   bytes = broadcast_bytes(bytes, comm, 0);
   if (bytes.empty()) return std::nullopt;
 

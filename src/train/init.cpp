@@ -5,6 +5,7 @@
 #include <map>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/models/registry.hpp"
 #include "clusterprobe/models/torchscript.hpp"
 
@@ -33,6 +34,7 @@ void load_pretrained_body(torch::nn::Module& model, const std::string& checkpoin
   // The archive is a TorchScript module whose (nested) attributes carry the
   // saved module's dotted names.
   torch::jit::Module saved;
+  check_regular_input(checkpoint, "pretrained checkpoint");
   try {
     saved = torch::jit::load(checkpoint, torch::kCPU);
   } catch (const std::exception& e) {

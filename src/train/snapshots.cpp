@@ -1,5 +1,6 @@
 #include "snapshots.hpp"
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -7,6 +8,7 @@
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 
 namespace cp {
@@ -26,10 +28,9 @@ void save_model_file(torch::nn::Module& model, const std::string& path, MPI_Comm
 void load_model_file(torch::nn::Module& model, const std::string& path, const torch::Device& device,
                      MPI_Comm comm) {
   std::string bytes;
-  if (comm_rank(comm) == 0) {
-    std::ifstream in(path, std::ios::binary);
-    if (in) bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  collective(comm, [&] {
+    if (comm_rank(comm) == 0 && std::filesystem::exists(path)) bytes = read_regular_input(path, "model file");
+  });
   bytes = broadcast_bytes(bytes, comm, 0);
   collective(comm, [&] {
     if (bytes.empty()) throw InputError(path + ": missing or empty model file");

@@ -8,6 +8,7 @@
 //
 //   fuzz_inputs [--cases N] [--seed S] [--only K]   (K: case number, to replay one)
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -62,6 +63,7 @@ struct Case {
   std::string kind;
   std::function<void()> action;
   std::string names;
+  std::string expect = {};  ///< the one outcome allowed ("input", "config"); empty: any documented
 };
 
 struct Outcome {
@@ -147,6 +149,37 @@ fuzz::H5Spec random_h5(Rng& r) {
   return s;
 }
 
+// Each input path kind with a FIFO, a device (/dev/zero, through a symlink of
+// the input's name) and a directory in place of the file: refused at once
+// with the kind's error naming the file, never a hang or an endless read.
+void add_non_regular_cases(std::vector<Case>& cases, const fs::path& dir) {
+  const auto plant = [](const fs::path& at, int how) {
+    fs::create_directories(at.parent_path());
+    if (how == 0) ::mkfifo(at.c_str(), 0644);
+    if (how == 1) fs::create_symlink("/dev/zero", at);
+    if (how == 2) fs::create_directories(at);
+  };
+  for (int how = 0; how < 3; ++how) {
+    const fs::path here = dir / ("nonregular" + std::to_string(how));
+    const fs::path study = here / "study.yaml", idx = here / "images.idx", h5 = here / "acts.h5";
+    plant(study, how);
+    plant(idx, how);
+    plant(h5, how);
+    fs::create_directories(here / "cifar");
+    for (int f = 0; f < 5; ++f) {
+      const std::string name = "data_batch_" + std::to_string(f + 1) + ".bin";
+      fuzz::write_file(here / "cifar" / name, fuzz::cifar_bytes(3, f));
+    }
+    plant(here / "cifar" / "test_batch.bin", how);
+    cp::DataConfig cfg;
+    cfg.cifar10_dir = (here / "cifar").string();
+    cases.push_back({"non-regular", [study] { cp::load_study(study.string()); }, study.string(), "config"});
+    cases.push_back({"non-regular", [idx] { cp::read_idx(idx.string()); }, idx.string(), "input"});
+    cases.push_back({"non-regular", [cfg] { cp::load_dataset("cifar10/cifar10-pairs", cfg); }, "test_batch.bin", "input"});
+    cases.push_back({"non-regular", [h5] { analyze_in_process(h5.string()); }, h5.string(), "input"});
+  }
+}
+
 std::vector<Case> make_cases(int total, std::uint64_t seed, const fs::path& dir) {
   std::vector<Case> cases;
   const std::string origin = (dir / "fuzz.yaml").string();
@@ -191,6 +224,7 @@ std::vector<Case> make_cases(int total, std::uint64_t seed, const fs::path& dir)
       cases.push_back({"hdf5", [file] { analyze_in_process(file.string()); }, file.string()});
     }
   }
+  add_non_regular_cases(cases, dir);
   return cases;
 }
 
@@ -245,6 +279,8 @@ int main(int argc, char** argv) {
     std::string problem;
     if (o.what == "internal" || o.what == "signal" || o.what == "hang" || o.what.empty())
       problem = "outcome " + (o.what.empty() ? std::string("(nothing reported)") : o.what);
+    else if (!c.expect.empty() && o.what != c.expect)
+      problem = "outcome " + o.what + ", expected " + c.expect;
     else if (o.what != "ok" && !names_one_of(o.message, c.names))
       problem = "the message does not name '" + c.names + "'";
     if (c.kind == "hdf5" && !bin.empty() && (i / 10) % 3 == 0) {  // a third of the files through the CLI

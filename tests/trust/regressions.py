@@ -388,6 +388,32 @@ def fine_class_in_two_superclasses(s):
     expect_error(run(["plan", s / "study.yaml"], ranks=0), 2, "dup.yaml:5", "already in superclass 'x'")
 
 
+# 12. Issue 21: non-regular inputs, planted symlinks, adopted directories, empty IDX splits,
+# unknown subcommands, unbounded synthetic sizes.
+@case
+def non_regular_study_files_fail_fast(s):
+    os.mkfifo(s / "fifo.yaml")
+    expect_error(run(["plan", s / "fifo.yaml"], ranks=0, timeout=20), 2, "fifo.yaml", "FIFO")
+    expect_error(run(["run", s / "fifo.yaml"], timeout=30), 2, "fifo.yaml", "FIFO")
+    expect_error(run(["plan", "/dev/zero"], ranks=0, timeout=20), 2, "/dev/zero", "device")
+    with open(s / "big.yaml", "w") as f:
+        f.write("study: big\n" + "#" * (17 << 20) + "\n")
+    expect_error(run(["plan", s / "big.yaml"], ranks=0, timeout=20), 2, "big.yaml", "16 MiB")
+
+
+@case
+def non_regular_input_files_fail_fast(s):
+    path = fmnist_copy(s)
+    os.remove(s / "fm/t10k-images-idx3-ubyte.gz")
+    os.mkfifo(s / "fm/t10k-images-idx3-ubyte.gz")
+    for cmd, ranks in (("plan", 0), ("status", 0), ("run", 2)):
+        expect_error(run([cmd, path], ranks=ranks, timeout=30), 3, "t10k-images-idx3-ubyte.gz", "FIFO")
+    os.mkfifo(s / "acts.h5")
+    expect_error(run(["analyze", s / "acts.h5"], timeout=30), 3, "acts.h5", "FIFO")
+    os.makedirs(s / "dir.h5")
+    expect_error(run(["analyze", s / "dir.h5"], timeout=30), 3, "dir.h5", "directory")
+
+
 def main():
     name = sys.argv[1]
     with Scratch() as s:

@@ -59,12 +59,17 @@ struct StudyConfig {
   std::vector<SourcedName> names;  ///< for the planning step's checks
 };
 
+/// The largest study file read (README "Study file"); a real one is a few KiB.
+inline constexpr std::uintmax_t kMaxStudyFileBytes = std::uintmax_t{16} << 20;  ///< 16 MiB
+
 /// Local. Loads and validates a study file, then applies `key=value` overrides
 /// (dotted keys, e.g. `train.epochs=1`, `grid.seed=[0,1]`). Throws ConfigError
 /// naming the file, line and key for unknown keys, wrong types, empty axes and
 /// impossible values. Names that other subsystems own (datasets,
 /// architectures, probe points, preprocessing steps) are recorded with their
 /// place in StudyConfig::names and checked by the planning step (plan/plan.hpp).
+/// The file must be a regular file of at most kMaxStudyFileBytes (a FIFO or
+/// /dev/zero is refused before it is opened).
 StudyConfig load_study(const std::string& path, const std::vector<std::string>& overrides = {});
 
 /// Local. Same, from YAML text; `origin` names the text in error messages.
