@@ -8,6 +8,8 @@
 #include <functional>
 #include <numeric>
 
+#include <unistd.h>
+
 #include "clusterprobe/build_config.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/comm/agree.hpp"
@@ -183,8 +185,12 @@ ActivationWriter::ActivationWriter(const std::string& final_path, MPI_Comm comm,
   agree(ErrorKind::internal, error, w.comm);
 
   // Also the barrier that keeps the other ranks from opening before the directory exists.
+  // A stale temporary file, or a symlink planted at its name, is removed (not
+  // its target): the create below is exclusive, so it never follows one.
   collective(comm, [&] {
-    if (w.rank == 0) h5::create_parent_dirs(final_path);
+    if (w.rank != 0) return;
+    h5::create_parent_dirs(final_path);
+    ::unlink(w.tmp_path.c_str());
   });
 
   // HDF5 may fail on some ranks only (a full disk seen by one I/O aggregator):

@@ -1,9 +1,7 @@
 #include "clusterprobe/io/atomic_file.hpp"
 
-#include <fstream>
-#include <sstream>
-
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -24,10 +22,21 @@ namespace {
 
 std::string temporary_path(const std::string& path) { return path + ".tmp"; }
 
+int create_new_file(const std::string& path) {
+  // A stale file, or a symlink somebody planted, is removed (unlink removes a
+  // link, never its target); O_EXCL then refuses whatever appeared since.
+  if (::unlink(path.c_str()) != 0 && errno != ENOENT) return -1;
+  return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+}
+
 void write_file_atomically(const std::string& path, const std::string& bytes) {
   const std::string tmp = temporary_path(path);
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(tmp, path, "open", errno);
+  const int fd = create_new_file(tmp);
+  if (fd < 0) {
+    const int err = errno;
+    // Not fail(): the name may be somebody else's now.
+    throw IoError(path + ": cannot write (create " + tmp + "): " + std::strerror(err));
+  }
   for (std::size_t done = 0; done < bytes.size();) {
     const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
@@ -49,10 +58,21 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
 }
 
 std::string read_file_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
+  // O_NONBLOCK and the check: a FIFO or a device planted at the name reads as "".
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return {};
+  struct stat st {};
+  std::string text;
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    char buffer[4096];
+    for (ssize_t n; (n = ::read(fd, buffer, sizeof buffer)) != 0;) {
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) break;
+      text.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(fd);
+  return text;
 }
 
 }  // namespace cp

@@ -127,8 +127,7 @@ Id serial_fapl(const Ctx& ctx) {
 }
 
 Id create_file(const Ctx& ctx, hid_t fapl) {
-  return ctx.id(H5Fcreate(ctx.file().c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl), "",
-                "H5Fcreate");
+  return ctx.id(H5Fcreate(ctx.file().c_str(), H5F_ACC_EXCL, H5P_DEFAULT, fapl), "", "H5Fcreate");
 }
 
 Id open_file_readonly(const Ctx& ctx) {

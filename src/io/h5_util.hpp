@@ -85,7 +85,8 @@ class Ctx {
 
 /// Local. Serial file access (sec2), tolerant of file systems without locks.
 Id serial_fapl(const Ctx& ctx);
-/// Local. Creates (truncates) ctx.file() with the given file-access list.
+/// Collective with an MPI-IO fapl. Creates ctx.file(), which must not exist
+/// (exclusive: an existing name, a symlink above all, is refused, never followed).
 Id create_file(const Ctx& ctx, hid_t fapl);
 /// Local. Opens ctx.file() read-only with serial access.
 Id open_file_readonly(const Ctx& ctx);

@@ -32,6 +32,9 @@ std::string OutputLayout::study_marker() const { return in(".clusterprobe.study"
 std::string OutputLayout::cooperate() const { return in(".clusterprobe.cooperate"); }
 std::string OutputLayout::cooperate_lock() const { return in(".clusterprobe.cooperate.lock"); }
 std::string OutputLayout::index_lock() const { return in(".clusterprobe.index.lock"); }
+std::vector<std::string> OutputLayout::control_files() const {
+  return {lock(), cooperate(), cooperate_lock(), index_lock()};
+}
 std::string OutputLayout::slurm() const { return in("slurm"); }
 std::string OutputLayout::slurm_study() const { return (fs::path(root_) / "slurm" / "study.yaml").string(); }
 std::string OutputLayout::jobs_table() const { return (fs::path(root_) / "slurm" / "jobs.tsv").string(); }

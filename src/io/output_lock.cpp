@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdlib>
@@ -16,6 +18,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 #include "clusterprobe/io/output_layout.hpp"
+#include "clusterprobe/io/study_index.hpp"
 
 namespace cp {
 namespace {
@@ -55,16 +58,54 @@ void write_holder(int fd, const std::string& path) {
     throw IoError(path + ": cannot write the lock file: " + std::strerror(errno));
 }
 
+// Opens the lock file without following a symlink planted at its name (the
+// open would create or truncate the link's target).
+int open_lock_file(const std::string& path, int flags) {
+  const int fd = ::open(path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ELOOP)
+    throw IoError(path + ": is a symbolic link; refusing to use it as a lock file (remove it if it is not yours)");
+  if (fd < 0) throw IoError(path + ": cannot open the lock file: " + std::strerror(errno));
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    throw IoError(path + ": is not a regular file; refusing to use it as a lock file");
+  }
+  return fd;
+}
+
+[[noreturn]] void refuse_other_study(const std::string& output_dir, const std::string& recorded,
+                                     const std::string& where, const std::string& study_name) {
+  throw ConfigError(output_dir + ": holds the outputs of study '" + recorded + "' (" + where + "), not of study '" +
+                    study_name + "': choose another output directory");
+}
+
+// Whether the directory holds anything but the lock files this command made.
+bool holds_other_files(const OutputLayout& layout) {
+  const auto ours = layout.control_files();
+  std::error_code ec;
+  for (fs::directory_iterator it(layout.root(), ec), end; !ec && it != end; it.increment(ec)) {
+    if (std::find(ours.begin(), ours.end(), it->path().string()) == ours.end()) return true;
+  }
+  return false;
+}
+
+// The marker and study.h5 both name the study: deleting the marker does not
+// hand the directory to another study, and a directory that is neither empty
+// nor a study's (the user's own files) is never adopted.
 void check_study(const std::string& output_dir, const std::string& study_name) {
-  const std::string path = OutputLayout(output_dir).study_marker();
+  const OutputLayout layout(output_dir);
+  const std::string path = layout.study_marker(), index = layout.study_index();
+  const std::string indexed = fs::exists(index) ? read_study_name(index) : std::string();
+  if (!indexed.empty() && indexed != study_name) refuse_other_study(output_dir, indexed, index, study_name);
   if (fs::exists(path)) {
     std::string recorded = read_file_text(path);
     while (!recorded.empty() && (recorded.back() == '\n' || recorded.back() == '\r')) recorded.pop_back();
-    if (recorded != study_name)
-      throw ConfigError(output_dir + ": holds the outputs of study '" + recorded + "' (" + path +
-                        "), not of study '" + study_name + "': choose another output directory");
+    if (recorded != study_name) refuse_other_study(output_dir, recorded, path, study_name);
     return;
   }
+  if (indexed.empty() && holds_other_files(layout))
+    throw ConfigError(output_dir + ": is not empty and not a ClusterProbe output directory (it has no " + path +
+                      "): choose an empty or new output directory, or remove its files first");
   write_file_atomically(path, study_name + "\n");
 }
 
@@ -85,8 +126,7 @@ OutputLock::OutputLock(const std::string& output_dir, const std::string& study_n
   std::error_code ec;
   fs::create_directories(output_dir, ec);
   if (ec) throw IoError(output_dir + ": cannot create the output directory: " + ec.message());
-  fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) throw IoError(path_ + ": cannot open the lock file: " + std::strerror(errno));
+  fd_ = open_lock_file(path_, O_RDWR | O_CREAT);
   if (!cooperate.empty()) {
     share(output_dir, cooperate);
   } else if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
@@ -112,7 +152,7 @@ OutputLock::OutputLock(const std::string& output_dir, const std::string& study_n
       throw IoError(output_dir + ": in use by " + describe_holder(existing) +
                     " (no flock on this file system: if that process is gone, remove " + path_ + ")");
     fs::remove(path_, ec);
-    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    fd_ = ::open(path_.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd_ < 0)
       throw IoError(path_ + ": another writer took the lock first: " + std::strerror(errno));
     write_holder(fd_, path_);
@@ -167,7 +207,7 @@ void OutputLock::share(const std::string& output_dir, const std::string& token) 
 
 std::string OutputLock::holder(const OutputLayout& layout) {
   const std::string path = layout.lock();
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) return {};
   std::string holder;
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -197,8 +237,7 @@ void OutputLock::release() noexcept {
 }
 
 FileMutex::FileMutex(const std::string& path) {
-  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) return;
+  fd_ = open_lock_file(path, O_RDWR | O_CREAT);
   while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
   }
 }

@@ -119,6 +119,18 @@ std::string read_study_config(const std::string& path) {
   return *config->text;
 }
 
+std::string read_study_name(const std::string& path) noexcept {
+  try {
+    const h5::Ctx ctx(path, h5::Blame::input);
+    h5::require_file(ctx);
+    h5::Id file = h5::open_file_readonly(ctx);
+    const auto name = h5::read_attr(ctx, file, "/", "study");
+    return name && name->text ? *name->text : std::string();
+  } catch (const std::exception&) {
+    return {};
+  }
+}
+
 std::vector<RunStatus> read_study_index(const std::string& path) {
   const h5::Ctx ctx(path, h5::Blame::input);
   h5::require_file(ctx);

@@ -30,7 +30,7 @@ bool run_gnuplot(const std::string& binary, const fs::path& dir, const std::stri
   if (pid == 0) {
     if (chdir(dir.c_str()) != 0) _exit(127);
     // gnuplot's warnings (a matrix with missing cells) belong to the figures, not the job log.
-    const int log = open("gnuplot.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int log = open("gnuplot.log", O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (log >= 0) dup2(log, STDERR_FILENO);
     execlp(binary.c_str(), binary.c_str(), script.c_str(), static_cast<char*>(nullptr));
     _exit(127);  // not found: the caller says how to render later
@@ -56,9 +56,14 @@ RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Fig
     write_file_atomically((dir / (f.name + ".gp")).string(), f.script);
     std::string svg;
     // The script writes <name>.svg.tmp; only a finished drawing takes the final name.
-    if (!missing && run_gnuplot(binary, dir, f.name + ".gp")) {
+    // gnuplot opens that name itself: it is made a fresh file of ours first (a
+    // symlink planted there is removed, not followed) and checked afterwards.
+    const fs::path tmp = dir / (f.name + ".svg.tmp");
+    const int fd = create_new_file(tmp.string());
+    if (fd >= 0) ::close(fd);
+    if (!missing && fd >= 0 && run_gnuplot(binary, dir, f.name + ".gp")) {
       std::error_code ec;
-      fs::rename(dir / (f.name + ".svg.tmp"), dir / (f.name + ".svg"), ec);
+      if (fs::is_regular_file(fs::symlink_status(tmp, ec))) fs::rename(tmp, dir / (f.name + ".svg"), ec);
       if (!ec) svg = read_file_text((dir / (f.name + ".svg")).string());
     } else {
       missing = true;

@@ -94,7 +94,7 @@ RunClaims::Answer RunClaims::acquire(const std::string& run_dir, const std::stri
   const std::string text = "training " + holder_ + " token=" + token_ + " since=" + utc_now() + "\n";
   bool took_over = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
     if (fd >= 0) {
       write_all(fd, text, path);
       std::lock_guard<std::mutex> lock(mutex_);
@@ -145,7 +145,7 @@ void RunClaims::fail(const std::string& run_dir, const std::string& message) {
   if (it == held_.end()) return;
   // Replaced atomically: a reader sees the claim or the failure, never half of it.
   const std::string tmp = path + ".failed.tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  const int fd = create_new_file(tmp);
   if (fd >= 0) {
     write_all(fd, "failed " + holder_ + "\n" + message + "\n", tmp);
     ::rename(tmp.c_str(), path.c_str());
@@ -177,8 +177,14 @@ void RunClaims::renew_loop() {
 }
 
 void RunClaims::log(const std::string& event, const std::string& run_id, const std::string& detail) {
-  std::ofstream out(log_path_, std::ios::app);
-  out << utc_now() << "\t" << holder_ << "\t" << event << "\t" << run_id << "\t" << detail << "\n";
+  // O_NOFOLLOW: a symlink planted at the log's name is not appended to.
+  const int fd = ::open(log_path_.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  const std::string line = utc_now() + "\t" + holder_ + "\t" + event + "\t" + run_id + "\t" + detail + "\n";
+  if (::write(fd, line.data(), line.size()) < 0) {
+    // A log line lost on a full disk: the claims themselves say who trains what.
+  }
+  ::close(fd);
 }
 
 }  // namespace cp

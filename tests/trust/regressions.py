@@ -71,6 +71,8 @@ def rank0_metrics_write_fails(s):
 def rank0_study_index_write_fails(s):
     path = study(s / "study.yaml", s / "out")
     os.makedirs(s / "out/study.h5.tmp/blocker")
+    with open(s / "out/.clusterprobe.study", "w") as f:  # this study's directory, not a stranger's
+        f.write("trust\n")
     expect_error(run(["run", path], timeout=60), 4, "study.h5")
     check(not os.path.exists(s / "out/metrics.h5"), "clustered after a failed train stage")
 
@@ -412,6 +414,89 @@ def non_regular_input_files_fail_fast(s):
     expect_error(run(["analyze", s / "acts.h5"], timeout=30), 3, "acts.h5", "FIFO")
     os.makedirs(s / "dir.h5")
     expect_error(run(["analyze", s / "dir.h5"], timeout=30), 3, "dir.h5", "directory")
+
+
+def victims(s, names):
+    """A victim file per name, outside the output, and a dangling target beside each."""
+    os.makedirs(s / "victims", exist_ok=True)
+    out = {}
+    for i, name in enumerate(names):
+        v = s / ("victims/%d" % i)
+        with open(v, "w") as f:
+            f.write("victim %d\n" % i)
+        out[name] = v
+    return out
+
+
+def check_victims(s, planted):
+    for name, v in planted.items():
+        check(text(v) == "victim %s\n" % os.path.basename(v), "written through the symlink at " + name)
+        check(not os.path.exists(v + ".dangling"), "created through the dangling symlink at " + name)
+
+
+@case
+def symlinks_at_temporary_names_are_not_followed(s):
+    path = study(s / "study.yaml", s / "out")
+    expect_ok(run(["run", path]))
+    out = s / "out"
+    run_dir = os.path.join(out, "runs", os.listdir(out + "/runs")[0])
+    for f in ("activations.h5", "checkpoint.pt"):  # trained again: their temporary files are written
+        os.remove(os.path.join(run_dir, f))
+    names = []
+    for d, _, files in os.walk(out):
+        names += [os.path.join(d, f + ".tmp") for f in files if not f.endswith(".tmp")]
+    names += [os.path.join(run_dir, "activations.h5.tmp"), os.path.join(run_dir, "checkpoint.pt.tmp")]
+    names += [n[:-len(".gp.tmp")] + ".svg.tmp" for n in names if n.endswith(".gp.tmp")]
+    names.append(os.path.join(out, "report/fig/gnuplot.log"))
+    names = sorted(set(names))
+    planted = victims(s, names)
+    for i, name in enumerate(names):
+        if os.path.lexists(name):
+            os.remove(name)
+        # Half to an existing file, half dangling (O_CREAT would create the target).
+        os.symlink(planted[name] if i % 2 == 0 else planted[name] + ".dangling", name)
+    r = run(["run", path])
+    expect_ok(r)
+    check_victims(s, planted)
+    for f in ("report.md", "metrics.csv", "metrics.h5", "study.h5", "runs/%s/activations.h5" % os.path.basename(run_dir)):
+        check(os.path.isfile(os.path.join(out, f)) and not os.path.islink(os.path.join(out, f)),
+              f + " is not a regular file")
+
+
+@case
+def symlink_at_the_lock_is_refused(s):
+    path = trained(s)
+    planted = victims(s, ["lock"])
+    os.remove(s / "out/.clusterprobe.lock")
+    os.symlink(planted["lock"], s / "out/.clusterprobe.lock")
+    expect_error(run(["report", path]), 4, ".clusterprobe.lock", "symbolic link")
+    check_victims(s, planted)
+
+
+@case
+def foreign_directory_is_not_adopted(s):
+    os.makedirs(s / "u")
+    with open(s / "u/report.md", "w") as f:
+        f.write("notes\n")
+    path = study(s / "study.yaml", s / "u")
+    expect_error(run(["run", path]), 2, "u", "empty")
+    check(text(s / "u/report.md") == "notes\n", "the user's file was replaced")
+    check(not os.path.exists(s / "u/metrics.csv"), "outputs were written into the user's directory")
+    os.makedirs(s / "empty")
+    expect_ok(run(["train", study(s / "e.yaml", s / "empty")]))
+
+
+@case
+def deleted_marker_does_not_hand_over_the_directory(s):
+    trained(s, name="first")
+    os.remove(s / "out/.clusterprobe.study")
+    other = study(s / "other.yaml", s / "out", name="second")
+    expect_error(run(["run", other]), 2, "first", "second")
+    with h5py.File(s / "out/study.h5") as f:
+        check(f.attrs["study"] in ("first", b"first"), "the first study's index was replaced")
+    # Its owner gets it back.
+    expect_ok(run(["train", study(s / "study.yaml", s / "out", name="first")]))
+    check(text(s / "out/.clusterprobe.study") == "first\n", "the marker was not written again")
 
 
 def main():

@@ -11,12 +11,19 @@ namespace cp {
 /// `path`: `<path>.tmp`. Its presence means a writer started (`status`).
 std::string temporary_path(const std::string& path);
 
-/// Local. Writes `bytes` to temporary_path(path), fsyncs it and renames it to `path`.
+/// Local. Creates `path` as a new file for writing: whatever is there (a stale
+/// file, a planted symlink) is unlinked first, and the file is created with
+/// O_EXCL|O_NOFOLLOW, so no existing name is ever followed. Returns the
+/// descriptor, or -1 with errno set.
+int create_new_file(const std::string& path);
+
+/// Local. Writes `bytes` to temporary_path(path) (created by create_new_file),
+/// fsyncs it and renames it to `path`.
 /// Throws IoError naming the file (the tmp file is removed, `path` untouched).
 void write_file_atomically(const std::string& path, const std::string& bytes);
 
-/// Local. The whole content of `path`, or "" when it cannot be read (small
-/// files: lock holders, claims, logs).
+/// Local. The whole content of `path`, or "" when it cannot be read or is not
+/// a regular file (small files: lock holders, claims, logs).
 std::string read_file_text(const std::string& path);
 
 }  // namespace cp

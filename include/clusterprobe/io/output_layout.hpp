@@ -11,6 +11,7 @@
 //   <output>/slurm/ (scripts, study.yaml, jobs.tsv, claims.log), logs/<job>/
 //   <output>/.clusterprobe.lock, .clusterprobe.study, .clusterprobe.cooperate
 #include <string>
+#include <vector>
 
 namespace cp {
 
@@ -55,6 +56,8 @@ class OutputLayout {
   std::string cooperate() const;      ///< .clusterprobe.cooperate: the array submission sharing the lock
   std::string cooperate_lock() const; ///< .clusterprobe.cooperate.lock
   std::string index_lock() const;     ///< .clusterprobe.index.lock: array tasks write the index in turn
+  /// The lock files above: what a command makes before it knows whether the directory is a study's.
+  std::vector<std::string> control_files() const;
 
   std::string slurm() const;          ///< slurm/: the submitted scripts
   std::string slurm_study() const;    ///< slurm/study.yaml: the study as submitted

@@ -45,6 +45,10 @@ void write_runs_csv(const std::string& path, const std::vector<RunStatus>& runs)
 /// Local. The study's resolved configuration (YAML) recorded in study.h5.
 std::string read_study_config(const std::string& path);
 
+/// Local. The study's name recorded in study.h5 (attribute "study"), or ""
+/// when the file cannot be read or has none.
+std::string read_study_name(const std::string& path) noexcept;
+
 /// Local. Throws InputError if the file is missing or malformed.
 std::vector<RunStatus> read_study_index(const std::string& path);
 
