@@ -119,7 +119,9 @@ void check_dataset_spec(const std::string& spec, const DataConfig& cfg) {
   }
 }
 
-Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
+namespace {
+
+Dataset load_any(const std::string& spec, const DataConfig& cfg) {
   const Spec s = parse_spec(spec);
   if (hierarchy_from_file(s)) {
     // Cut the hierarchy first: loaders skip the dropped classes while reading.
@@ -135,6 +137,21 @@ Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
   if (s.half != Half::all) {
     ds.hierarchy = detail::split_hierarchy(ds.hierarchy, s.half, spec);
     detail::drop_unused_classes(ds);
+  }
+  return ds;
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
+  Dataset ds = load_any(spec, cfg);
+  // An empty split would fail deep inside training, far from its cause.
+  for (const auto* split : {&ds.train, &ds.test}) {
+    if (!split->fine.empty()) continue;
+    std::string files;
+    for (const auto& f : peek_dataset(spec, cfg).files) files += (files.empty() ? "" : ", ") + f;
+    throw InputError(spec + ": the " + (split == &ds.train ? "training" : "test") +
+                     " split has no samples of the hierarchy's classes" + (files.empty() ? "" : " (" + files + ")"));
   }
   return ds;
 }

@@ -38,6 +38,8 @@ Split load_split(const std::string& images_path, const std::string& labels_path,
                      std::to_string(images.dims[0]) + " images in " + images_path);
   }
 
+  if (images.dims[0] == 0) throw InputError(images_path + ": no images (its IDX header says 0)");
+
   // Fixed statistics (not recomputed): the files never change.
   const std::vector<PixelTable> pixel{pixel_table(kMean, kStd)};
 

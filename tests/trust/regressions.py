@@ -499,6 +499,17 @@ def deleted_marker_does_not_hand_over_the_directory(s):
     check(text(s / "out/.clusterprobe.study") == "first\n", "the marker was not written again")
 
 
+@case
+def idx_split_with_zero_images(s):
+    path = fmnist_copy(s)
+    for name, header in (("t10k-images-idx3-ubyte.gz", struct.pack(">IIII", 0x803, 0, 28, 28)),
+                         ("t10k-labels-idx1-ubyte.gz", struct.pack(">II", 0x801, 0))):
+        os.remove(os.path.join(s / "fm", name))
+        with open(os.path.join(s / "fm", name), "wb") as f:
+            f.write(header)
+    expect_error(run(["train", path], timeout=60), 3, "t10k-", "no images")
+
+
 def main():
     name = sys.argv[1]
     with Scratch() as s:
