@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -192,6 +193,42 @@ Commands define_commands(CLI::App& app, Args& args) {
   return c;
 }
 
+// Edits (insertions, deletions, substitutions) between two words.
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+// The first word that is not an option names the subcommand: when it names
+// none, the message says so (CLI11 would say "A subcommand is required") and
+// suggests the nearest one.
+std::optional<std::string> unknown_subcommand(const CLI::App& app, int argc, char** argv) {
+  std::string word;
+  for (int i = 1; i < argc && word.empty(); ++i)
+    if (argv[i][0] != '-') word = argv[i];
+  if (word.empty()) return std::nullopt;
+  std::string nearest, names;
+  std::size_t best = 4;  // farther than 3 edits is no suggestion
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    const std::string& name = sub->get_name();
+    if (name == word) return std::nullopt;
+    names += (names.empty() ? "" : ", ") + name;
+    if (const std::size_t d = edit_distance(word, name); d < best) best = d, nearest = name;
+  }
+  return "unknown subcommand '" + word + "'" + (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") +
+         "; subcommands: " + names;
+}
+
 // Before MPI: the commands that need none (version, plan, status, slurm) are
 // answered here, and return their exit code; the others get their plan.
 std::optional<int> prepare(const Commands& c, Args& args, cp::Plan& plan) {
@@ -265,6 +302,10 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     // Help and usage errors once, not once per rank; a usage error is a configuration error.
+    if (const auto unknown = unknown_subcommand(app, argc, argv)) {
+      if (pre_rank == 0) print_error_line("clusterprobe: error: " + *unknown);
+      return static_cast<int>(cp::ErrorKind::config);
+    }
     if (pre_rank == 0) app.exit(e);
     return e.get_exit_code() == 0 ? 0 : static_cast<int>(cp::ErrorKind::config);
   }

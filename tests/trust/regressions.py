@@ -510,6 +510,13 @@ def idx_split_with_zero_images(s):
     expect_error(run(["train", path], timeout=60), 3, "t10k-", "no images")
 
 
+@case
+def unknown_subcommand_suggests_the_nearest(s):
+    r = run(["analyse", s / "f.h5"], ranks=0)
+    expect_error(r, 2, "unknown subcommand 'analyse'", "did you mean 'analyze'")
+    expect_error(run(["-v", "stauts", "x.yaml"], ranks=0), 2, "unknown subcommand 'stauts'", "'status'")
+
+
 def main():
     name = sys.argv[1]
     with Scratch() as s:
