@@ -34,6 +34,31 @@ void read_nonempty(const Map& m, const std::string& key, std::string& out) {
   if (out.empty()) m.fail(key, "must not be empty");
 }
 
+// Synthetic sizes, bounded up front (README "Study file"): far above any real
+// study, below where the class count or a split's values would overflow an
+// int or take the machine's memory.
+constexpr std::int64_t kMaxSyntheticClasses = 100000;
+constexpr std::int64_t kMaxSyntheticSamples = 50000000;          // per split
+constexpr std::int64_t kMaxSyntheticValues = (std::int64_t{1} << 31) - 1;  // per split: samples x dim
+
+void check_synthetic_sizes(const Map& syn, const DataConfig& d) {
+  const std::int64_t classes = std::int64_t{d.synthetic_coarse} * d.synthetic_fine;
+  if (classes > kMaxSyntheticClasses)
+    syn.fail(syn.has("fine") ? "fine" : "coarse",
+             "coarse x fine = " + std::to_string(classes) + " classes, more than " +
+                 std::to_string(kMaxSyntheticClasses));
+  for (const auto& [key, per_fine] : {std::pair<const char*, int>{"train_per_fine", d.synthetic_train_per_fine},
+                                      {"test_per_fine", d.synthetic_test_per_fine}}) {
+    const std::int64_t samples = classes * per_fine;
+    if (samples > kMaxSyntheticSamples)
+      syn.fail(key, std::to_string(samples) + " samples in the split (x " + std::to_string(classes) +
+                        " classes), more than " + std::to_string(kMaxSyntheticSamples));
+    if (samples * d.synthetic_dim > kMaxSyntheticValues)
+      syn.fail(key, std::to_string(samples) + " samples of dim " + std::to_string(d.synthetic_dim) +
+                        " in the split, more than 2^31 values");
+  }
+}
+
 void read_data(const Map& top, DataConfig& d) {
   const Map m = top.map("data", {"fmnist_dir", "hierarchy_dir", "synthetic", "synthclust",
                                  "cifar10_dir", "cifar100_dir", "image_dir", "image_size"});
@@ -44,19 +69,21 @@ void read_data(const Map& top, DataConfig& d) {
   m.get("image_dir", d.image_dir);
   m.get("image_size", d.image_size, IntRange::at_least(4, 1024));
   const Map sc = m.map("synthclust", {"train_per_cluster", "test_per_cluster", "noise"});
-  sc.get("train_per_cluster", d.synthclust_train_per_cluster, IntRange::at_least(1));
-  sc.get("test_per_cluster", d.synthclust_test_per_cluster, IntRange::at_least(1));
+  sc.get("train_per_cluster", d.synthclust_train_per_cluster, IntRange::at_least(1, 100000));
+  sc.get("test_per_cluster", d.synthclust_test_per_cluster, IntRange::at_least(1, 100000));
   sc.get("noise", d.synthclust_noise, RealRange::at_least(0));
   const Map syn = m.map("synthetic", {"coarse", "fine", "dim", "train_per_fine", "test_per_fine",
                                       "separation", "seed"});
   const auto positive = IntRange::at_least(1);
-  syn.get("coarse", d.synthetic_coarse, positive);
-  syn.get("fine", d.synthetic_fine, positive);
-  syn.get("dim", d.synthetic_dim, positive);
+  const auto bounded = IntRange::at_least(1, kMaxSyntheticClasses);
+  syn.get("coarse", d.synthetic_coarse, bounded);
+  syn.get("fine", d.synthetic_fine, bounded);
+  syn.get("dim", d.synthetic_dim, IntRange::at_least(1, 100000));
   syn.get("train_per_fine", d.synthetic_train_per_fine, positive);
   syn.get("test_per_fine", d.synthetic_test_per_fine, positive);
   syn.get("separation", d.synthetic_separation, RealRange::above(0));
   syn.get("seed", d.synthetic_seed, IntRange::at_least(0));
+  check_synthetic_sizes(syn, d);
 }
 
 // Names other subsystems own are recorded with their place; plan/ checks them.
