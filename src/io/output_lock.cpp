@@ -13,6 +13,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "clusterprobe/common/error.hpp"
@@ -127,7 +128,12 @@ OutputLock::OutputLock(const std::string& output_dir, const std::string& study_n
   fs::create_directories(output_dir, ec);
   if (ec) throw IoError(output_dir + ": cannot create the output directory: " + ec.message());
   fd_ = open_lock_file(path_, O_RDWR | O_CREAT);
+  std::unique_ptr<FileMutex> one_at_a_time;
   if (!cooperate.empty()) {
+    // Every sharer passes here one at a time, so the first of a submission
+    // has recorded its token, and marked the directory as its study's,
+    // before any other looks.
+    one_at_a_time = std::make_unique<FileMutex>(OutputLayout(output_dir).cooperate_lock());
     share(output_dir, cooperate);
   } else if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) {
     // The kernel's lock is what counts; the holder's name is for messages
@@ -171,10 +177,7 @@ void OutputLock::share(const std::string& output_dir, const std::string& token) 
     fd_ = -1;
     throw IoError(output_dir + ": in use by " + holder + "; one writer per output directory (or the array tasks of one submission)");
   };
-  // Every sharer passes here one at a time, so the first of a submission has
-  // recorded its token before any other can read it.
   const OutputLayout layout(output_dir);
-  const FileMutex one_at_a_time(layout.cooperate_lock());
   const std::string record = layout.cooperate();
   // `status` probes the lock for a moment: a few tries before giving up.
   for (int attempt = 0; attempt < 20; ++attempt) {
