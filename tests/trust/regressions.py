@@ -521,7 +521,7 @@ def unknown_subcommand_suggests_the_nearest(s):
 def synthetic_sizes_are_bounded(s):
     path = study(s / "study.yaml", s / "out")
     for overrides, key in ((["data.synthetic.coarse=100000", "data.synthetic.fine=100000"], "data.synthetic.fine"),
-                           (["data.synthetic.train_per_fine=2e9"], "data.synthetic.train_per_fine"),
+                           (["data.synthetic.train_per_fine=2000000000"], "data.synthetic.train_per_fine"),
                            (["data.synthetic.test_per_fine=200000000"], "data.synthetic.test_per_fine"),
                            (["data.synthetic.dim=1000000"], "data.synthetic.dim"),
                            (["data.synthclust.train_per_cluster=2000000000"], "data.synthclust.train_per_cluster")):
