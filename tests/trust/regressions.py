@@ -12,15 +12,9 @@ matter). `regressions.py --list` names them; `regressions.py NAME` runs one
 Exit 0: passed; 1: failed; 77: skipped (a tmpfs could not be mounted)."""
 import sys
 
-if __name__ == "__main__" and sys.argv[1:] == ["--list"]:
-    # CMake lists the cases at configure time, where h5py and numpy need not
-    # be installed yet: read the names of the @case functions from the source.
-    import ast
+from casefile import SKIP, listing_requested, run_case
 
-    with open(__file__) as source:
-        tree = ast.parse(source.read())
-    print(";".join(f.name for f in tree.body if isinstance(f, ast.FunctionDef)
-                   and any(isinstance(d, ast.Name) and d.id == "case" for d in f.decorator_list)))
+if __name__ == "__main__" and listing_requested(__file__):
     sys.exit(0)
 
 import gzip
@@ -35,11 +29,10 @@ import time
 import h5py
 import numpy as np
 
-from harness import (Failed, Scratch, activations, blobs, check, expect_error, expect_ok, fill,
+from harness import (activations, blobs, check, expect_error, expect_ok, fill,
                      run, sound, study)
 
 CASES = {}
-SKIP = 77
 
 
 def case(fn):
@@ -388,23 +381,5 @@ def fine_class_in_two_superclasses(s):
     expect_error(run(["plan", s / "study.yaml"], ranks=0), 2, "dup.yaml:5", "already in superclass 'x'")
 
 
-def main():
-    name = sys.argv[1]
-    with Scratch() as s:
-        try:
-            outcome = CASES[name](s)
-        except Failed as e:
-            print("FAIL %s: %s" % (name, e))
-            return 1
-    if outcome == SKIP:
-        if os.geteuid() == 0:  # root in a container without CAP_SYS_ADMIN: nothing to install
-            print("SKIP (not installable) %s: root cannot mount a tmpfs here" % name)
-        else:
-            print("SKIP %s: cannot mount a tmpfs here (needs root)" % name)
-        return SKIP
-    print("PASS " + name)
-    return 0
-
-
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run_case(CASES, sys.argv[1]))
