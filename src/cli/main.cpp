@@ -142,10 +142,10 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
   }
   if (c.cluster->parsed() || c.run->parsed()) {
     // Rank 0 lists the work (it opens every run file); the others need only the count.
-    std::vector<cp::ClusterInput> inputs;
+    cp::StudyInputs inputs;
     const auto complete_runs = cp::from_root<std::int64_t>(world, [&] {
       inputs = cp::study_inputs(plan);
-      return static_cast<std::int64_t>(inputs.size());
+      return static_cast<std::int64_t>(inputs.files.size());
     });
     // Every run failed: nothing to cluster, but the report still lists why.
     if (complete_runs == 0 && incomplete) {
@@ -155,10 +155,12 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
     }
   }
   if (c.analyze->parsed()) {
-    incomplete = cp::cluster_stage({{"analyzed", args.study}}, study, study.output, world).failed > 0;
+    incomplete = cp::cluster_stage({{{"analyzed", args.study}}, {}}, study, study.output, world).failed > 0;
   }
   if (c.report->parsed() || c.run->parsed() || c.analyze->parsed()) {
-    incomplete = !cp::report_stage(study.output, world, std::cout) || incomplete;
+    // A study's report shows its plan; `analyze` shows whatever it clustered.
+    const cp::Plan* planned = c.analyze->parsed() ? nullptr : &plan;
+    incomplete = !cp::report_stage(study.output, planned, world, std::cout) || incomplete;
   }
   if (incomplete && rank == 0)
     print_error_line("clusterprobe: finished, but some runs or items are not complete (listed above and in " +

@@ -151,23 +151,8 @@ void put_data(YAML::Emitter& out, const DataConfig& d, const std::string& datase
   out << YAML::EndMap;
 }
 
-}  // namespace
-
-std::string resolved_study_yaml(const StudyConfig& s) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  put(out, "study", s.study);
-  put(out, "output", s.output);
-  begin(out, "grid");
-  put(out, "dataset", s.grid.dataset);
-  put(out, "architecture", s.grid.architecture);
-  put(out, "normalization", s.grid.normalization);
-  put(out, "pretraining", s.grid.pretraining);
-  put(out, "seed", s.grid.seed);
-  put(out, "labels", s.grid.labels);
-  out << YAML::EndMap;
-  put_train(out, s.train, nullptr);
-  put_extract(out, s.extract, nullptr);
+// The cluster: and metrics: sections: what the cluster stage's results depend on.
+void put_clustering(YAML::Emitter& out, const StudyConfig& s) {
   begin(out, "cluster");
   put(out, "methods", names_of(s.cluster.methods));
   put(out, "restarts", s.cluster.kmeans.restarts);
@@ -189,6 +174,26 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   }
   out << YAML::EndMap;
   put(out, "metrics", names_of(s.metrics));
+}
+
+}  // namespace
+
+std::string resolved_study_yaml(const StudyConfig& s) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  put(out, "study", s.study);
+  put(out, "output", s.output);
+  begin(out, "grid");
+  put(out, "dataset", s.grid.dataset);
+  put(out, "architecture", s.grid.architecture);
+  put(out, "normalization", s.grid.normalization);
+  put(out, "pretraining", s.grid.pretraining);
+  put(out, "seed", s.grid.seed);
+  put(out, "labels", s.grid.labels);
+  out << YAML::EndMap;
+  put_train(out, s.train, nullptr);
+  put_extract(out, s.extract, nullptr);
+  put_clustering(out, s);
   begin(out, "parallel");
   put(out, "ranks_per_run", s.parallel.ranks_per_run);
   put(out, "backend", s.parallel.backend);
@@ -224,6 +229,29 @@ std::string resolved_run_yaml(const RunFields& r) {
   put_data(out, r.data, r.dataset);
   out << YAML::EndMap;
   return text_of(out);
+}
+
+std::vector<std::pair<std::string, std::string>> clustering_settings(const StudyConfig& study) {
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  detail::put_clustering(out, study);
+  out << YAML::EndMap;
+  // Flattened to dotted keys, each value as one line of flow YAML.
+  std::vector<std::pair<std::string, std::string>> settings;
+  const auto flow = [](const YAML::Node& v) {
+    YAML::Emitter e;
+    e << YAML::Flow << v;
+    return std::string(e.c_str());
+  };
+  for (const auto& section : YAML::Load(out.c_str())) {
+    const std::string name = section.first.as<std::string>();
+    if (!section.second.IsMap()) {
+      settings.emplace_back(name, flow(section.second));
+      continue;
+    }
+    for (const auto& field : section.second) settings.emplace_back(name + "." + field.first.as<std::string>(), flow(field.second));
+  }
+  return settings;
 }
 
 }  // namespace cp

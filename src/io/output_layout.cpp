@@ -16,6 +16,7 @@ std::string RunLayout::claim() const { return in("claim"); }
 
 std::string OutputLayout::in(const char* name) const { return (fs::path(root_) / name).string(); }
 std::string OutputLayout::study_index() const { return in("study.h5"); }
+std::string OutputLayout::study_config() const { return in("study.yaml"); }
 std::string OutputLayout::runs_csv() const { return in("runs.csv"); }
 std::string OutputLayout::metrics_h5() const { return in("metrics.h5"); }
 std::string OutputLayout::metrics_csv() const { return in("metrics.csv"); }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 #include <tuple>
 
 #include "clusterprobe/comm/agree.hpp"
@@ -12,6 +13,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/io/metrics_store.hpp"
 #include "clusterprobe/io/output_layout.hpp"
+#include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/sched/item_schedule.hpp"
 
@@ -61,38 +63,51 @@ void log_schedule(const ItemSchedule& s, std::size_t items, std::size_t files) {
 
 }  // namespace
 
-std::vector<ClusterInput> study_inputs(const Plan& plan) {
+StudyInputs study_inputs(const Plan& plan) {
   const OutputLayout layout(plan.study.output);
-  std::vector<ClusterInput> inputs;
+  std::set<std::string> recorded_complete;
+  if (std::filesystem::exists(layout.study_index()))
+    for (const auto& r : read_study_index(layout.study_index()))
+      if (r.status == RunPhase::complete) recorded_complete.insert(r.id);
+  StudyInputs inputs;
   for (const auto& run : plan.runs) {
     const auto path = layout.run(run.id).activations();
     const std::string why = incomplete_reason(path, run);
     if (why.empty()) {
-      inputs.push_back({run.id, path});
-    } else if (std::filesystem::exists(path)) {
-      spdlog::warn("run {}: {} is not complete ({}): not clustered", run.id, path, why);
+      inputs.files.push_back({run.id, path});
+      continue;
     }
+    // A file at the final name is complete unless something changed it since;
+    // a run the index calls complete has its file. Either is a lost result.
+    const bool exists = std::filesystem::exists(path);
+    if (!exists && !recorded_complete.count(run.id)) continue;  // not trained yet
+    const std::string message = path + ": " + (exists ? "not complete (" + why + ")"
+                                                      : "missing, though " + layout.study_index() +
+                                                            " records the run complete") +
+                                ": not clustered; `clusterprobe train` trains the run again";
+    spdlog::error("cluster: run {}: {}", run.id, message);
+    inputs.lost.push_back({run.id, "", 0, path, message});
   }
   return inputs;
 }
 
-ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& study,
-                             const std::string& out_dir, MPI_Comm world) {
+ClusterSummary cluster_stage(const StudyInputs& inputs, const StudyConfig& study, const std::string& out_dir,
+                             MPI_Comm world) {
   const int rank = comm_rank(world), size = comm_size(world);
   std::string listing;
   std::vector<PenultimateRecord> penultimate;  // rank 0's, from the files it lists
   collective(world, [&] {
     if (rank != 0) return;
-    if (inputs.empty())
+    if (inputs.files.empty() && inputs.lost.empty())
       throw InputError(out_dir + ": no complete run file to cluster: run `train` first");
-    listing = list_items(inputs, has(study.metrics, Measure::cka), penultimate);
+    listing = list_items(inputs.files, has(study.metrics, Measure::cka), penultimate);
   });
   const auto items = parse_items(broadcast_bytes(listing, world, 0));
   const std::int64_t limit = item_memory_limit(study.cluster, world);
   std::vector<ItemDemand> demand;
   for (const auto& w : items) demand.push_back(demand_of(w, study.metrics, limit));
   const ItemSchedule schedule = schedule_items(demand, limit, size);
-  if (rank == 0) log_schedule(schedule, items.size(), inputs.size());
+  if (rank == 0) log_schedule(schedule, items.size(), inputs.files.size());
 
   // Big items first, all ranks of a group on each; the small ones after them.
   const ProbeSettings settings{study.cluster, study.metrics, study.parallel.progress_every};
@@ -104,15 +119,20 @@ ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const Stud
     RecordBatch all;
     for (const auto& p : parts) all.append(deserialize_batch(p));
     all.penultimate = penultimate;
+    all.failures.insert(all.failures.end(), inputs.lost.begin(), inputs.lost.end());
     sort_records(all);
     std::filesystem::create_directories(out_dir);
     write_metrics(out_dir, all, study.resolved_yaml);
     const auto failures = static_cast<std::int64_t>(all.failures.size());
     spdlog::info("cluster: {} metric values written to {}/metrics.h5 and metrics.csv", all.metrics.size(),
                  out_dir);
-    if (failures > 0)
-      spdlog::error("cluster: {} of {} items failed (listed in metrics.h5:/failures and the report)", failures,
+    const auto lost = static_cast<std::int64_t>(inputs.lost.size());
+    if (failures > lost)
+      spdlog::error("cluster: {} of {} items failed (listed in metrics.h5:/failures and the report)", failures - lost,
                     items.size());
+    if (lost > 0)
+      spdlog::error("cluster: {} run file(s) lost since training (listed in metrics.h5:/failures and the report)",
+                    lost);
     return failures;
   });
   return ClusterSummary{static_cast<std::int64_t>(items.size()), failed};

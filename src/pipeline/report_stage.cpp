@@ -1,6 +1,8 @@
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <ostream>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -14,12 +16,65 @@
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/report/figures.hpp"
 #include "clusterprobe/report/report.hpp"
+#include "run_status.hpp"
 
 namespace cp {
 
 namespace fs = std::filesystem;
 
-bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out) {
+namespace {
+
+template <class Record>
+void keep_planned(std::vector<Record>& records, const std::set<std::string>& planned) {
+  records.erase(std::remove_if(records.begin(), records.end(),
+                               [&](const Record& r) { return !r.run_id.empty() && !planned.count(r.run_id); }),
+                records.end());
+}
+
+// A report of `plan` shows its runs only: outputs of runs the study no longer
+// plans (another setting trained them) are left out, a planned run the index
+// does not know yet is pending, and a trained run without metrics is a
+// failed item that names the command that clusters it.
+void restrict_to_plan(ReportInputs& in, const Plan& plan, bool clustered) {
+  std::map<std::string, RunStatus> indexed;
+  for (auto& r : in.runs) indexed[r.id] = std::move(r);
+  in.runs.clear();
+  std::set<std::string> planned, scored;
+  for (const auto& m : in.metrics) scored.insert(m.run_id);
+  for (const auto& f : in.failures) scored.insert(f.run_id);
+  const OutputLayout layout(plan.study.output);
+  for (const auto& run : plan.runs) {
+    planned.insert(run.id);
+    const auto it = indexed.find(run.id);
+    in.runs.push_back(it != indexed.end() ? it->second : base_status(plan.study, run));
+    if (clustered && in.runs.back().status == RunPhase::complete && !scored.count(run.id))
+      in.failures.push_back({run.id, "", 0, layout.run(run.id).activations(),
+                             "trained but not clustered: run `clusterprobe cluster " + plan.study.source_path +
+                                 "` (with this command's overrides)"});
+  }
+  keep_planned(in.metrics, planned);
+  keep_planned(in.failures, planned);
+  keep_planned(in.penultimate, planned);
+  keep_planned(in.similarities, planned);
+}
+
+// What the metrics were clustered with, against what the study asks now.
+std::vector<std::string> clustering_differences(const std::string& metrics_path, const StudyConfig& study) {
+  const auto stored = clustering_settings(parse_study(read_study_config(metrics_path), metrics_path));
+  std::map<std::string, std::string> before(stored.begin(), stored.end());
+  std::vector<std::string> out;
+  for (const auto& [key, value] : clustering_settings(study)) {
+    const auto it = before.find(key);
+    const std::string was = it == before.end() ? "(not set)" : it->second;
+    if (was != value)
+      out.push_back(key + " is " + value + " in the study but was " + was + " when " + metrics_path + " was written");
+  }
+  return out;
+}
+
+}  // namespace
+
+bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, std::ostream& out) {
   return from_root<int>(world, [&] {
     const OutputLayout layout(out_dir);
     const std::string metrics_path = layout.metrics_h5();
@@ -37,6 +92,13 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
       in.penultimate = std::move(tables.penultimate);
       in.similarities = std::move(tables.similarities);
     }
+    if (plan) restrict_to_plan(in, *plan, clustered);
+    if (plan && clustered) {
+      for (const auto& d : clustering_differences(metrics_path, plan->study)) {
+        spdlog::error("report: {}: cluster again", d);
+        in.notes.push_back(d + ": these metrics are not the study's; run `clusterprobe cluster` with its settings");
+      }
+    }
     const auto report = render_report(in);
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.
     write_file_atomically(layout.report_md(), report.markdown);
@@ -48,7 +110,7 @@ bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out)
     if (!rendered.note.empty()) spdlog::warn("report: {}", rendered.note);
     if (!in.runs.empty()) write_runs_csv(layout.runs_csv(), in.runs);
     out << report.terminal << std::flush;
-    int complete = in.failures.empty() ? 1 : 0;
+    int complete = in.failures.empty() && in.notes.empty() ? 1 : 0;
     for (const auto& r : in.runs) complete = complete && r.status == RunPhase::complete;
     return complete;
   }) != 0;

@@ -82,11 +82,13 @@ void print_jobs(const std::string& output, std::ostream& out) {
 
 StudyConfig recorded_study(const std::string& output_dir, const std::vector<std::string>& overrides) {
   const OutputLayout layout(output_dir);
-  const std::string index = layout.study_index(), submitted = layout.slurm_study();
+  const std::string index = layout.study_index();
   StudyConfig study;
   if (fs::exists(index)) {
     study = parse_study(read_study_config(index), index, overrides);
-  } else if (fs::exists(submitted)) {
+  } else if (const std::string resolved = layout.study_config(); fs::exists(resolved)) {
+    study = load_study(resolved, overrides);  // a first train is under way, or stopped
+  } else if (const std::string submitted = layout.slurm_study(); fs::exists(submitted)) {
     study = load_study(submitted, overrides);
   } else {
     throw InputError(index + ": no such file (nothing trained there yet): give the study file instead");

@@ -22,6 +22,7 @@
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/data/dataset.hpp"
 #include "clusterprobe/io/activations.hpp"
+#include "clusterprobe/io/atomic_file.hpp"
 #include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/io/output_lock.hpp"
 #include "clusterprobe/io/study_index.hpp"
@@ -97,12 +98,15 @@ class GroupWorker {
 
   static constexpr std::int64_t kOutOfTime = -2;
 
-  // Collective over the group: the leader's claim (or kOutOfTime), on every rank.
+  // Collective over the group: the leader's claim (or kOutOfTime), on every
+  // rank. A stop signal to any rank of any group stops every group's claims.
   std::int64_t claim() {
+    const bool signalled = any_of(stop_requested(), group_);
     return from_root<std::int64_t>(group_, [&] {
+      if (signalled) counter_.stop_all();
       // Past the deadline, or a run already stopped by it: claim nothing more.
-      return out_of_time || stop_requested() || wall_seconds() >= options_.deadline ? kOutOfTime
-                                                                                   : counter_.fetch_add();
+      const bool stop = out_of_time || signalled || counter_.stopped() || wall_seconds() >= options_.deadline;
+      return stop ? kOutOfTime : counter_.fetch_add();
     });
   }
 
@@ -391,6 +395,8 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
       spdlog::warn("train: {} ranks are not a multiple of parallel.ranks_per_run {}: the last group is smaller",
                    size, study.parallel.ranks_per_run);
     fs::create_directories(study.output);
+    // What `status OUTPUT` plans from until study.h5 exists (the first train).
+    write_file_atomically(layout.study_config(), study.resolved_yaml);
   });
 
   GroupResult result;
@@ -425,10 +431,11 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
   });
   TrainSummary summary;
   summary.failed = static_cast<int>(failed);
+  const bool signalled = any_of(stop_requested(), world);  // on any rank, not only this one
   summary.out_of_time = any_of(result.out_of_time, world);
   if (rank == 0 && summary.out_of_time) {
     spdlog::warn("train: {} stopped training; the same command again goes on where it stopped",
-                 stop_requested() ? std::string("a stop signal (USR1 or TERM)")
+                 signalled ? std::string("a stop signal (USR1 or TERM)")
                                   : "the wall-time limit (parallel.max_hours " + std::to_string(study.parallel.max_hours) + ")");
   }
   return summary;

@@ -79,7 +79,9 @@ Table missing_table(const std::vector<RunStatus>& runs, const std::vector<Failur
   }
   for (const auto& f : failures) {
     t.add_row({f.run_id.empty() ? "-" : f.run_id,
-               f.layer == "*" ? "layer similarity" : f.layer + " at epoch " + std::to_string(f.epoch),
+               f.layer == "*" ? "layer similarity"
+               : f.layer.empty() ? "its activations file"
+                                 : f.layer + " at epoch " + std::to_string(f.epoch),
                "item failed", f.message});
   }
   return t;
@@ -222,8 +224,15 @@ Table summary_table() {
 
 // The page's frame around the parts: summary, factor effects, figures, what
 // is not complete, then each run.
-void assemble(ReportText& out, const Table& summary, const std::string& main, const std::vector<EffectSet>& sets,
-              const Table& missing, const std::string& runs_html) {
+void assemble(ReportText& out, const ReportInputs& in, const Table& summary, const std::string& main,
+              const std::vector<EffectSet>& sets, const Table& missing, const std::string& runs_html) {
+  // What makes the numbers below not the study's comes before them.
+  std::string notes, notes_md, notes_html;
+  for (const auto& n : in.notes) {
+    notes += "NOTE: " + n + "\n";
+    notes_md += "> **Note:** " + n + "\n\n";
+    notes_html += "<p class=\"note\">" + html_escape(n) + "</p>\n";
+  }
   const std::string legend =
       "AMI: mean over superclasses of " + main + " (k = subclasses) vs subclass labels; acc within: "
       "Hungarian-matched accuracy inside each true superclass; e2e acc: network's coarse prediction, "
@@ -234,14 +243,14 @@ void assemble(ReportText& out, const Table& summary, const std::string& main, co
     said += "- " + sentence + "\n";
     said_html += "<li>" + html_escape(sentence) + "</li>\n";
   }
-  out.terminal += "summary\n" + summary.text() + legend + "\nfactor effects (95% bootstrap intervals)\n" + said +
+  out.terminal += notes + "summary\n" + summary.text() + legend + "\nfactor effects (95% bootstrap intervals)\n" + said +
                   "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
-  out.markdown = "# ClusterProbe report\n\n## Summary\n\n" + summary.markdown() + "\n" + legend +
+  out.markdown = "# ClusterProbe report\n\n" + notes_md + "## Summary\n\n" + summary.markdown() + "\n" + legend +
                  "\n## Factor effects\n\nMean differences over runs matched on every other axis (seed included), "
                  "with 95% bootstrap intervals; every level's mean is in " + OutputLayout::kEffectsCsvName + ".\n\n" + said + "\n" +
                  (missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n") +
                  "## Runs\n\n" + out.markdown;
-  out.html = html_page("<h1>ClusterProbe report</h1>\n<h2>Summary</h2>\n" + summary.html() + "<p>" +
+  out.html = html_page("<h1>ClusterProbe report</h1>\n" + notes_html + "<h2>Summary</h2>\n" + summary.html() + "<p>" +
                        html_escape(legend) + "</p>\n<h2>Factor effects</h2>\n<p>Mean differences over runs matched on "
                        "every other axis (seed included), with 95% bootstrap intervals; every level's mean is in " +
                        OutputLayout::kEffectsCsvName + ".</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
@@ -310,7 +319,7 @@ ReportText render_report(const ReportInputs& in) {
   const auto sets = effects.effects();
   out.effects_csv = effects_csv(sets);
   out.figures = detail::study_charts(chart_runs, main, sets, in.similarities);
-  assemble(out, summary, main, sets, missing_table(in.runs, in.failures), runs_html);
+  assemble(out, in, summary, main, sets, missing_table(in.runs, in.failures), runs_html);
   return out;
 }
 

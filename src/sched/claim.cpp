@@ -8,6 +8,13 @@
 
 namespace cp {
 
+namespace {
+
+// The window: the claim counter, the stop flag, then one state per run.
+constexpr std::size_t kCounter = 0, kStop = 1, kFirstState = 2;
+
+}  // namespace
+
 std::vector<std::size_t> cost_order(const std::vector<double>& costs,
                                     const std::vector<bool>& first) {
   std::vector<std::size_t> order(costs.size());
@@ -22,7 +29,7 @@ std::vector<std::size_t> cost_order(const std::vector<double>& costs,
 
 RunCounter::RunCounter(MPI_Comm comm, std::size_t runs) : runs_(runs) {
   const bool owner = comm_rank(comm) == 0;
-  const MPI_Aint bytes = owner ? static_cast<MPI_Aint>(sizeof(std::int64_t) * (1 + runs)) : 0;
+  const MPI_Aint bytes = owner ? static_cast<MPI_Aint>(sizeof(std::int64_t) * (kFirstState + runs)) : 0;
   check_mpi(MPI_Win_allocate(bytes, static_cast<int>(sizeof(std::int64_t)), MPI_INFO_NULL, comm,
                              &base_, &win_),
             "RunCounter: MPI_Win_allocate");
@@ -31,7 +38,7 @@ RunCounter::RunCounter(MPI_Comm comm, std::size_t runs) : runs_(runs) {
     // The owner initialises its own memory inside an exclusive epoch, which
     // makes the store visible to the atomics of other ranks.
     check_mpi(MPI_Win_lock(MPI_LOCK_EXCLUSIVE, 0, 0, win_), "RunCounter: MPI_Win_lock");
-    std::fill(base_, base_ + 1 + runs, std::int64_t{0});
+    std::fill(base_, base_ + kFirstState + runs, std::int64_t{0});
     check_mpi(MPI_Win_unlock(0, win_), "RunCounter: MPI_Win_unlock");
   }
   // No claim may start before the counter is zeroed.
@@ -42,16 +49,20 @@ RunCounter::~RunCounter() {
   if (win_ != MPI_WIN_NULL) MPI_Win_free(&win_);
 }
 
-std::int64_t RunCounter::fetch_add() { return atomic(0, 1, MPI_SUM); }
+std::int64_t RunCounter::fetch_add() { return atomic(kCounter, 1, MPI_SUM); }
+
+void RunCounter::stop_all() { atomic(kStop, 1, MPI_REPLACE); }
+
+bool RunCounter::stopped() { return atomic(kStop, 0, MPI_NO_OP) != 0; }
 
 void RunCounter::set_state(std::size_t run, RunState state) {
   if (run >= runs_) CP_THROW_INTERNAL("RunCounter: run " + std::to_string(run) + " out of range");
-  atomic(1 + run, static_cast<std::int64_t>(state), MPI_REPLACE);
+  atomic(kFirstState + run, static_cast<std::int64_t>(state), MPI_REPLACE);
 }
 
 RunState RunCounter::state(std::size_t run) {
   if (run >= runs_) CP_THROW_INTERNAL("RunCounter: run " + std::to_string(run) + " out of range");
-  return static_cast<RunState>(atomic(1 + run, 0, MPI_NO_OP));
+  return static_cast<RunState>(atomic(kFirstState + run, 0, MPI_NO_OP));
 }
 
 // Every access is an MPI_Fetch_and_op, so reads and writes of one slot are

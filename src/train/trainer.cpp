@@ -378,7 +378,8 @@ class RunTrainer {
     outcome_.interrupted = true;
     outcome_.out_of_time = out_of_time != 0;
     outcome_.message = "stopped after epoch " + std::to_string(epoch + 1) +
-                       (out_of_time ? " at the wall-time limit (parallel.max_hours)" : "") + " (resumable)";
+                       (signalled_ ? " by a stop signal" : out_of_time ? " at the wall-time limit (parallel.max_hours)" : "") +
+                       " (resumable)";
     if (leader_ && out_of_time) spdlog::warn("run {}: {}", run_.id, outcome_.message);
     return true;
   }

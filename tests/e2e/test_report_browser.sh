@@ -4,8 +4,9 @@
 # figure's data and script and says how to render them.
 source "$(dirname "$0")/common.sh"
 write_synthetic_study "$WORK/study.yaml" "$WORK/out"
-"$MPIEXEC" -n 2 "$CP_BIN" run "$WORK/study.yaml" "grid.seed=[0, 1]" "extract.epochs=[1, last]" \
-  "cluster.methods=[kmeans, ssc]" "metrics=[ami, accuracy, cka, community]" > "$WORK/log" 2>&1 || { cat "$WORK/log"; die "run failed"; }
+# The same overrides for every command: the report shows the study they make.
+settings=("grid.seed=[0, 1]" "extract.epochs=[1, last]" "cluster.methods=[kmeans, ssc]" "metrics=[ami, accuracy, cka, community]")
+"$MPIEXEC" -n 2 "$CP_BIN" run "$WORK/study.yaml" "${settings[@]}" > "$WORK/log" 2>&1 || { cat "$WORK/log"; die "run failed"; }
 [ -f "$WORK/out/report/index.html" ] || die "no report/index.html"
 "$CP_PYTHON" - "$WORK/out" <<'PY' || die "the report does not render as it should"
 import csv, sys
@@ -59,7 +60,7 @@ finally:
 PY
 # No gnuplot: data and scripts still written, the page says how to render them.
 rm -rf "$WORK/out/report"
-CLUSTERPROBE_GNUPLOT=/nonexistent/gnuplot "$MPIEXEC" -n 2 "$CP_BIN" report "$WORK/study.yaml" > "$WORK/log2" 2>&1 || { cat "$WORK/log2"; die "report without gnuplot failed"; }
+CLUSTERPROBE_GNUPLOT=/nonexistent/gnuplot "$MPIEXEC" -n 2 "$CP_BIN" report "$WORK/study.yaml" "${settings[@]}" > "$WORK/log2" 2>&1 || { cat "$WORK/log2"; die "report without gnuplot failed"; }
 ls "$WORK"/out/report/fig/*.gp > /dev/null && ls "$WORK"/out/report/fig/*.dat > /dev/null || die "no figure data or scripts"
 ! ls "$WORK"/out/report/fig/*.svg 2>/dev/null || die "an SVG without gnuplot"
 grep -q "The figures were not drawn" "$WORK/out/report/index.html" || die "the page does not say how to render"

@@ -8,6 +8,7 @@
 // (cluster/params.hpp, slurm/config.hpp).
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clusterprobe/cluster/params.hpp"
@@ -79,5 +80,10 @@ StudyConfig parse_study(const std::string& yaml_text, const std::string& origin,
 /// Local. The configuration of `analyze`: the defaults, `output_dir` as the
 /// output (taken literally, whatever characters it holds), then overrides.
 StudyConfig analysis_study(const std::string& output_dir, const std::vector<std::string>& overrides = {});
+
+/// Local. What the cluster stage's results depend on (the cluster: and
+/// metrics: sections, resolved): dotted key and value, in the study file's
+/// order. Two studies whose settings are equal give the same metrics.
+std::vector<std::pair<std::string, std::string>> clustering_settings(const StudyConfig& study);
 
 }  // namespace cp

@@ -3,7 +3,7 @@
 // joins these names. The layout is the contract with offline analysis and
 // with `status` (README "Outputs"):
 //
-//   <output>/study.h5, runs.csv            the study index (train)
+//   <output>/study.h5, runs.csv, study.yaml the study index, the resolved study (train)
 //   <output>/metrics.h5, metrics.csv       the cluster stage's results
 //   <output>/report.md, effects.csv, report/index.html, report/fig/
 //   <output>/runs/<id>/activations.h5, checkpoint.pt, train_state.pt,
@@ -41,6 +41,7 @@ class OutputLayout {
   static constexpr const char* kEffectsCsvName = "effects.csv";
 
   std::string study_index() const;    ///< study.h5
+  std::string study_config() const;   ///< study.yaml: the resolved study, from the first train on
   std::string runs_csv() const;       ///< runs.csv
   std::string metrics_h5() const;     ///< metrics.h5
   std::string metrics_csv() const;    ///< metrics.csv

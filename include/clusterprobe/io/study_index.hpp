@@ -42,7 +42,8 @@ void write_study_index(const std::string& path, const std::vector<RunStatus>& ru
 /// row per run with its grid axes (column run_id, to join metrics.csv on).
 void write_runs_csv(const std::string& path, const std::vector<RunStatus>& runs);
 
-/// Local. The study's resolved configuration (YAML) recorded in study.h5.
+/// Local. The study's resolved configuration (YAML) recorded in study.h5, or
+/// in metrics.h5 (what the cluster stage ran with).
 std::string read_study_config(const std::string& path);
 
 /// Local. The study's name recorded in study.h5 (attribute "study"), or ""

@@ -43,16 +43,29 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
 struct ClusterSummary {
   std::int64_t items = 0, failed = 0;  ///< same on every rank
 };
-ClusterSummary cluster_stage(const std::vector<ClusterInput>& inputs, const StudyConfig& study,
-                   const std::string& out_dir, MPI_Comm world);
+/// What the cluster stage reads: complete activations files, and the runs
+/// whose result was lost since training (a file deleted, truncated or
+/// replaced), each a failure the stage records.
+struct StudyInputs {
+  std::vector<ClusterInput> files;
+  std::vector<FailureRecord> lost;
+};
+ClusterSummary cluster_stage(const StudyInputs& inputs, const StudyConfig& study, const std::string& out_dir,
+                             MPI_Comm world);
 
-/// Local. The complete run files of a study's grid (see run_is_complete).
-std::vector<ClusterInput> study_inputs(const Plan& plan);
+/// Local. The complete run files of a study's grid (io/activations.hpp:
+/// incomplete_reason) and its lost ones: a file at the final name that is not
+/// complete, or a missing file of a run study.h5 records complete.
+StudyInputs study_inputs(const Plan& plan);
 
 /// Collective over world (rank 0 works). Writes <out_dir>/report.md from
 /// metrics.h5 (and study.h5 when present), then prints the result table.
-/// Returns whether every run is complete and every item was scored.
-bool report_stage(const std::string& out_dir, MPI_Comm world, std::ostream& out);
+/// With a `plan`, the report shows the plan's runs only, lists a trained run
+/// without metrics as not complete, and names every cluster: or metrics:
+/// setting that differs from the one metrics.h5 was written with (null: every
+/// run the outputs hold, as for `analyze`). Returns whether every run is
+/// complete and clustered with the study's settings and every item was scored.
+bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, std::ostream& out);
 
 /// Local. `clusterprobe version`: this build, the HDF5 its calls reach, MPI,
 /// and the HDF5 and LibTorch libraries mapped in this process; with

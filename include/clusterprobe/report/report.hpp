@@ -29,6 +29,7 @@ struct ReportInputs {
   std::vector<FailureRecord> failures;         ///< items the cluster stage could not score
   std::vector<PenultimateRecord> penultimate;  ///< each run's penultimate probe point, where known
   std::vector<SimilarityRecord> similarities;  ///< CKA matrices (metrics.h5:/similarity)
+  std::vector<std::string> notes;              ///< why these results are not the study's, shown first
 };
 
 /// Local. Runs that are not complete and the failed items are listed with

@@ -22,7 +22,7 @@ std::vector<std::size_t> cost_order(const std::vector<double>& costs,
 /// interrupted: stopped resumably (a later stage goes on), so its dependents stay pending.
 enum class RunState : std::int64_t { unknown = 0, running = 1, complete = 2, failed = 3, interrupted = 4 };
 
-/// A 64-bit counter plus one state per run in an MPI window held by rank 0
+/// A 64-bit counter, a stop flag and one state per run in an MPI window held by rank 0
 /// of `comm`: the counter hands out claims, the states let a run wait for
 /// its pretraining run without touching the file system.
 ///
@@ -49,6 +49,11 @@ class RunCounter {
   /// Local. Atomically sets / reads the state of run `run` (< runs).
   void set_state(std::size_t run, RunState state);
   RunState state(std::size_t run);
+
+  /// Local. Atomically records / reads that some group was asked to stop (a
+  /// stop signal to any of its ranks): then no group claims another run.
+  void stop_all();
+  bool stopped();
 
  private:
   std::int64_t atomic(std::size_t slot, std::int64_t value, MPI_Op op);
