@@ -129,7 +129,6 @@ data: {synthetic: {coarse: 2, fine: 2, dim: 8, train_per_fine: 40, test_per_fine
 
 def activations(path, layers, fine=None, coarse=None, attrs=None):
     """An activations file as another tool would write it (h5py)."""
-    rng = np.random.default_rng(0)
     n = len(next(iter(layers.values())))
     fine = np.array(fine if fine is not None else [i % 4 for i in range(n)])
     coarse = np.array(coarse if coarse is not None else [f // 2 for f in fine])

@@ -17,7 +17,7 @@ import struct
 
 import h5py
 
-from harness import activations, check, expect_error, expect_ok, run, study
+from harness import check, expect_error, expect_ok, run, study
 from regressions import fmnist_copy, text, trained
 
 CASES = {}

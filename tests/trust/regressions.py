@@ -19,7 +19,6 @@ if __name__ == "__main__" and listing_requested(__file__):
 
 import gzip
 import os
-import re
 import shutil
 import struct
 import subprocess
