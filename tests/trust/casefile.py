@@ -24,6 +24,17 @@ def listing_requested(path):
     return True
 
 
+def registry():
+    """A file's cases, and the @case decorator that adds one to them."""
+    cases = {}
+
+    def case(fn):
+        cases[fn.__name__] = fn
+        return fn
+
+    return cases, case
+
+
 def run_case(cases, name):
     from harness import Failed, Scratch  # h5py: only when a case runs
 

@@ -7,7 +7,7 @@ without bound. Each case runs the real binary; see casefile.py for how they
 are listed and run."""
 import sys
 
-from casefile import listing_requested, run_case
+from casefile import listing_requested, registry, run_case
 
 if __name__ == "__main__" and listing_requested(__file__):
     sys.exit(0)
@@ -20,12 +20,7 @@ import h5py
 from harness import check, expect_error, expect_ok, run, study
 from regressions import fmnist_copy, text, trained
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
+CASES, case = registry()
 
 
 @case

@@ -12,7 +12,7 @@ matter). `regressions.py --list` names them; `regressions.py NAME` runs one
 Exit 0: passed; 1: failed; 77: skipped (a tmpfs could not be mounted)."""
 import sys
 
-from casefile import SKIP, listing_requested, run_case
+from casefile import SKIP, listing_requested, registry, run_case
 
 if __name__ == "__main__" and listing_requested(__file__):
     sys.exit(0)
@@ -31,12 +31,7 @@ import numpy as np
 from harness import (activations, blobs, check, expect_error, expect_ok, fill,
                      run, sound, study)
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
+CASES, case = registry()
 
 
 def trained(s, runs=1, name="trust", extra=""):

@@ -5,7 +5,7 @@ file went missing or bad is a failed item, not a blank row. Each case runs the
 real binary on 2 ranks; see casefile.py for how they are listed and run."""
 import sys
 
-from casefile import listing_requested, run_case
+from casefile import listing_requested, registry, run_case
 
 if __name__ == "__main__" and listing_requested(__file__):
     sys.exit(0)
@@ -17,12 +17,7 @@ import h5py
 
 from harness import check, expect_ok, run, sound, study
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
+CASES, case = registry()
 
 
 def plan_ids(path, *overrides):
