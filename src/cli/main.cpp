@@ -20,6 +20,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/input_file.hpp"
+#include "clusterprobe/common/name_table.hpp"
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"
@@ -195,22 +196,6 @@ Commands define_commands(CLI::App& app, Args& args) {
   return c;
 }
 
-// Edits (insertions, deletions, substitutions) between two words.
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
-}
-
 // The first word that is not an option names the subcommand: when it names
 // none, the message says so (CLI11 would say "A subcommand is required") and
 // suggests the nearest one.
@@ -225,7 +210,7 @@ std::optional<std::string> unknown_subcommand(const CLI::App& app, int argc, cha
     const std::string& name = sub->get_name();
     if (name == word) return std::nullopt;
     names += (names.empty() ? "" : ", ") + name;
-    if (const std::size_t d = edit_distance(word, name); d < best) best = d, nearest = name;
+    if (const std::size_t d = cp::edit_distance(word, name); d < best) best = d, nearest = name;
   }
   return "unknown subcommand '" + word + "'" + (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") +
          "; subcommands: " + names;
