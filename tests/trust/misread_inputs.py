@@ -1,6 +1,7 @@
 """Inputs that used to be read as something they are not: a hierarchy whose
 class names are not the dataset's (mapped by position, so "tops" became Bag +
-Shirt). Each case runs the real binary; see
+Shirt), an activations file that says it is incomplete, or one whose chunks
+were never written (scored with exit 0). Each case runs the real binary; see
 casefile.py for how they are listed and run."""
 import sys
 
@@ -12,7 +13,11 @@ if __name__ == "__main__" and listing_requested(__file__):
 import os
 import re
 
-from harness import check, expect_error, expect_ok, run
+import h5py
+import numpy as np
+
+from harness import activations, blobs, check, expect_error, expect_ok, run
+from regressions import text
 
 CASES = {}
 
@@ -70,6 +75,42 @@ def hierarchy_class_not_in_dataset(s):
     with open(s / "typo/mine.yaml", "w") as f:
         f.write("name: mine\nsuperclasses:\n  shoes: [Sandal, Sneaker]\n  tops: [T-shirt/top, Shrit]\n")
     expect_error(run(["run", path], timeout=60), 3, "mine.yaml:4", "'Shrit'", "did you mean 'Shirt'")
+
+
+def incomplete_file(path):
+    return activations(path, {"fc": blobs()}, attrs={"complete": 0})
+
+
+# Issue 21, item 7: `analyze` scored the .tmp file a stopped training leaves.
+@case
+def analyze_refuses_an_incomplete_file(s):
+    src = incomplete_file(s / "activations.h5.tmp")
+    expect_error(run(["analyze", src, "-o", s / "out"]), 3, "activations.h5.tmp", "complete=0",
+                 "--allow-incomplete")
+    check(not os.path.exists(s / "out/metrics.h5"), "metrics written for a refused file")
+    r = run(["analyze", src, "-o", s / "out", "--allow-incomplete", "cluster.restarts=1"])
+    expect_ok(r)
+    check("incomplete" in r.out, "the log does not say the file is incomplete: %r" % r)
+    for page in ("report.md", "report/index.html"):
+        shown = text(os.path.join(s / "out", page))
+        check("activations.h5.tmp" in shown and "incomplete" in shown, "%s does not say the file was incomplete" % page)
+    # Another tool's file has no complete attribute at all: accepted as before.
+    expect_ok(run(["analyze", activations(s / "other.h5", {"fc": blobs()}), "cluster.restarts=1"]))
+
+
+@case
+def analyze_refuses_unwritten_chunks(s):
+    src = s / "partial.h5"
+    rows = blobs(n=80)
+    with h5py.File(src, "w") as f:
+        f["labels/fine"] = (np.arange(80) % 4).astype(np.int32)
+        f["labels/coarse"] = (np.arange(80) % 4 // 2).astype(np.int32)
+        d = f.create_dataset("epoch_0/fc", shape=rows.shape, dtype=np.float32, chunks=(20, rows.shape[1]))
+        d[:40] = rows[:40]  # chunks 3 and 4 never written: they would read as zeros
+    expect_error(run(["analyze", src]), 3, "partial.h5", "/epoch_0/fc", "2 of 4 chunks")
+    with h5py.File(src, "a") as f:
+        f["epoch_0/fc"][40:] = rows[40:]
+    expect_ok(run(["analyze", src, "cluster.restarts=1"]))
 
 
 if __name__ == "__main__":
