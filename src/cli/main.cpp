@@ -20,6 +20,7 @@
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/input_file.hpp"
+#include "clusterprobe/common/name_table.hpp"
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"
@@ -60,6 +61,7 @@ struct Args {
   std::vector<std::string> sbatch;
   bool no_requeue = false;
   bool trainer = false;  ///< version: load the training module too
+  bool allow_incomplete = false;  ///< analyze: a complete=0 file too
 };
 
 // `clusterprobe slurm` flags are overrides of the study's slurm: section, so
@@ -128,6 +130,13 @@ struct Commands {
 int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Comm world) {
   const cp::StudyConfig& study = plan.study;
   const int rank = cp::comm_rank(world);
+  // analyze: the file is judged before anything is written for it.
+  cp::StudyInputs analyzed;
+  std::vector<std::string> caveats;  // rank 0's
+  if (c.analyze->parsed())
+    cp::collective(world, [&] {
+      if (rank == 0) analyzed = cp::analyze_inputs(args.study, args.allow_incomplete, caveats);
+    });
   // One writer per output directory, held by rank 0 for the whole command.
   std::unique_ptr<cp::OutputLock> lock;
   cp::collective(world, [&] {
@@ -155,12 +164,12 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
     }
   }
   if (c.analyze->parsed()) {
-    incomplete = cp::cluster_stage({{{"analyzed", args.study}}, {}}, study, study.output, world).failed > 0;
+    incomplete = cp::cluster_stage(analyzed, study, study.output, world).failed > 0;
   }
   if (c.report->parsed() || c.run->parsed() || c.analyze->parsed()) {
     // A study's report shows its plan; `analyze` shows whatever it clustered.
     const cp::Plan* planned = c.analyze->parsed() ? nullptr : &plan;
-    incomplete = !cp::report_stage(study.output, planned, world, std::cout) || incomplete;
+    incomplete = !cp::report_stage(study.output, planned, world, std::cout, caveats) || incomplete;
   }
   if (incomplete && rank == 0)
     print_error_line("clusterprobe: finished, but some runs or items are not complete (listed above and in " +
@@ -190,25 +199,11 @@ Commands define_commands(CLI::App& app, Args& args) {
   c.analyze->add_option("file", args.study, "HDF5 file following the activations schema")->required();
   c.analyze->add_option("--output,-o", args.output, "output directory (default: <file>-analysis)");
   c.analyze->add_option("overrides", args.overrides, "key=value overrides, e.g. cluster.restarts=3");
+  c.analyze->add_flag("--allow-incomplete", args.allow_incomplete,
+                      "analyze a file that says complete=0 (every output says so)");
   c.version = app.add_subcommand("version", "this build and the libraries it runs on (HDF5, MPI, LibTorch)");
   c.version->add_flag("--trainer", args.trainer, "load the training module (LibTorch) and show it too");
   return c;
-}
-
-// Edits (insertions, deletions, substitutions) between two words.
-std::size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t up = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = up;
-    }
-  }
-  return row[b.size()];
 }
 
 // The first word that is not an option names the subcommand: when it names
@@ -225,7 +220,7 @@ std::optional<std::string> unknown_subcommand(const CLI::App& app, int argc, cha
     const std::string& name = sub->get_name();
     if (name == word) return std::nullopt;
     names += (names.empty() ? "" : ", ") + name;
-    if (const std::size_t d = edit_distance(word, name); d < best) best = d, nearest = name;
+    if (const std::size_t d = cp::edit_distance(word, name); d < best) best = d, nearest = name;
   }
   return "unknown subcommand '" + word + "'" + (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") +
          "; subcommands: " + names;

@@ -60,12 +60,13 @@ bool hierarchy_from_file(const Spec& s) {
   return s.kind != "synthetic" && !(s.kind == "cifar100" && s.name == "coarse20");
 }
 
-/// The hierarchy file a spec names, checked against the dataset it labels.
+/// The hierarchy file a spec names, checked against the dataset's class
+/// names and labelled by them; an image folder's classes are the hierarchy's.
 Hierarchy file_hierarchy(const Spec& s, const DataConfig& cfg) {
   const std::string path = hierarchy_path(s.name, cfg);
-  Hierarchy h = load_hierarchy(path);
-  if (s.kind == "cifar10" || s.kind == "cifar100") detail::check_cifar_hierarchy(s.kind, h, path);
-  return h;
+  if (s.kind == "images") return load_hierarchy(path);
+  const DatasetClasses classes = s.kind == "fmnist" ? detail::fmnist_classes() : detail::cifar_classes(s.kind, cfg);
+  return load_hierarchy(path, &classes);
 }
 
 /// The (unsplit) hierarchy of a spec, without reading samples; CIFAR-100's own

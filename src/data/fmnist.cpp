@@ -66,6 +66,11 @@ Split load_split(const std::string& images_path, const std::string& labels_path,
 
 }  // namespace
 
+DatasetClasses fmnist_classes() {
+  return {"Fashion-MNIST",
+          {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"}};
+}
+
 std::vector<std::string> fmnist_files(const DataConfig& cfg) {
   std::vector<std::string> out;
   for (const char* name : {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",

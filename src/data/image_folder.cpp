@@ -38,6 +38,19 @@ std::vector<fs::path> list_images(const fs::path& dir) {
   return files;
 }
 
+// The class folders under `dir`, sorted, for messages: a hierarchy names them.
+std::string folder_names(const fs::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec))
+    if (entry.is_directory(ec)) names.push_back(entry.path().filename().string());
+  if (names.empty()) return "none in " + dir.string();
+  std::sort(names.begin(), names.end());
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 struct RawSplit {
   std::vector<std::uint8_t> bytes;  // CHW images, one after another
   Split labels;                     // fine / coarse / index; x left empty
@@ -58,8 +71,8 @@ RawSplit read_split(const fs::path& root, const char* split, const Hierarchy& h,
     }
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) {
-      throw InputError(dir.string() + ": missing folder of class '" + h.fine_names[f] +
-                       "' (hierarchy '" + h.name + "')");
+      throw InputError(dir.string() + ": missing folder of class '" + h.fine_names[f] + "' (hierarchy '" +
+                       h.name + "'; the dataset's classes are its folders: " + folder_names(root / split) + ")");
     }
     if (files.empty()) {
       throw InputError(dir.string() + ": no .png, .jpg or .jpeg images for class '" +

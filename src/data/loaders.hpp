@@ -16,15 +16,19 @@ std::vector<std::string> fmnist_files(const DataConfig& cfg);
 /// "<name> <size> <hash of the first and last 64 KiB of path>", or "<name> missing".
 std::string file_identity(const std::string& path, const std::string& name);
 Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg);
+/// Fashion-MNIST's 10 classes, by label (fixed: the files hold labels only).
+DatasetClasses fmnist_classes();
 
-/// CIFAR-10 binary from cfg.cifar10_dir; `hierarchy` must list its 10 classes.
+/// CIFAR-10 binary from cfg.cifar10_dir; `hierarchy` bound to cifar_classes().
 Dataset load_cifar10(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg);
-/// CIFAR-100 binary from cfg.cifar100_dir labelled by a hierarchy file (100 classes).
+/// CIFAR-100 binary from cfg.cifar100_dir labelled by a hierarchy file bound to cifar_classes().
 Dataset load_cifar100(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg);
 /// CIFAR-100 binary with the hierarchy its own coarse labels define ("coarse20").
 Dataset load_cifar100_coarse20(const std::string& spec, const DataConfig& cfg);
-/// Checks that a hierarchy file fits a CIFAR variant (10 or 100 classes); InputError if not.
-void check_cifar_hierarchy(const std::string& kind, const Hierarchy& h, const std::string& path);
+/// The fine classes of a CIFAR variant, by label: from its names file
+/// (batches.meta.txt, fine_label_names.txt) when there is one, else the
+/// published names; InputError for a names file with the wrong count.
+DatasetClasses cifar_classes(const std::string& kind, const DataConfig& cfg);
 DatasetInfo peek_cifar(const std::string& kind, const DataConfig& cfg);
 
 /// Image folders under cfg.image_dir, one folder per used fine class of `hierarchy`.

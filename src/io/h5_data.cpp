@@ -3,6 +3,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace cp::h5 {
@@ -90,6 +91,29 @@ void read_all(const Ctx& ctx, hid_t dset, const std::string& path, hid_t memtype
          "H5Dread");
 }
 
+namespace {
+
+// A chunk never written reads as the fill value: rows of zeros that look like
+// data. An interrupted or partial write (h5py writing some rows) leaves such
+// chunks unallocated; every chunk the shape needs must be there.
+void check_chunks_written(const Ctx& ctx, hid_t dset, hid_t dcpl, const std::string& path, const Shape& shape) {
+  std::vector<hsize_t> chunk(shape.dims.size());
+  if (H5Pget_chunk(dcpl, static_cast<int>(chunk.size()), chunk.data()) != static_cast<int>(chunk.size()))
+    ctx.fail_h5(path, "H5Pget_chunk");
+  hsize_t needed = 1;
+  for (std::size_t i = 0; i < chunk.size(); ++i)
+    needed *= (shape.dims[i] + chunk[i] - 1) / std::max<hsize_t>(chunk[i], 1);
+  hsize_t written = 0;
+  Id space = ctx.id(H5Dget_space(dset), path, "H5Dget_space");  // HDF5 1.10 refuses H5S_ALL here
+  ctx.ok(H5Dget_num_chunks(dset, space, &written), path, "H5Dget_num_chunks");
+  if (written < needed)
+    ctx.fail(path, std::to_string(needed - written) + " of " + std::to_string(needed) +
+                       " chunks were never written (an interrupted or partial write: their rows would read as " +
+                       "fill values, not data)");
+}
+
+}  // namespace
+
 void check_read_size(const Ctx& ctx, hid_t dset, const std::string& path, const Shape& shape,
                      std::size_t memory_elem_size) {
   // Sizes come from the file's header: a corrupt or hostile one must not
@@ -108,6 +132,7 @@ void check_read_size(const Ctx& ctx, hid_t dset, const std::string& path, const 
                        " (truncated, or never written)");
   if (layout == H5D_CHUNKED && declared > 0 && stored == 0)
     ctx.fail(path, "holds no data (never written)");
+  if (layout == H5D_CHUNKED && declared > 0) check_chunks_written(ctx, dset, dcpl, path, shape);
   const long double needed = elements * static_cast<long double>(memory_elem_size);
   const long double memory = static_cast<long double>(sysconf(_SC_PHYS_PAGES)) *
                              static_cast<long double>(sysconf(_SC_PAGE_SIZE));

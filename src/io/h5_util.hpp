@@ -117,8 +117,9 @@ struct Shape {
 Shape shape_of(const Ctx& ctx, hid_t dset, const std::string& path);
 
 /// Fails (naming the object) unless reading the whole dataset is plausible:
-/// a contiguous dataset stores every byte it declares, a chunked one stores
-/// something, and `memory_elem_size` bytes per element fit this machine's memory.
+/// a contiguous dataset stores every byte it declares, a chunked one every
+/// chunk its shape needs (a chunk never written would read as fill values),
+/// and `memory_elem_size` bytes per element fit this machine's memory.
 void check_read_size(const Ctx& ctx, hid_t dset, const std::string& path, const Shape& shape,
                      std::size_t memory_elem_size);
 

@@ -4,13 +4,16 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <filesystem>
+#include <optional>
 #include <set>
 #include <tuple>
 
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/metrics_store.hpp"
 #include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/io/study_index.hpp"
@@ -62,6 +65,24 @@ void log_schedule(const ItemSchedule& s, std::size_t items, std::size_t files) {
 }
 
 }  // namespace
+
+StudyInputs analyze_inputs(const std::string& path, bool allow_incomplete, std::vector<std::string>& notes) {
+  const std::optional<double> complete = ActivationFile(path).number_attr("complete");
+  if (complete && *complete != 1.0) {
+    const std::string value = *complete == std::floor(*complete) && std::abs(*complete) < 1e15
+                                  ? std::to_string(static_cast<std::int64_t>(*complete))
+                                  : std::to_string(*complete);
+    // Its writer stopped before the end: rows or epochs may be missing or zeros.
+    if (!allow_incomplete)
+      throw InputError(path + ": complete=" + value + ": the file says it is incomplete (a stopped training " +
+                       "leaves its activations so); finish the run (`clusterprobe train`), or pass " +
+                       "--allow-incomplete to analyze it anyway");
+    notes.push_back(path + " is incomplete (complete=" + value + "), analyzed as it is (--allow-incomplete): " +
+                    "its results may miss rows or epochs, or score rows never written");
+    spdlog::warn("analyze: {}", notes.back());
+  }
+  return StudyInputs{{{"analyzed", path}}, {}};
+}
 
 StudyInputs study_inputs(const Plan& plan) {
   const OutputLayout layout(plan.study.output);

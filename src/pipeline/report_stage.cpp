@@ -74,7 +74,8 @@ std::vector<std::string> clustering_differences(const std::string& metrics_path,
 
 }  // namespace
 
-bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, std::ostream& out) {
+bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, std::ostream& out,
+                  const std::vector<std::string>& caveats) {
   return from_root<int>(world, [&] {
     const OutputLayout layout(out_dir);
     const std::string metrics_path = layout.metrics_h5();
@@ -99,6 +100,8 @@ bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, 
         in.notes.push_back(d + ": these metrics are not the study's; run `clusterprobe cluster` with its settings");
       }
     }
+    const bool noted = !in.notes.empty();
+    in.notes.insert(in.notes.begin(), caveats.begin(), caveats.end());
     const auto report = render_report(in);
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.
     write_file_atomically(layout.report_md(), report.markdown);
@@ -110,7 +113,7 @@ bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, 
     if (!rendered.note.empty()) spdlog::warn("report: {}", rendered.note);
     if (!in.runs.empty()) write_runs_csv(layout.runs_csv(), in.runs);
     out << report.terminal << std::flush;
-    int complete = in.failures.empty() && in.notes.empty() ? 1 : 0;
+    int complete = in.failures.empty() && !noted ? 1 : 0;
     for (const auto& r : in.runs) complete = complete && r.status == RunPhase::complete;
     return complete;
   }) != 0;

@@ -55,7 +55,8 @@ Plan make_plan(StudyConfig study) {
     } catch (const ConfigError& e) {
       throw ConfigError(n.where + ": " + n.key + ": " + e.what());
     } catch (const InputError& e) {
-      throw ConfigError(n.where + ": " + n.key + ": invalid hierarchy file: " + e.what());
+      // A bad hierarchy or data file is a bad input (exit 3), not a bad study.
+      throw InputError(n.where + ": " + n.key + ": " + e.what());
     }
   }
   Plan plan;

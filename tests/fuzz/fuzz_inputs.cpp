@@ -7,6 +7,8 @@
 // (`clusterprobe analyze`), which must leave no output looking complete.
 //
 //   fuzz_inputs [--cases N] [--seed S] [--only K]   (K: case number, to replay one)
+// Besides the N seeded cases: non-regular files at every input path, and
+// hierarchies whose names do not match the dataset's.
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -113,6 +115,12 @@ Outcome run_isolated(const Case& c) {
   return {got.substr(0, nl), nl == std::string::npos ? "" : got.substr(nl + 1)};
 }
 
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
 cp::ClusterParams small_cluster() {
   cp::ClusterParams c;
   c.kmeans.restarts = 2;
@@ -180,6 +188,36 @@ void add_non_regular_cases(std::vector<Case>& cases, const fs::path& dir) {
   }
 }
 
+// Fashion-MNIST hierarchies whose classes are listed in a random order (the
+// same hierarchy: accepted) or hold a name the dataset lacks (another
+// dataset's, a mutated one): refused as an input error naming the file.
+void add_hierarchy_cases(std::vector<Case>& cases, const fs::path& dir, std::uint64_t seed) {
+  const std::vector<std::string> fmnist{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+                                        "Sandal",      "Shirt",   "Sneaker",  "Bag",   "Ankle boot"};
+  const std::vector<std::string> strangers{"airplane", "apple", "shirt", "Sneakers", "T-shirt", "n02085620"};
+  fs::create_directories(dir / "hierarchies");
+  for (int i = 0; i < 24; ++i) {
+    Rng r(seed * 7919 + static_cast<std::uint64_t>(i));
+    std::vector<std::string> names = fmnist;
+    for (int k = 10; k > 1; --k) std::swap(names[static_cast<std::size_t>(k - 1)], names[static_cast<std::size_t>(r.pick(k))]);
+    const bool stranger = i % 2 == 1;
+    if (stranger) names[static_cast<std::size_t>(r.pick(10))] = r.one_of(strangers);
+    const bool listed = r.coin();  // a classes: list, or the BREEDS form (names under the superclasses only)
+    std::string text = "name: h" + std::to_string(i) + "\n";
+    if (listed) text += "classes: [" + join_names(names) + "]\n";
+    text += "superclasses:\n";
+    for (std::size_t c = 0; c < 5; ++c)
+      text += "  s" + std::to_string(c) + ": [" + names[2 * c] + ", " + names[2 * c + 1] + "]\n";
+    const fs::path file = dir / "hierarchies" / ("h" + std::to_string(i) + ".yaml");
+    fuzz::write_file(file, text);
+    cp::DataConfig cfg;
+    cfg.hierarchy_dir = (dir / "hierarchies").string();
+    const std::string spec = "fmnist/h" + std::to_string(i);
+    cases.push_back({"hierarchy", [spec, cfg] { cp::check_dataset_spec(spec, cfg); }, file.string(),
+                     stranger ? "input" : "ok"});
+  }
+}
+
 std::vector<Case> make_cases(int total, std::uint64_t seed, const fs::path& dir) {
   std::vector<Case> cases;
   const std::string origin = (dir / "fuzz.yaml").string();
@@ -225,6 +263,7 @@ std::vector<Case> make_cases(int total, std::uint64_t seed, const fs::path& dir)
     }
   }
   add_non_regular_cases(cases, dir);
+  add_hierarchy_cases(cases, dir, seed);
   return cases;
 }
 

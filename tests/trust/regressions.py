@@ -374,7 +374,7 @@ def fine_class_in_two_superclasses(s):
     with open(s / "study.yaml", "w") as f:
         f.write("study: d\noutput: %s\ngrid: {dataset: [fmnist/dup], architecture: [mlp], "
                 "normalization: [none]}\ndata: {hierarchy_dir: %s}\n" % (s / "out", s / "h"))
-    expect_error(run(["plan", s / "study.yaml"], ranks=0), 2, "dup.yaml:5", "already in superclass 'x'")
+    expect_error(run(["plan", s / "study.yaml"], ranks=0), 3, "dup.yaml:5", "already in superclass 'x'")
 
 
 if __name__ == "__main__":

@@ -136,7 +136,9 @@ TEST(Cifar10, ClassNamesMustMatchTheHierarchy) {
   EXPECT_NO_THROW(cp::load_dataset("cifar10/cifar10-pairs", files.cfg()));
   std::ofstream(files.dir.path() / "batches.meta.txt")
       << "plane\nautomobile\nbird\ncat\ndeer\ndog\nfrog\nhorse\nship\ntruck\n";
-  expect_input_error("cifar10/cifar10-pairs", files.cfg(), "cifar10-pairs", "'plane'");
+  // Names are matched: one the files lack is an error at its line, suggesting theirs.
+  expect_input_error("cifar10/cifar10-pairs", files.cfg(), "cifar10-pairs.yaml:",
+                     "'airplane' is not a class of CIFAR-10 (did you mean 'plane'?)");
   std::ofstream(files.dir.path() / "batches.meta.txt") << "airplane\n";
   expect_input_error("cifar10/cifar10-pairs", files.cfg(), "batches.meta.txt",
                      "expected 10 class names, found 1");

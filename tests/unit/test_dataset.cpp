@@ -255,3 +255,44 @@ TEST(FashionMnist, CorruptOrMissingFiles) {
   }
   fs::remove_all(dir);
 }
+
+// Issue 21, item 6: a hierarchy is matched to Fashion-MNIST's classes by name.
+// An alphabetised `classes:` list used to relabel the data by position
+// ("tops" became Bag + Shirt); it is the same hierarchy, with the same
+// identity (and so the same run ids). A name the dataset lacks is an
+// InputError naming the file, the line and the name.
+TEST(FashionMnist, HierarchyClassesAreMatchedByName) {
+  const fs::path dir = fs::temp_directory_path() / ("cp_test_names_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const std::string pairs =
+      "superclasses:\n  tops: [T-shirt/top, Shirt]\n  outerwear: [Pullover, Coat]\n  shoes: [Sandal, Sneaker]\n"
+      "  long: [Trouser, Dress]\n  accessories: [Bag, Ankle boot]\n";
+  std::ofstream(dir / "alpha.yaml") << "name: alpha\nclasses: [Ankle boot, Bag, Coat, Dress, Pullover, Sandal, "
+                                       "Shirt, Sneaker, T-shirt/top, Trouser]\n"
+                                    << pairs;
+  std::ofstream(dir / "cifar.yaml") << "name: cifar\nclasses: [airplane, automobile, bird, cat, deer, dog, frog, "
+                                       "horse, ship, truck]\nsuperclasses:\n  a: [airplane, automobile]\n";
+  cp::DataConfig cfg;
+  const std::string builtin = cp::data_identity("fmnist/pairs-similar", cfg);
+  cfg.hierarchy_dir = dir.string();
+  EXPECT_EQ(cp::data_identity("fmnist/alpha", cfg), builtin);
+  EXPECT_NE(builtin.find("tops: [T-shirt/top] [Shirt]"), std::string::npos) << builtin;
+  try {
+    cp::check_dataset_spec("fmnist/cifar", cfg);
+    ADD_FAILURE() << "a CIFAR-10 hierarchy was accepted for Fashion-MNIST";
+  } catch (const cp::InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("cifar.yaml:2: classes: 'airplane' is not a class of Fashion-MNIST"), std::string::npos)
+        << msg;
+    EXPECT_NE(msg.find("T-shirt/top, Trouser"), std::string::npos) << msg;
+  }
+  if (have_fmnist()) {
+    const cp::Dataset ds = cp::load_dataset("fmnist/alpha", cfg);
+    const cp::IdxArray labels = cp::read_idx(kFmnistDir + "/t10k-labels-idx1-ubyte.gz");
+    for (std::int64_t r = 0; r < ds.test.size(); ++r) {  // label 0 (T-shirt/top) and 6 (Shirt) are tops
+      ASSERT_EQ(ds.test.fine[r], labels.data[ds.test.index[r]]) << r;
+      ASSERT_EQ(ds.test.coarse[r] == 0, ds.test.fine[r] == 0 || ds.test.fine[r] == 6) << r;
+    }
+  }
+  fs::remove_all(dir);
+}

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/data/dataset.hpp"
@@ -162,4 +163,37 @@ TEST(Hierarchy, BuiltinCifarAndBreedsFiles) {
   EXPECT_EQ(breeds.fine_names, builtin("pairs-similar").fine_names);
   EXPECT_EQ(breeds.coarse_names, (std::vector<std::string>{"clothing", "other"}));
   EXPECT_EQ(breeds.subclasses, (std::vector<std::vector<int>>{{0, 2, 3, 4, 6}, {1, 5, 7, 8, 9}}));
+}
+
+// Issue 21, item 6: names are matched to the dataset's classes, never by
+// position; a name the dataset lacks names file, line and the dataset's classes.
+TEST(Hierarchy, BoundToTheDatasetByName) {
+  const cp::DatasetClasses letters{"Letters", {"a", "b", "c", "d"}};
+  const std::string reordered = "name: t\nclasses: [d, c, b, a]\nsuperclasses:\n  x: [a, 0]\n  y: [b, c]\n";
+  const cp::Hierarchy h = cp::parse_hierarchy(reordered, "h.yaml", &letters);
+  EXPECT_EQ(h.fine_names, letters.names);                          // the dataset's labels
+  EXPECT_EQ(h.subclasses, (std::vector<std::vector<int>>{{0, 3}, {1, 2}}));  // "0" is the file's first: d
+  EXPECT_EQ(h.fine_to_coarse, (std::vector<int>{0, 1, 1, 0}));
+  // Fewer classes than the dataset: the others are unused, not mislabelled.
+  const cp::Hierarchy few = cp::parse_hierarchy("name: t\nclasses: [c, a]\nsuperclasses:\n  x: [a, c]\n", "h.yaml",
+                                                &letters);
+  EXPECT_EQ(few.fine_to_coarse, (std::vector<int>{0, -1, 0, -1}));
+  EXPECT_EQ(few.subclasses, (std::vector<std::vector<int>>{{0, 2}}));
+  // The BREEDS form: the names under the superclasses.
+  const cp::Hierarchy breeds = cp::parse_hierarchy("name: t\nsuperclasses:\n  x: [d, b]\n", "h.yaml", &letters);
+  EXPECT_EQ(breeds.fine_to_coarse, (std::vector<int>{-1, 0, -1, 0}));
+  for (const auto& [text, line, key] : std::vector<std::tuple<std::string, int, std::string>>{
+           {"name: t\nclasses: [a, b,\n  bb]\nsuperclasses:\n  x: [a, b]\n", 3, "classes"},
+           {"name: t\nsuperclasses:\n  x: [a, b]\n  y: [c, bb]\n", 4, "superclasses.y"}}) {
+    try {
+      cp::parse_hierarchy(text, "h.yaml", &letters);
+      ADD_FAILURE() << "no InputError for\n" << text;
+    } catch (const cp::InputError& e) {
+      const std::string msg = e.what();
+      EXPECT_EQ(msg.rfind("h.yaml:" + std::to_string(line) + ": " + key + ": ", 0), 0u) << msg;
+      EXPECT_NE(msg.find("'bb' is not a class of Letters (did you mean 'b'?); its classes: a, b, c, d"),
+                std::string::npos)
+          << msg;
+    }
+  }
 }

@@ -18,6 +18,12 @@ struct Hierarchy {
   int num_used_fine() const;
 };
 
+/// The classes of a dataset, by label: what a hierarchy file's names must be.
+struct DatasetClasses {
+  std::string dataset;             ///< e.g. "Fashion-MNIST", for messages
+  std::vector<std::string> names;  ///< label -> class name
+};
+
 /// Local. Loads a hierarchy file:
 ///   name: pairs-similar
 ///   classes: [T-shirt/top, Trouser, ...]      # fine names, by label
@@ -29,11 +35,18 @@ struct Hierarchy {
 ///   name: living-9
 ///   superclasses:
 ///     dog: [beagle, collie]
-/// Throws InputError naming file, line and key when a class is unknown, used
-/// twice, or a superclass is empty.
-Hierarchy load_hierarchy(const std::string& path);
+/// With `dataset`, every name (in `classes` and the superclasses) must be one
+/// of its classes, and the hierarchy is labelled by the dataset's labels:
+/// classes are matched by name, so the order of `classes` does not matter and
+/// fine_names become the dataset's names. Without it (image folders, named
+/// after the hierarchy's classes) the file's order defines the labels.
+/// Throws InputError naming file, line and key when a class is unknown (to the
+/// file or the dataset, whose classes it lists), used twice, or a superclass
+/// is empty.
+Hierarchy load_hierarchy(const std::string& path, const DatasetClasses* dataset = nullptr);
 
 /// Local. Same from YAML text; `origin` names it in error messages.
-Hierarchy parse_hierarchy(const std::string& yaml_text, const std::string& origin);
+Hierarchy parse_hierarchy(const std::string& yaml_text, const std::string& origin,
+                          const DatasetClasses* dataset = nullptr);
 
 }  // namespace cp

@@ -53,6 +53,13 @@ struct StudyInputs {
 ClusterSummary cluster_stage(const StudyInputs& inputs, const StudyConfig& study, const std::string& out_dir,
                              MPI_Comm world);
 
+/// Local. The input of `analyze`: the file at `path`, refused (InputError
+/// naming it, saying how to proceed) when its `complete` attribute is there
+/// and not 1 (a stopped training's .tmp file) unless `allow_incomplete`; then
+/// `notes` gets why its results may be partial, for the log and the report.
+/// A file without the attribute (another tool's) is taken as it is.
+StudyInputs analyze_inputs(const std::string& path, bool allow_incomplete, std::vector<std::string>& notes);
+
 /// Local. The complete run files of a study's grid (io/activations.hpp:
 /// incomplete_reason) and its lost ones: a file at the final name that is not
 /// complete, or a missing file of a run study.h5 records complete.
@@ -65,7 +72,10 @@ StudyInputs study_inputs(const Plan& plan);
 /// setting that differs from the one metrics.h5 was written with (null: every
 /// run the outputs hold, as for `analyze`). Returns whether every run is
 /// complete and clustered with the study's settings and every item was scored.
-bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, std::ostream& out);
+/// `caveats` (rank 0's) are shown first, like the report's own notes, without
+/// making it incomplete: what the user allowed (analyze --allow-incomplete).
+bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, std::ostream& out,
+                  const std::vector<std::string>& caveats = {});
 
 /// Local. `clusterprobe version`: this build, the HDF5 its calls reach, MPI,
 /// and the HDF5 and LibTorch libraries mapped in this process; with

@@ -26,7 +26,8 @@ struct Plan {
 };
 
 /// Local. Checks every name of `study` (ConfigError "<file>:<line>: <key>:
-/// <problem>"; an invalid hierarchy file is reported the same way), then
+/// <problem>"; an invalid hierarchy or data file the same way, as an
+/// InputError), then
 /// expands the grid. ConfigError when no combination of the axes makes a run.
 Plan make_plan(StudyConfig study);
 
