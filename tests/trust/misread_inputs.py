@@ -5,7 +5,7 @@ were never written (scored with exit 0). Each case runs the real binary; see
 casefile.py for how they are listed and run."""
 import sys
 
-from casefile import listing_requested, run_case
+from casefile import listing_requested, registry, run_case
 
 if __name__ == "__main__" and listing_requested(__file__):
     sys.exit(0)
@@ -19,12 +19,7 @@ import numpy as np
 from harness import activations, blobs, check, expect_error, expect_ok, run
 from regressions import text
 
-CASES = {}
-
-
-def case(fn):
-    CASES[fn.__name__] = fn
-    return fn
+CASES, case = registry()
 
 
 FMNIST = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
