@@ -27,7 +27,7 @@ constexpr double kWhitenDropBelow = 1e-10;
 constexpr Eigen::Index kProjectRows = 4096;
 
 [[noreturn]] void reject(const std::string& step, const std::string& why) {
-  throw ConfigError("cluster.preprocess: invalid step '" + step + "': " + why);
+  throw ConfigError("invalid step '" + step + "': " + why);
 }
 
 PcaKeep parse_pca_argument(const std::string& step, const std::string& arg) {
@@ -72,7 +72,7 @@ Step parse_step(const std::string& step) {
     s.kind = Step::Kind::pca;
     s.keep = parse_pca_argument(step, step.substr(4));
   } else {
-    throw ConfigError("cluster.preprocess: unknown step '" + step +
+    throw ConfigError("unknown step '" + step +
                       "' (known: center, l2, whiten, pca:<n>, pca:<fraction>)");
   }
   return s;

@@ -14,6 +14,7 @@
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/eta.hpp"
 #include "clusterprobe/common/fields.hpp"
+#include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/probe/distributed.hpp"
 #include "clusterprobe/probe/layer_similarity.hpp"
 #include "clusterprobe/probe/probe.hpp"
@@ -112,9 +113,10 @@ RecordBatch score_items_together(const std::vector<WorkItem>& items, const std::
   for (const std::size_t i : chosen) {
     const auto& w = items[i];
     if (rank == 0)
-      spdlog::info("cluster: {} {} ({} x {}) across {} ranks: it would take {} MB in memory, above {} MB "
-                   "(cluster.max_item_memory)", w.run_id, w.where(), w.key.rows, w.key.dim,
-                   comm_size(comm), memory_in_one_rank(w, settings.metrics) / 1000000, limit / 1000000);
+      spdlog::info("cluster: {} {} ({} x {}) across {} ranks: it would take {} in memory, above {} "
+                   "(cluster.max_item_memory)", w.run_id, w.where(), w.key.rows, w.key.dim, comm_size(comm),
+                   byte_size_text(static_cast<std::uintmax_t>(memory_in_one_rank(w, settings.metrics))),
+                   byte_size_text(static_cast<std::uintmax_t>(limit)));
     try {
       RecordBatch got;
       collective(comm, [&] {

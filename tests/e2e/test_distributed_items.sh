@@ -18,6 +18,8 @@ for np in 2 4; do
   "$MPIEXEC" -n "$np" --oversubscribe "$CP_BIN" cluster study.yaml "output=d$np" cluster.max_item_memory=1KiB "$measures" \
     > "d$np.log" 2>&1 || { cat "d$np.log"; die "distributed cluster stage on $np ranks failed"; }
   grep -q "across $np ranks: it would take" "d$np.log" || { cat "d$np.log"; die "no item went across $np ranks"; }
+  # Sizes in their unit: a limit of 1 KiB was once reported as "above 0 MB".
+  grep -q "above 1 KiB (cluster.max_item_memory)" "d$np.log" || { cat "d$np.log"; die "the limit is not said in its unit"; }
 done
 cat > same.py <<'PY'
 import csv, os, sys

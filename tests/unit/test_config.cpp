@@ -51,6 +51,7 @@ void expect_error(const std::string& text, const std::string& location, const st
   EXPECT_EQ(msg.rfind(prefix, 0), 0u) << "message: " << msg << "\nexpected prefix: " << prefix;
   EXPECT_NE(msg.find(problem), std::string::npos)
       << "message: " << msg << "\nexpected: " << problem;
+  EXPECT_EQ(msg.find(key + ": " + key + ":"), std::string::npos) << "the key said twice: " << msg;
 }
 
 void expect_line_error(const std::string& extra, int line, const std::string& key,

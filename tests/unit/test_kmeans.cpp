@@ -211,7 +211,7 @@ TEST(Preprocess, UnknownStepIsAConfigError) {
     FAIL() << "expected ConfigError";
   } catch (const cp::ConfigError& e) {
     EXPECT_EQ(std::string(e.what()),
-              "cluster.preprocess: unknown step 'sphere' (known: center, l2, whiten, pca:<n>, "
+              "unknown step 'sphere' (known: center, l2, whiten, pca:<n>, "
               "pca:<fraction>)");
   }
   EXPECT_TRUE(X == before) << "a rejected step list must leave the data untouched";
