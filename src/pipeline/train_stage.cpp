@@ -396,6 +396,8 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
                    size, study.parallel.ranks_per_run);
     fs::create_directories(study.output);
     // What `status OUTPUT` plans from until study.h5 exists (the first train).
+    // Cooperating jobs write it one after another, as they do the index.
+    const FileMutex one_writer(layout.index_lock());
     write_file_atomically(layout.study_config(), study.resolved_yaml);
   });
 
