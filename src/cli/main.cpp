@@ -214,16 +214,16 @@ std::optional<std::string> unknown_subcommand(const CLI::App& app, int argc, cha
   for (int i = 1; i < argc && word.empty(); ++i)
     if (argv[i][0] != '-') word = argv[i];
   if (word.empty()) return std::nullopt;
-  std::string nearest, names;
-  std::size_t best = 4;  // farther than 3 edits is no suggestion
+  std::vector<std::string> names;
+  std::string listed;
   for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
-    const std::string& name = sub->get_name();
-    if (name == word) return std::nullopt;
-    names += (names.empty() ? "" : ", ") + name;
-    if (const std::size_t d = cp::edit_distance(word, name); d < best) best = d, nearest = name;
+    if (sub->get_name() == word) return std::nullopt;
+    names.push_back(sub->get_name());
+    listed += (listed.empty() ? "" : ", ") + sub->get_name();
   }
-  return "unknown subcommand '" + word + "'" + (nearest.empty() ? "" : " (did you mean '" + nearest + "'?)") +
-         "; subcommands: " + names;
+  const auto nearest = cp::nearest_name(names, word);
+  return "unknown subcommand '" + word + "'" + (nearest ? " (did you mean '" + *nearest + "'?)" : "") +
+         "; subcommands: " + listed;
 }
 
 // Before MPI: the commands that need none (version, plan, status, slurm) are
