@@ -22,6 +22,7 @@
 #include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/common/name_table.hpp"
 #include "clusterprobe/common/stop.hpp"
+#include "clusterprobe/common/text.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"
 #include "clusterprobe/io/hdf5_state.hpp"
@@ -30,6 +31,7 @@
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/pipeline/stages.hpp"
 #include "clusterprobe/slurm/submit.hpp"
+#include "terminal.hpp"
 
 namespace {
 
@@ -47,7 +49,7 @@ int launcher_rank() {
 // rank's stdout) text inside it.
 void print_error_line(const std::string& line) {
   std::cout.flush();
-  std::cerr << (line + "\n");
+  std::cerr << (cp::printable(line) + "\n");
 }
 
 struct Args {
@@ -110,7 +112,7 @@ void add_study_args(CLI::App* sub, Args& args) {
 }
 
 void setup_logging(bool verbose, int rank) {
-  spdlog::set_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %l: %v");
+  cp::cli::set_printable_log_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %l: %v");
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
 }
 
@@ -290,6 +292,7 @@ int run_under_mpi(const Commands& c, const Args& args, const cp::Plan& plan) {
 
 int main(int argc, char** argv) {
   cp::tune_allocator();
+  cp::cli::make_streams_printable();
   CLI::App app{"ClusterProbe " CLUSTERPROBE_VERSION
                ": train networks on coarse labels, cluster their hidden layers, score the fine labels"};
   Args args;

@@ -23,11 +23,11 @@ const char* kind_of_file(mode_t mode) {
 std::uintmax_t check_stat(const struct stat& st, const std::string& path, const std::string& what, ErrorKind kind,
                           std::uintmax_t max_bytes) {
   if (!S_ISREG(st.st_mode))
-    throw_error(kind, path + ": is " + kind_of_file(st.st_mode) + ", not a " + what);
+    throw_error(kind, path + ": is " + kind_of_file(st.st_mode) + ", but the " + what + " must be a regular file");
   const auto size = static_cast<std::uintmax_t>(st.st_size);
   if (size > max_bytes)
     throw_error(kind, path + ": " + byte_size_text(size) + ", more than the " + byte_size_text(max_bytes) +
-                          " a " + what + " may have");
+                          " allowed for the " + what);
   return size;
 }
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/text.hpp"
 
 namespace cp::yamlr {
 namespace {
@@ -79,7 +80,7 @@ YAML::Node load_document(const std::string& text, const Origins& o) {
 
 std::string describe(const YAML::Node& node) {
   if (!node.IsDefined() || node.IsNull()) return "nothing";
-  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  if (node.IsScalar()) return quoted_excerpt(node.Scalar());
   if (node.IsSequence()) return "a list";
   return "a mapping";
 }
@@ -112,7 +113,7 @@ std::int64_t as_int(const Origins& o, const std::string& path, const YAML::Node&
   const char* end = s.c_str() + s.size();
   auto res = std::from_chars(skip_plus(s), end, v);
   if (res.ec != std::errc() || res.ptr != end) {
-    o.fail(path, node, "expected an integer, got '" + s + "'");
+    o.fail(path, node, "expected an integer, got " + quoted_excerpt(s));
   }
   if (v < range.lo || v > range.hi) {
     // Only a bound no value can pass goes unsaid: 10^12 for an int field must
@@ -134,7 +135,7 @@ double as_real(const Origins& o, const std::string& path, const YAML::Node& node
   const char* end = s.c_str() + s.size();
   auto res = std::from_chars(skip_plus(s), end, v);
   if (res.ec != std::errc() || res.ptr != end || !std::isfinite(v)) {
-    o.fail(path, node, "expected a number, got '" + s + "'");
+    o.fail(path, node, "expected a number, got " + quoted_excerpt(s));
   }
   const bool below = r.lo_open ? v <= r.lo : v < r.lo;
   const bool above = r.hi_open ? v >= r.hi : v > r.hi;
@@ -251,7 +252,7 @@ void Map::get(const std::string& key, bool& out) const {
     const std::string s = scalar_text(*o_, key_path(key), *v, "true or false");
     if (s == "true") out = true;
     else if (s == "false") out = false;
-    else o_->fail(key_path(key), *v, "expected true or false, got '" + s + "'");
+    else o_->fail(key_path(key), *v, "expected true or false, got " + quoted_excerpt(s));
   }
 }
 
@@ -275,7 +276,7 @@ void Map::get_choice(const std::string& key, std::string& out,
   if (!v) return;
   std::string s = as_string(*o_, key_path(key), *v);
   if (std::find(choices.begin(), choices.end(), s) == choices.end()) {
-    o_->fail(key_path(key), *v, "unknown value '" + s + "' (known: " + join(choices) + ")");
+    o_->fail(key_path(key), *v, "unknown value " + quoted_excerpt(s) + " (known: " + join(choices) + ")");
   }
   out = std::move(s);
 }
@@ -291,11 +292,11 @@ void Map::get_list(const std::string& key, std::vector<std::string>& out, ListRu
     std::string s = as_string(*o_, kp, item);
     if (rule.choices &&
         std::find(rule.choices->begin(), rule.choices->end(), s) == rule.choices->end()) {
-      o_->fail(kp, item, "unknown value '" + s + "' (known: " + join(*rule.choices) + ")");
+      o_->fail(kp, item, "unknown value " + quoted_excerpt(s) + " (known: " + join(*rule.choices) + ")");
     }
     // A repeated value would only repeat work (or runs with the same id).
     if (std::find(values.begin(), values.end(), s) != values.end()) {
-      o_->fail(kp, item, "duplicate value '" + s + "'");
+      o_->fail(kp, item, "duplicate value " + quoted_excerpt(s));
     }
     values.push_back(std::move(s));
   }

@@ -10,6 +10,7 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "clusterprobe/common/input_file.hpp"
+#include "clusterprobe/common/text.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "resolved.hpp"
 #include "slurm_section.hpp"
@@ -261,6 +262,8 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
                  "slurm"});
   StudyConfig s;
   read_nonempty(top, "study", s.study);
+  // The name titles the report, the logs and the Slurm jobs: printed text only.
+  if (has_control(s.study)) top.fail("study", "must not hold control characters, got " + quoted_excerpt(s.study));
   read_nonempty(top, "output", s.output);
   read_data(top, s.data);
   read_grid(top, s.grid, s.names);

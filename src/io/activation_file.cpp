@@ -20,7 +20,7 @@ std::vector<std::int32_t> narrow_labels(const h5::Ctx& ctx, const std::string& p
                                         const std::vector<std::int64_t>& wide) {
   std::vector<std::int32_t> out(wide.size());
   for (size_t i = 0; i < wide.size(); ++i) {
-    if (wide[i] < 0 && path.rfind("/labels/", 0) == 0 && path != "/labels/predicted_coarse")
+    if (wide[i] < 0 && path.rfind("/labels/", 0) == 0 && path != "/labels/predicted_coarse")  // read_prediction says more
       ctx.fail(path, "negative label " + std::to_string(wide[i]) + " at row " + std::to_string(i));
     if (wide[i] < INT32_MIN || wide[i] > INT32_MAX)
       ctx.fail(path, "value " + std::to_string(wide[i]) + " at row " + std::to_string(i) +
@@ -62,7 +62,7 @@ struct ActivationFile::Impl {
   std::vector<std::int64_t> read_column(const std::string& obj, std::int64_t n) {
     std::vector<std::int64_t> wide = h5::read_integers(ctx, file, obj);
     if (n >= 0 && static_cast<std::int64_t>(wide.size()) != n)
-      ctx.fail(obj, "rows " + std::to_string(wide.size()) + " != labels " + std::to_string(n));
+      ctx.fail(obj, std::to_string(wide.size()) + " rows, but the labels have " + std::to_string(n));
     return wide;
   }
 
@@ -75,16 +75,48 @@ struct ActivationFile::Impl {
     require("/labels/coarse");
     fine = narrow_labels(ctx, "/labels/fine", read_column("/labels/fine", -1));
     const auto n = static_cast<std::int64_t>(fine.size());
-    coarse = narrow_labels(ctx, "/labels/coarse", read_column("/labels/coarse", n));
+    coarse = narrow_labels(ctx, "/labels/coarse", read_column("/labels/coarse", -1));
+    // Neither column is the reference: the message names both lengths, not
+    // the second one read as if it were the short one.
+    if (coarse.size() != fine.size())
+      ctx.fail("/labels", "/labels/fine has " + std::to_string(fine.size()) + " rows and /labels/coarse " +
+                              std::to_string(coarse.size()) + ": one of each per activation row");
     if (h5::exists(ctx, file, "/labels/index")) {
       index = read_column("/labels/index", n);
     } else {
       index.resize(fine.size());
       std::iota(index.begin(), index.end(), std::int64_t{0});
     }
-    if (h5::exists(ctx, file, "/labels/predicted_coarse"))
-      predicted = narrow_labels(ctx, "/labels/predicted_coarse",
-                                read_column("/labels/predicted_coarse", n));
+    check_hierarchy();
+    if (h5::exists(ctx, file, "/labels/predicted_coarse")) predicted = read_prediction("/labels/predicted_coarse");
+  }
+
+  // Scores are per superclass: a fine class under two coarse labels would be
+  // split between them and scored twice, each half as its own class.
+  void check_hierarchy() const {
+    std::map<std::int32_t, std::pair<std::int32_t, std::size_t>> parent;  // fine -> coarse, first row
+    for (std::size_t i = 0; i < fine.size(); ++i) {
+      const auto [it, added] = parent.emplace(fine[i], std::make_pair(coarse[i], i));
+      if (!added && it->second.first != coarse[i])
+        ctx.fail("/labels/coarse", "fine class " + std::to_string(fine[i]) + " is under coarse class " +
+                                       std::to_string(it->second.first) + " at row " +
+                                       std::to_string(it->second.second) + " and under " +
+                                       std::to_string(coarse[i]) + " at row " + std::to_string(i) +
+                                       ": the labels must form a hierarchy");
+    }
+  }
+
+  // A prediction names a superclass; one beyond every coarse label is not a
+  // wrong answer to score but a column that means something else.
+  std::vector<std::int32_t> read_prediction(const std::string& obj) {
+    std::vector<std::int32_t> out = narrow_labels(ctx, obj, read_column(obj, static_cast<std::int64_t>(fine.size())));
+    const std::int32_t top = coarse.empty() ? 0 : *std::max_element(coarse.begin(), coarse.end());
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (out[i] < 0 || out[i] > top)
+        ctx.fail(obj, "value " + std::to_string(out[i]) + " at row " + std::to_string(i) +
+                          " is not a superclass (the coarse labels run from 0 to " + std::to_string(top) + ")");
+    }
+    return out;
   }
 
   void find_layers() {
@@ -108,7 +140,7 @@ struct ActivationFile::Impl {
                             "-D " + h5::class_name(shape.cls));
         const auto rows = static_cast<std::int64_t>(shape.dims[0]);
         const auto dim = static_cast<std::int64_t>(shape.dims[1]);
-        if (rows != n) ctx.fail(obj, "rows " + std::to_string(rows) + " != labels " + std::to_string(n));
+        if (rows != n) ctx.fail(obj, std::to_string(rows) + " rows, but the labels have " + std::to_string(n));
         if (dim == 0) ctx.fail(obj, "0 columns");
         h5::check_read_size(ctx, dset, obj, shape, sizeof(float));
         layers.push_back(LayerKey{*epoch, layer, rows, dim});
@@ -151,7 +183,7 @@ const std::optional<std::vector<std::int32_t>>& ActivationFile::predicted_coarse
 std::optional<std::vector<std::int32_t>> ActivationFile::predicted_coarse_at(int epoch) const {
   Impl& f = *impl_;
   const std::string obj = "/predicted_coarse/epoch_" + std::to_string(epoch);
-  if (h5::exists(f.ctx, f.file, obj)) return narrow_labels(f.ctx, obj, f.read_column(obj, rows()));
+  if (h5::exists(f.ctx, f.file, obj)) return f.read_prediction(obj);
   // Older files: only the final network's prediction, which belongs to the last epoch.
   const bool last = !f.layers.empty() && epoch == f.layers.back().epoch;
   if (last && f.predicted) return f.predicted;

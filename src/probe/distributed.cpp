@@ -38,16 +38,16 @@ class DistributedItem {
     const std::int64_t n = key.rows;
     first_ = n * rank_ / size;
     last_ = n * (rank_ + 1) / size;
-    if (n < 2) throw InputError(std::to_string(n) + " row(s): nothing to cluster");
-    if (fine_set(all_rows()).size() < 2) throw InputError("one fine class only: nothing to recover");
+    detail::require_scorable(n, fine_set(all_rows()).size());
     collective(comm, [&] { X_ = file.read_rows(key, first_, last_ - first_); });
     agree(ErrorKind::input, non_finite(""), comm);
     // Collapse and selectivity are properties of the raw features: measured before preprocessing.
     if (records_.wants(Measure::nc1)) collapse();
     if (records_.wants(Measure::selectivity)) selectivity();
     preprocess(X_, config.preprocess, RowHolders{key.rows, [this](double* v, std::size_t n) { sum_across(v, n); }});
-    agree(ErrorKind::input,
-          non_finite(" after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)"), comm);
+    const std::string after = " after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)";
+    agree(ErrorKind::input, non_finite(after), comm);
+    agree(ErrorKind::input, detail::magnitude_problem(X_, first_, after), comm);
   }
 
   // Spectral, ssc, community and silhouette: on samples (sampled.hpp).

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <limits>
 #include <map>
 #include <numeric>
 #include <optional>
@@ -240,6 +242,30 @@ RecordBatch probe_rows(ProbeRows rows, const LayerKey& key, const std::string& r
   return item.take();
 }
 
+std::string magnitude_problem(const RowMatrixXf& X, std::int64_t first_row, const std::string& when) {
+  if (X.size() == 0) return {};
+  // |a - b|^2 summed over the columns, with a factor 4 of slack for the
+  // expanded form |a|^2 + |b|^2 - 2 a.b the distance kernels use.
+  const double limit = std::sqrt(static_cast<double>(std::numeric_limits<float>::max()) / (4.0 * X.cols()));
+  Eigen::Index r = 0, c = 0;
+  const double top = X.cwiseAbs().maxCoeff(&r, &c);
+  if (top < limit) return {};
+  char value[32], bound[32];
+  std::snprintf(value, sizeof value, "%.4g", static_cast<double>(X(r, c)));
+  std::snprintf(bound, sizeof bound, "%.3g", limit);
+  return std::string("value ") + value + " at row " + std::to_string(first_row + r) + ", column " +
+         std::to_string(c) + when + ": too large for float32 distances (|value| must stay below " + bound +
+         " with " + std::to_string(X.cols()) + " columns); scale the data, or cluster.preprocess: [l2] or [whiten]";
+}
+
+void require_scorable(std::int64_t rows, std::size_t fine_classes) {
+  if (rows < 2) throw InputError(std::to_string(rows) + " row(s): nothing to cluster");
+  if (fine_classes < 2) throw InputError("one fine class only: nothing to recover");
+  if (rows < 2 * static_cast<std::int64_t>(fine_classes))
+    throw InputError(std::to_string(rows) + " rows for " + std::to_string(fine_classes) +
+                     " fine classes: too few to score a clustering (at least 2 rows per class)");
+}
+
 }  // namespace detail
 
 bool measures_raw_rows(const std::vector<Measure>& metrics) {
@@ -251,9 +277,8 @@ RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const
   try {
     ProbeRows rows;
     rows.raw = file.read(key);
-    if (rows.raw.rows() < 2) throw InputError(std::to_string(rows.raw.rows()) + " row(s): nothing to cluster");
+    detail::require_scorable(rows.raw.rows(), fine_count(file.fine()));
     require_finite(rows.raw, "");
-    if (fine_count(file.fine()) < 2) throw InputError("one fine class only: nothing to recover");
     // Unless measured as stored, the raw rows become the clustered copy.
     if (measures_raw_rows(metrics)) {
       rows.X = rows.raw;
@@ -263,6 +288,10 @@ RecordBatch cluster_probe(const ActivationFile& file, const LayerKey& key, const
     }
     preprocess(rows.X, config.preprocess);
     require_finite(rows.X, " after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)");
+    if (const std::string why = detail::magnitude_problem(
+            rows.X, 0, " after preprocessing (" + std::to_string(config.preprocess.size()) + " steps)");
+        !why.empty())
+      throw InputError(why);
     rows.fine = file.fine();
     rows.coarse = file.coarse();
     rows.predicted = file.predicted_coarse_at(key.epoch);

@@ -27,6 +27,18 @@ struct ProbeRows {
   std::vector<std::int64_t> index;
 };
 
+/// Refuses an item that would score perfectly by construction, or not at
+/// all: fewer than two rows per fine class lets a clustering give each row a
+/// cluster of its own (3 rows of 3 classes score AMI 1.0), and one fine class
+/// leaves nothing to recover. An InputError: the item fails with its reason.
+void require_scorable(std::int64_t rows, std::size_t fine_classes);
+
+/// Empty, or why distances between these rows overflow float32: k-means and
+/// the graphs square them, and values near 1e19 (data scaled wrongly, with no
+/// cluster.preprocess) make every distance infinite and every score 0.
+/// `first_row` numbers the rows in the message; `when` says after what.
+std::string magnitude_problem(const RowMatrixXf& X, std::int64_t first_row, const std::string& when);
+
 /// Local. config.methods on the rows, then the label measures and community
 /// structure `metrics` asks for.
 RecordBatch probe_rows(ProbeRows rows, const LayerKey& key, const std::string& run_id, const ClusterParams& config,

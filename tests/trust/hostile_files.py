@@ -17,7 +17,7 @@ import struct
 
 import h5py
 
-from harness import check, expect_error, expect_ok, run, study
+from harness import activations, blobs, check, expect_error, expect_ok, run, study
 from regressions import fmnist_copy, text, trained
 
 CASES, case = registry()
@@ -157,6 +157,34 @@ def synthetic_sizes_are_bounded(s):
                            (["data.synthetic.dim=1000000"], "data.synthetic.dim"),
                            (["data.synthclust.train_per_cluster=2000000000"], "data.synthclust.train_per_cluster")):
         expect_error(run(["plan", path] + overrides, ranks=0, timeout=20), 2, key)
+
+
+# Text from the user's files reached the terminal as it was: an escape
+# sequence in a study name or a layer name recoloured or cleared it, and a
+# non-YAML study file was quoted whole (5 MB) in the error.
+@case
+def terminal_escapes_and_huge_quotes_stay_out(s):
+    def clean(r):
+        for byte in ("\x1b", "\x07", "\r"):
+            check(byte not in r.out, "a raw %r reached the terminal: %r" % (byte, r))
+    path = study(s / "study.yaml", s / "out", name="\"bad\\e[31mRED\\x07\"")  # YAML escapes: ESC, BEL
+    r = run(["plan", path], ranks=0)
+    clean(r)
+    expect_error(r, 2, "study.yaml:1", "study: must not hold control characters", "\\x1b[31mRED\\x07")
+    with open(s / "junk.yaml", "w") as f:
+        f.write("A" * (5 << 20) + "\n")
+    error = expect_error(run(["plan", s / "junk.yaml"], ranks=0), 2, "junk.yaml:1", "more bytes")
+    check(len(error) < 1000, "the error quotes %d bytes of the file" % len(error))
+    with open(s / "key.yaml", "w") as f:
+        f.write("study: k\n\x1b[2J: 1\n")
+    r = run(["plan", s / "key.yaml"], ranks=0)
+    clean(r)
+    expect_error(r, 2, "key.yaml:2", "\\x1b[2J: unknown key")
+    layers = activations(s / "acts.h5", {"fc\x1b[2J": blobs()})
+    r = run(["analyze", layers, "cluster.restarts=1"])
+    clean(r)
+    expect_ok(r)
+    check("fc\\x1b[2J" in r.out, "the layer is not shown escaped: %r" % r)
 
 
 if __name__ == "__main__":

@@ -215,9 +215,9 @@ TEST_F(H5Test, ActivationFileNamesTheMissingOrMalformedObject) {
   write_raw(path("no_fine.h5"), false, 12, 12, 12);
   expect_input_error(path("no_fine.h5"), "/labels/fine: missing");
   write_raw(path("rows.h5"), true, 12, 12, 10);
-  expect_input_error(path("rows.h5"), "/epoch_1/fc: rows 10 != labels 12");
+  expect_input_error(path("rows.h5"), "/epoch_1/fc: 10 rows, but the labels have 12");
   write_raw(path("coarse.h5"), true, 12, 11, 12);
-  expect_input_error(path("coarse.h5"), "/labels/coarse: rows 11 != labels 12");
+  expect_input_error(path("coarse.h5"), "/labels/fine has 12 rows and /labels/coarse 11");
   write_raw(path("nolayer.h5"), true, 12, 12, 0);
   expect_input_error(path("nolayer.h5"), "missing");
   write_raw(path("intlayer.h5"), true, 12, 12, 12, H5T_STD_I32LE);
