@@ -5,6 +5,7 @@
 // half-valid file.
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <map>
 #include <numeric>
 
@@ -248,6 +249,15 @@ RowMatrixXf ActivationFile::read_rows(const LayerKey& key, std::int64_t first, s
   float none = 0;
   read(H5T_NATIVE_FLOAT, m.size() > 0 ? m.data() : &none);
   return m;
+}
+
+std::string training_stamp(const ActivationFile& file) {
+  const auto seconds = file.number_attr("train_seconds");
+  const auto loss = file.number_attr("final_train_loss");
+  if (!seconds || !loss) return {};
+  char buf[96];
+  std::snprintf(buf, sizeof buf, "%a %a", *seconds, *loss);  // hexadecimal: exact
+  return buf;
 }
 
 }  // namespace cp

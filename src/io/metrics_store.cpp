@@ -135,6 +135,8 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
     write_failures(ctx, file, batch.failures);
     h5::write_strings(ctx, file, "/penultimate/run_id", column(batch.penultimate, &PenultimateRecord::run_id));
     h5::write_strings(ctx, file, "/penultimate/layer", column(batch.penultimate, &PenultimateRecord::layer));
+    h5::write_strings(ctx, file, "/sources/run_id", column(batch.sources, &SourceRecord::run_id));
+    h5::write_strings(ctx, file, "/sources/trained", column(batch.sources, &SourceRecord::trained));
   });
   write_file_atomically(csv_path, csv_text(m));
 }
@@ -170,13 +172,17 @@ std::vector<SimilarityRecord> read_similarities_in(const h5::Ctx& ctx, hid_t fil
   return out;
 }
 
-std::vector<PenultimateRecord> read_penultimate_in(const h5::Ctx& ctx, hid_t file) {
-  std::vector<PenultimateRecord> out;
-  if (!h5::exists(ctx, file, "/penultimate/run_id")) return out;
-  const auto run_id = h5::read_strings(ctx, file, "/penultimate/run_id");
-  const auto layer = h5::read_strings(ctx, file, "/penultimate/layer");
-  if (layer.size() != run_id.size()) ctx.fail("/penultimate", "columns of different lengths");
-  for (std::size_t i = 0; i < run_id.size(); ++i) out.push_back({run_id[i], layer[i]});
+// A per-run table of one string column beside run_id (/penultimate,
+// /sources); empty in a file written before the table existed.
+template <class Record>
+std::vector<Record> read_run_table(const h5::Ctx& ctx, hid_t file, const std::string& group,
+                                   const std::string& name) {
+  std::vector<Record> out;
+  if (!h5::exists(ctx, file, group + "/run_id")) return out;
+  const auto run_id = h5::read_strings(ctx, file, group + "/run_id");
+  const auto value = h5::read_strings(ctx, file, group + "/" + name);
+  if (value.size() != run_id.size()) ctx.fail(group, "columns of different lengths");
+  for (std::size_t i = 0; i < run_id.size(); ++i) out.push_back({run_id[i], value[i]});
   return out;
 }
 
@@ -230,8 +236,9 @@ std::vector<MetricRecord> read_metrics_in(const h5::Ctx& ctx, hid_t file) {
 MetricsTables read_metrics_tables(const std::string& h5_path) {
   const h5::Ctx ctx(h5_path, h5::Blame::input);
   h5::Id file = open_metrics(ctx);
-  return {read_metrics_in(ctx, file), read_failures_in(ctx, file), read_penultimate_in(ctx, file),
-          read_similarities_in(ctx, file)};
+  return {read_metrics_in(ctx, file), read_failures_in(ctx, file),
+          read_run_table<PenultimateRecord>(ctx, file, "/penultimate", "layer"), read_similarities_in(ctx, file),
+          read_run_table<SourceRecord>(ctx, file, "/sources", "trained")};
 }
 
 std::vector<MetricRecord> read_metrics(const std::string& h5_path) {

@@ -117,11 +117,12 @@ ClusterSummary cluster_stage(const StudyInputs& inputs, const StudyConfig& study
   const int rank = comm_rank(world), size = comm_size(world);
   std::string listing;
   std::vector<PenultimateRecord> penultimate;  // rank 0's, from the files it lists
+  std::vector<SourceRecord> sources;           // the same
   collective(world, [&] {
     if (rank != 0) return;
     if (inputs.files.empty() && inputs.lost.empty())
       throw InputError(out_dir + ": no complete run file to cluster: run `train` first");
-    listing = list_items(inputs.files, has(study.metrics, Measure::cka), penultimate);
+    listing = list_items(inputs.files, has(study.metrics, Measure::cka), penultimate, sources);
   });
   const auto items = parse_items(broadcast_bytes(listing, world, 0));
   const std::int64_t limit = item_memory_limit(study.cluster, world);
@@ -140,6 +141,7 @@ ClusterSummary cluster_stage(const StudyInputs& inputs, const StudyConfig& study
     RecordBatch all;
     for (const auto& p : parts) all.append(deserialize_batch(p));
     all.penultimate = penultimate;
+    all.sources = sources;
     all.failures.insert(all.failures.end(), inputs.lost.begin(), inputs.lost.end());
     sort_records(all);
     std::filesystem::create_directories(out_dir);

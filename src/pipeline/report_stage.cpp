@@ -9,6 +9,7 @@
 #include "clusterprobe/comm/agree.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 #include "clusterprobe/io/metrics_store.hpp"
 #include "clusterprobe/io/output_layout.hpp"
@@ -72,6 +73,35 @@ std::vector<std::string> clustering_differences(const std::string& metrics_path,
   return out;
 }
 
+// A run trained again after it was clustered (its file deleted and trained
+// anew, with other threads or ranks) has metrics.h5 numbers of a training
+// that no longer exists: they are not shown as its, and the run is listed
+// with the command that scores the file there now.
+void drop_retrained(ReportInputs& in, const std::vector<SourceRecord>& sources, const OutputLayout& layout) {
+  std::set<std::string> stale;
+  for (const auto& source : sources) {
+    const std::string path = layout.run(source.run_id).activations();
+    if (!fs::exists(path)) continue;  // a lost file is the cluster stage's to report
+    std::string now;
+    try {
+      now = training_stamp(ActivationFile(path));
+    } catch (const InputError& e) {
+      now = std::string("unreadable: ") + e.what();
+    }
+    if (now == source.trained) continue;
+    stale.insert(source.run_id);
+    in.failures.push_back({source.run_id, "", 0, path,
+                           "trained again after " + layout.metrics_h5() +
+                               " was written: its metrics there are of the earlier training and are not shown; "
+                               "run `clusterprobe cluster` to score this one"});
+    spdlog::error("report: run {}: {}", source.run_id, in.failures.back().message);
+  }
+  auto is_stale = [&](const auto& r) { return stale.count(r.run_id) > 0; };
+  in.metrics.erase(std::remove_if(in.metrics.begin(), in.metrics.end(), is_stale), in.metrics.end());
+  in.similarities.erase(std::remove_if(in.similarities.begin(), in.similarities.end(), is_stale),
+                        in.similarities.end());
+}
+
 }  // namespace
 
 bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, std::ostream& out,
@@ -86,14 +116,22 @@ bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, 
     if (!clustered &&
         std::all_of(in.runs.begin(), in.runs.end(), [](const RunStatus& r) { return r.status == RunPhase::complete; }))
       throw InputError(metrics_path + ": missing: run the cluster stage first");
+    std::vector<SourceRecord> sources;
     if (clustered) {
       auto tables = read_metrics_tables(metrics_path);
       in.metrics = std::move(tables.metrics);
       in.failures = std::move(tables.failures);
       in.penultimate = std::move(tables.penultimate);
       in.similarities = std::move(tables.similarities);
+      sources = std::move(tables.sources);
     }
-    if (plan) restrict_to_plan(in, *plan, clustered);
+    if (plan) {
+      std::set<std::string> planned;
+      for (const auto& run : plan->runs) planned.insert(run.id);
+      keep_planned(sources, planned);
+      drop_retrained(in, sources, layout);
+      restrict_to_plan(in, *plan, clustered);
+    }
     if (plan && clustered) {
       for (const auto& d : clustering_differences(metrics_path, plan->study)) {
         spdlog::error("report: {}: cluster again", d);

@@ -43,7 +43,7 @@ std::string WorkItem::where() const {
 double WorkItem::cost() const { return static_cast<double>(key.rows) * static_cast<double>(key.dim); }
 
 std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
-                       std::vector<PenultimateRecord>& penultimate) {
+                       std::vector<PenultimateRecord>& penultimate, std::vector<SourceRecord>& sources) {
   std::string out;
   auto put = [&](const std::string& run_id, const std::string& path, const LayerKey& k) {
     put_field(out, run_id);
@@ -57,6 +57,7 @@ std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
     ActivationFile f(in.path);
     if (const std::string layer = f.string_attr("penultimate"); !layer.empty())
       penultimate.push_back({in.run_id, layer});
+    if (const std::string stamp = training_stamp(f); !stamp.empty()) sources.push_back({in.run_id, stamp});
     std::int64_t dims = 0;
     for (const auto& k : f.layers()) {
       put(in.run_id, in.path, k);

@@ -114,5 +114,27 @@ def cluster_fails_another_runs_file(s):
     expect_failed_item(s, path, ids, r)
 
 
+# Found by the search for "the same shape elsewhere": a run deleted and trained
+# again after clustering (here with other threads, so other weights) kept
+# showing the earlier training's metrics with exit 0.
+@case
+def report_hides_metrics_of_a_retrained_run(s):
+    path = study(s / "study.yaml", s / "out")
+    expect_ok(run(["run", path]))
+    (rid,) = plan_ids(path)
+    for f in ("activations.h5", "checkpoint.pt"):
+        os.remove(s / ("out/runs/%s/%s" % (rid, f)))
+    expect_ok(run(["train", path, "train.threads=2"]))
+    r = run(["report", path])
+    sound(r)
+    check(r.rc == 5, "metrics of the earlier training reported with exit %s, expected 5: %r" % (r.rc, r))
+    report = text(s / "out/report.md")
+    check("trained again after" in report[report.index("Not complete"):], "not listed:\n" + report)
+    (row,) = [line for line in summary_of(s / "out/report.md").splitlines() if line.startswith("| " + rid)]
+    check(row.endswith("| - | - | - | - | - |"), "the summary still shows the earlier metrics: " + row)
+    expect_ok(run(["cluster", path]))
+    expect_ok(run(["report", path]))
+
+
 if __name__ == "__main__":
     sys.exit(run_case(CASES, sys.argv[1]))

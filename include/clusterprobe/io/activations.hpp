@@ -122,6 +122,12 @@ class ActivationFile {
   std::unique_ptr<Impl> impl_;
 };
 
+/// Which training wrote the file: its train_seconds and final_train_loss
+/// attributes, exactly (two trainings, even of the same run, virtually never
+/// share both to the last bit). Empty for a file without them (another
+/// tool's): such a file has no training to tell apart.
+std::string training_stamp(const ActivationFile& file);
+
 /// Local. Why `path` is not a complete activations file of run `run_id`
 /// (empty when it is): it must open, say complete=1 and that run id, and hold
 /// every probe point of `layers` ("all": any) at every epoch it lists (the

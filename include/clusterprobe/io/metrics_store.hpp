@@ -8,6 +8,8 @@
 //   /failures/{run_id, layer, file, message} strings [F], /failures/epoch int32 [F]:
 //                     the work items that could not be scored, and why
 //   /penultimate/{run_id, layer} strings: each run's penultimate probe point
+//   /sources/{run_id, trained} strings: the training each run's metrics were
+//                     scored from (training_stamp() of its activations file)
 //   metrics.csv: run_id,layer,epoch,scope,method,metric,value (%.17g values)
 #include <string>
 #include <vector>
@@ -24,13 +26,15 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
 std::vector<MetricRecord> read_metrics(const std::string& h5_path);
 
 /// What the report reads, in one pass over metrics.h5: the metrics, the
-/// failed items, each run's penultimate layer and the similarity matrices
-/// (the last three empty for files written before they existed).
+/// failed items, each run's penultimate layer, the similarity matrices and
+/// the trainings scored (the last four empty for files written before they
+/// existed).
 struct MetricsTables {
   std::vector<MetricRecord> metrics;
   std::vector<FailureRecord> failures;
   std::vector<PenultimateRecord> penultimate;
   std::vector<SimilarityRecord> similarities;
+  std::vector<SourceRecord> sources;
 };
 
 /// Local. Throws InputError naming the file and object for a malformed file.

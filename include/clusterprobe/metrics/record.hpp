@@ -106,16 +106,30 @@ struct PenultimateRecord {
   }
 };
 
+/// The training a run's metrics were scored from (training_stamp() of its
+/// activations file when clustered): the report compares it with the file
+/// there now, so metrics of a file trained again since are not shown as its.
+struct SourceRecord {
+  std::string run_id;
+  std::string trained;
+
+  template <class Archive>
+  void serialize(Archive& ar, unsigned /*version*/) {
+    ar & run_id & trained;
+  }
+};
+
 struct RecordBatch {
   std::vector<MetricRecord> metrics;
   std::vector<AssignmentRecord> assignments;
   std::vector<SimilarityRecord> similarities;
   std::vector<FailureRecord> failures;
   std::vector<PenultimateRecord> penultimate;
+  std::vector<SourceRecord> sources;
 
   template <class Archive>
   void serialize(Archive& ar, unsigned /*version*/) {
-    ar & metrics & assignments & similarities & failures & penultimate;
+    ar & metrics & assignments & similarities & failures & penultimate & sources;
   }
   void append(RecordBatch&& other);
 };

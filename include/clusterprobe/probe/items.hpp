@@ -45,9 +45,10 @@ struct ProbeSettings {
 
 /// Local. Opens every input once and lists its items (with a similarity item
 /// per run when `similarity`) as length-prefixed fields, so any layer name
-/// survives a broadcast; each file's penultimate probe point goes to `penultimate`.
+/// survives a broadcast; each file's penultimate probe point goes to
+/// `penultimate`, and the training that wrote it to `sources`.
 std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
-                       std::vector<PenultimateRecord>& penultimate);
+                       std::vector<PenultimateRecord>& penultimate, std::vector<SourceRecord>& sources);
 
 /// Local. The items of list_items()'s text.
 std::vector<WorkItem> parse_items(const std::string& bytes);
