@@ -170,7 +170,7 @@ Figure effects_chart(const EffectSet& set, const std::string& reading) {
   const std::string what = set.metric == vocab::kAmi ? "AMI" : "e2e accuracy";
   const std::string title = "Paired differences of " + what + " at the " +
                             (set.at == "best" ? std::string("best") : std::string("penultimate")) +
-                            " layer (95% bootstrap intervals)";
+                            " layer (Holm-adjusted bootstrap intervals)";
   const std::string script = preamble(name, title, "difference (first minus second level)", "") +
                              "set key off\nset xrange [*<0:0<*]\nset yrange [-0.5:" + std::to_string(row) + "-0.5]\nset offsets graph 0.05, graph 0.05, 0, 0\n"
                              "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2\n"

@@ -3,18 +3,11 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 
 namespace cp {
 namespace {
 
-// The value of the 0 <= q <= 1 quantile of sorted `v` (linear interpolation, as numpy's default).
-double quantile(const std::vector<double>& v, double q) {
-  const double pos = q * static_cast<double>(v.size() - 1);
-  const auto lo = static_cast<std::size_t>(std::floor(pos));
-  const auto hi = std::min(lo + 1, v.size() - 1);
-  return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
-}
+constexpr int kGroupPermutations = 1999;
 
 // Everything but `axis`: runs with equal keys differ only in that axis.
 std::string others_key(const RunOutcome& r, const std::string& axis) {
@@ -25,66 +18,125 @@ std::string others_key(const RunOutcome& r, const std::string& axis) {
   return key;
 }
 
-}  // namespace
+// One axis's runs: per level its values, and per matched group its runs.
+struct AxisRuns {
+  std::vector<std::string> levels;  // first-seen order
+  std::map<std::string, std::vector<double>> by_level;
+  std::map<std::string, std::map<std::string, double>> matched;  // level -> others' key -> value
+  std::map<std::string, MatchedGroup> groups;                    // others' key -> its runs
 
-Interval bootstrap_mean(const std::vector<double>& values, int resamples, std::uint64_t seed) {
-  Interval out;
-  out.n = static_cast<int>(values.size());
-  if (values.empty()) return out;
-  out.mean = std::accumulate(values.begin(), values.end(), 0.0) / static_cast<double>(values.size());
-  out.low = out.high = out.mean;
-  if (values.size() < 2) return out;
-  std::mt19937_64 rng(seed);
-  std::uniform_int_distribution<std::size_t> pick(0, values.size() - 1);
-  std::vector<double> means(static_cast<std::size_t>(resamples));
-  for (auto& m : means) {
-    double sum = 0;
-    for (std::size_t i = 0; i < values.size(); ++i) sum += values[pick(rng)];
-    m = sum / static_cast<double>(values.size());
-  }
-  std::sort(means.begin(), means.end());
-  out.low = quantile(means, 0.025);
-  out.high = quantile(means, 0.975);
-  out.has_interval = true;
-  return out;
-}
-
-std::vector<AxisEffects> factor_effects(const std::vector<RunOutcome>& runs, const std::vector<std::string>& factors) {
-  std::vector<AxisEffects> out;
-  for (const auto& axis : factors) {
-    std::vector<std::string> levels;
-    std::map<std::string, std::vector<double>> by_level;
-    // level -> (key of the other axes -> value): the matching for paired differences.
-    std::map<std::string, std::map<std::string, double>> matched;
+  AxisRuns(const std::vector<RunOutcome>& runs, const std::string& axis) {
     for (const auto& r : runs) {
       const auto it = r.axes.find(axis);
       if (it == r.axes.end() || std::isnan(r.value)) continue;
       if (!by_level.count(it->second)) levels.push_back(it->second);
       by_level[it->second].push_back(r.value);
-      matched[it->second][others_key(r, axis)] = r.value;
+      const std::string key = others_key(r, axis);
+      matched[it->second][key] = r.value;
+      auto& g = groups[key];
+      g.level.push_back(static_cast<int>(std::find(levels.begin(), levels.end(), it->second) - levels.begin()));
+      g.value.push_back(r.value);
     }
-    if (levels.size() < 2) continue;
-    AxisEffects e;
-    e.axis = axis;
-    for (const auto& level : levels) e.levels.push_back({level, bootstrap_mean(by_level[level])});
-    for (std::size_t a = 0; a < levels.size(); ++a) {
-      for (std::size_t b = a + 1; b < levels.size(); ++b) {
-        PairedEffect p{levels[a], levels[b], {}, 0, 0};
-        std::vector<double> diffs;
-        for (const auto& [key, va] : matched[levels[a]]) {
-          const auto vb = matched[levels[b]].find(key);
-          if (vb == matched[levels[b]].end()) continue;
-          diffs.push_back(va - vb->second);
-          p.positive += va > vb->second;
-          p.negative += va < vb->second;
-        }
-        if (diffs.empty()) continue;
-        p.diff = bootstrap_mean(diffs);
-        e.pairs.push_back(p);
-      }
-    }
-    out.push_back(std::move(e));
   }
+
+  // level a minus level b over the groups holding both.
+  std::vector<double> differences(const std::string& a, const std::string& b, PairedEffect& p) const {
+    std::vector<double> diffs;
+    const auto& of_b = matched.at(b);
+    for (const auto& [key, va] : matched.at(a)) {
+      const auto vb = of_b.find(key);
+      if (vb == of_b.end()) continue;
+      diffs.push_back(va - vb->second);
+      p.positive += va > vb->second;
+      p.negative += va < vb->second;
+    }
+    return diffs;
+  }
+};
+
+AxisEffects axis_effects(const AxisRuns& runs, const std::string& axis,
+                         std::vector<std::vector<double>>& diffs_of_pairs) {
+  AxisEffects e;
+  e.axis = axis;
+  for (const auto& level : runs.levels) {
+    const auto& values = runs.by_level.at(level);
+    e.levels.push_back({level, bootstrap_mean(values), interquartile_mean(values)});
+  }
+  std::vector<MatchedGroup> groups;
+  for (const auto& [key, g] : runs.groups) groups.push_back(g);
+  e.overall_p = matched_permutation_p(groups, static_cast<int>(runs.levels.size()), kGroupPermutations);
+  e.groups = static_cast<int>(std::count_if(groups.begin(), groups.end(), [](const MatchedGroup& g) {
+    return g.value.size() >= 2;
+  }));
+  e.permutations = kGroupPermutations;
+  for (std::size_t a = 0; a < runs.levels.size(); ++a) {
+    for (std::size_t b = a + 1; b < runs.levels.size(); ++b) {
+      PairedEffect p;
+      p.level = runs.levels[a];
+      p.versus = runs.levels[b];
+      std::vector<double> diffs = runs.differences(p.level, p.versus, p);
+      if (diffs.empty()) continue;
+      p.p = sign_flip_p(diffs);
+      e.pairs.push_back(p);
+      diffs_of_pairs.push_back(std::move(diffs));
+    }
+  }
+  return e;
+}
+
+// Holm over every pair of the outcome: the k-th smallest p-value of m is held
+// to alpha / (m - k), and so is its interval (confidence 1 - alpha / (m - k)),
+// with enough resamples for at least 20 in each tail where that is affordable.
+void adjust_pairs(std::vector<AxisEffects>& axes, const std::vector<std::vector<double>>& diffs) {
+  std::vector<PairedEffect*> pairs;
+  for (auto& e : axes)
+    for (auto& p : e.pairs) pairs.push_back(&p);
+  std::vector<double> raw;
+  for (const auto* p : pairs) raw.push_back(p->p);
+  const std::vector<double> adjusted = holm_adjust(raw);
+  std::vector<std::size_t> order(pairs.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return raw[a] < raw[b]; });
+  for (std::size_t k = 0; k < order.size(); ++k) {
+    PairedEffect& p = *pairs[order[k]];
+    const double alpha = kEffectAlpha / static_cast<double>(order.size() - k);
+    // Capped at about 4e7 draws per pair: a 2,000-run study stays a few
+    // seconds; its extreme quantiles then rest on fewer resamples.
+    const double n = static_cast<double>(diffs[order[k]].size());
+    const int resamples = static_cast<int>(std::max(4000.0, std::min(std::ceil(40.0 / alpha), 4e7 / n)));
+    p.p_adjusted = adjusted[order[k]];
+    p.diff = bootstrap_mean(diffs[order[k]], resamples, 1, 1.0 - alpha);
+    p.improvement = probability_of_improvement(diffs[order[k]], 1.0 - alpha, resamples);
+    p.clear = p.p_adjusted < kEffectAlpha && p.diff.has_interval && (p.diff.low > 0 || p.diff.high < 0);
+  }
+}
+
+void adjust_axes(std::vector<AxisEffects>& axes) {
+  std::vector<double> raw;
+  std::vector<AxisEffects*> tested;
+  for (auto& e : axes)
+    if (!std::isnan(e.overall_p)) {
+      raw.push_back(e.overall_p);
+      tested.push_back(&e);
+    }
+  const std::vector<double> adjusted = holm_adjust(raw);
+  for (std::size_t i = 0; i < tested.size(); ++i) tested[i]->overall_p_adjusted = adjusted[i];
+  for (auto& e : axes)
+    if (std::isnan(e.overall_p)) e.overall_p_adjusted = e.overall_p;
+}
+
+}  // namespace
+
+std::vector<AxisEffects> factor_effects(const std::vector<RunOutcome>& runs, const std::vector<std::string>& factors) {
+  std::vector<AxisEffects> out;
+  std::vector<std::vector<double>> diffs;  // per pair, in the order of the axes' pairs
+  for (const auto& axis : factors) {
+    const AxisRuns axis_runs(runs, axis);
+    if (axis_runs.levels.size() < 2) continue;
+    out.push_back(axis_effects(axis_runs, axis, diffs));
+  }
+  adjust_pairs(out, diffs);
+  adjust_axes(out);
   return out;
 }
 

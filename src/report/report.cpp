@@ -243,17 +243,24 @@ void assemble(ReportText& out, const ReportInputs& in, const Table& summary, con
     said += "- " + sentence + "\n";
     said_html += "<li>" + html_escape(sentence) + "</li>\n";
   }
-  out.terminal += notes + "summary\n" + summary.text() + legend + "\nfactor effects (95% bootstrap intervals)\n" + said +
+  const std::string method =
+      std::string("Per axis, a permutation test that its levels differ; then the mean difference between two levels "
+                  "over runs matched on every other axis (seed included), with a sign-flip permutation p-value "
+                  "Holm-adjusted over every comparison of the same outcome, and a bootstrap interval widened to the "
+                  "same step (its level is stated). A difference is called clear only when the adjusted p is below "
+                  "0.05 and its interval excludes 0; the largest come first. Every level's mean and interquartile "
+                  "mean is in ") +
+      OutputLayout::kEffectsCsvName + ".";
+  out.terminal += notes + "summary\n" + summary.text() + legend +
+                  "\nfactor effects (Holm-adjusted over the comparisons: the report says how)\n" + said +
                   "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
   out.markdown = "# ClusterProbe report\n\n" + notes_md + "## Summary\n\n" + summary.markdown() + "\n" + legend +
-                 "\n## Factor effects\n\nMean differences over runs matched on every other axis (seed included), "
-                 "with 95% bootstrap intervals; every level's mean is in " + OutputLayout::kEffectsCsvName + ".\n\n" + said + "\n" +
+                 "\n## Factor effects\n\n" + method + "\n\n" + said + "\n" +
                  (missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n") +
                  "## Runs\n\n" + out.markdown;
   out.html = html_page("<h1>ClusterProbe report</h1>\n" + notes_html + "<h2>Summary</h2>\n" + summary.html() + "<p>" +
-                       html_escape(legend) + "</p>\n<h2>Factor effects</h2>\n<p>Mean differences over runs matched on "
-                       "every other axis (seed included), with 95% bootstrap intervals; every level's mean is in " +
-                       OutputLayout::kEffectsCsvName + ".</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
+                       html_escape(legend) + "</p>\n<h2>Factor effects</h2>\n<p>" + html_escape(method) +
+                       "</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
                        (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" + missing.html()) +
                        "<h2>Runs</h2>\n" + runs_html);
 }

@@ -98,20 +98,37 @@ TEST(Effects, PairedDifferencesMatchOnEveryOtherAxis) {
   EXPECT_EQ(norm.pairs[0].positive, 3);
   EXPECT_EQ(norm.pairs[0].negative, 1);
 
+  // Four matched pairs: the smallest sign-flip p-value is 2/16, never a clear
+  // difference, whatever the interval.
+  EXPECT_DOUBLE_EQ(p.p, 0.125);
+  EXPECT_FALSE(p.clear);
   const auto sentences = cp::effect_sentences({{"penultimate", "ami", effects}});
-  ASSERT_EQ(sentences.size(), 2u);
-  EXPECT_EQ(sentences[0].rfind("unrelated clusters better than similar: +0.57 AMI [", 0), 0u) << sentences[0];
-  EXPECT_NE(sentences[0].find("], 4 of 4 matched pairs (dataset, penultimate layer)"), std::string::npos)
+  ASSERT_EQ(sentences.size(), 4u);
+  EXPECT_EQ(sentences[0].rfind("dataset: no clear difference among its 2 levels (permutation test within 4 matched "
+                               "groups, 1999 permutations, Holm-adjusted p = ",
+                               0),
+            0u)
       << sentences[0];
-  EXPECT_NE(sentences[1].find("batch clusters better than none"), std::string::npos) << sentences[1];
-  EXPECT_NE(sentences[1].find("3 of 4 matched pairs"), std::string::npos) << sentences[1];
+  EXPECT_EQ(sentences[2].rfind("no clear difference between unrelated and similar: +0.57 AMI [", 0), 0u)
+      << sentences[2];
+  EXPECT_NE(sentences[2].find("interval), unrelated above in 4 of 4 matched pairs (probability of improvement 1.00"),
+            std::string::npos)
+      << sentences[2];
+  EXPECT_NE(sentences[2].find("Holm-adjusted p = 0.25 (dataset, penultimate layer)"), std::string::npos)
+      << sentences[2];
+  EXPECT_NE(sentences[3].find("between batch and none"), std::string::npos) << sentences[3];
+  EXPECT_NE(sentences[3].find("3 of 4 matched pairs"), std::string::npos) << sentences[3];
 
   const std::string csv = cp::effects_csv({{"best", "e2e_accuracy", effects}});
-  EXPECT_EQ(csv.rfind("at,metric,axis,kind,level,versus,n,mean,ci_low,ci_high,positive,negative\n", 0), 0u);
+  EXPECT_EQ(csv.rfind("at,metric,axis,kind,level,versus,n,mean,ci_low,ci_high,positive,negative,ci_level,iqm,p,p_holm,"
+                      "improvement,improvement_low,improvement_high,clear,permutations\n",
+                      0),
+            0u);
   EXPECT_NE(csv.find("best,e2e_accuracy,dataset,difference,similar,unrelated,4,-0.57499999999999996,"),
             std::string::npos)
       << csv;
   EXPECT_NE(csv.find("best,e2e_accuracy,normalization,level,batch,,4,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("best,e2e_accuracy,dataset,overall,,,4,"), std::string::npos) << csv;
 }
 
 TEST(Effects, NothingToCompareIsSaid) {

@@ -1,12 +1,18 @@
 #pragma once
 // Factor effects of a study's grid: for each axis with two or more levels,
-// the mean of an outcome (AMI, e2e accuracy) per level with a bootstrap
-// confidence interval, and the paired difference between two levels over the
-// runs that match on every other axis (seed included).
+// the mean (and interquartile mean) of an outcome (AMI, e2e accuracy) per
+// level with a bootstrap interval; a permutation test of the whole axis; and
+// the paired difference between two levels over the runs that match on every
+// other axis (seed included), with its sign-flip p-value. A study compares
+// many pairs, so p-values are Holm-adjusted over all pairs of one outcome and
+// each interval is widened to its step of Holm's procedure: a difference is
+// called clear only when both say so.
 #include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
+
+#include "clusterprobe/report/resampling.hpp"
 
 namespace cp {
 
@@ -16,35 +22,35 @@ struct RunOutcome {
   double value = 0;
 };
 
-/// A mean over n values; low/high: its 95% percentile-bootstrap interval,
-/// present only when n >= 2 (one value has no spread to resample).
-struct Interval {
-  double mean = 0, low = 0, high = 0;
-  int n = 0;
-  bool has_interval = false;
-};
-
 struct LevelEffect {
   std::string level;
   Interval stat;
+  double iqm = 0;  ///< interquartile mean
 };
 
 /// level minus versus, over the runs matched on every other axis.
 struct PairedEffect {
   std::string level, versus;
-  Interval diff;
+  Interval diff;                   ///< at the Holm step's confidence (diff.confidence)
   int positive = 0, negative = 0;  ///< matched pairs where level is above / below versus
+  double p = 1, p_adjusted = 1;    ///< sign-flip p-value, and Holm-adjusted over the outcome's pairs
+  Interval improvement;            ///< probability that level beats versus in a matched pair
+  bool clear = false;              ///< adjusted p < 0.05 and the interval excludes 0
 };
 
 struct AxisEffects {
   std::string axis;
   std::vector<LevelEffect> levels;
   std::vector<PairedEffect> pairs;  ///< every pair of levels with at least one matched pair
+  /// The whole axis: permutation test within matched groups (NaN: no group
+  /// of two runs), Holm-adjusted over the outcome's axes.
+  double overall_p = 1, overall_p_adjusted = 1;
+  int groups = 0;        ///< matched groups with two or more runs
+  int permutations = 0;  ///< of the overall test
 };
 
-/// Local. Percentile bootstrap of the mean (resamples with replacement, a
-/// fixed seed: the same data give the same interval).
-Interval bootstrap_mean(const std::vector<double>& values, int resamples = 4000, std::uint64_t seed = 1);
+/// The family-wise error rate every "clear" difference is held to.
+inline constexpr double kEffectAlpha = 0.05;
 
 /// Local. The effects of every axis in `factors` that has two or more levels
 /// among `runs` (NaN outcomes are left out). Levels in first-seen order.
