@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <iomanip>
 #include <ostream>
+#include <sstream>
 
 #include "clusterprobe/io/activations.hpp"
 #include "clusterprobe/io/output_layout.hpp"
@@ -35,17 +36,24 @@ void print_plan(const Plan& grid, std::ostream& out) {
                                          [](const RunSpec& r) { return r.is_pretraining; });
   out << "study " << study.study << ": " << runs.size() << " runs (" << pretraining
       << " pretraining) -> " << study.output << "\n";
-  out << std::left << std::setw(18) << "id" << std::setw(30) << "dataset" << std::setw(12)
-      << "arch" << std::setw(9) << "norm" << std::setw(7) << "labels" << std::setw(24)
-      << "pretraining" << std::setw(5) << "seed" << std::setw(10) << "cost" << std::setw(10)
-      << "state" << "after\n";
+  std::vector<std::vector<std::string>> rows{
+      {"id", "dataset", "arch", "norm", "labels", "pretraining", "seed", "cost", "state", "after"}};
   for (const auto& r : runs) {
-    out << std::setw(18) << r.id << std::setw(30) << r.dataset << std::setw(12) << r.architecture
-        << std::setw(9) << r.normalization << std::setw(7) << r.labels << std::setw(24)
-        << r.pretraining << std::setw(5) << r.seed << std::setw(10) << std::setprecision(3)
-        << r.cost << std::setw(10) << state_of(layout.run(r.id).activations(), r)
-        // The dependency: this run starts from that run's final weights.
-        << (r.parent_id.empty() ? "-" : r.parent_id) << "\n";
+    std::ostringstream cost;
+    cost << std::setprecision(3) << r.cost;
+    rows.push_back({r.id, r.dataset, r.architecture, r.normalization, r.labels, r.pretraining, std::to_string(r.seed),
+                    cost.str(), state_of(layout.run(r.id).activations(), r),
+                    // The dependency: this run starts from that run's final weights.
+                    r.parent_id.empty() ? "-" : r.parent_id});
+  }
+  // Each column as wide as its longest value: a long hierarchy path or
+  // pretraining source never runs into the next column.
+  std::vector<std::size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  for (const auto& row : rows) {
+    for (std::size_t c = 0; c + 1 < row.size(); ++c) out << std::left << std::setw(static_cast<int>(width[c] + 2)) << row[c];
+    out << row.back() << "\n";
   }
   for (const auto& s : grid.skipped) out << "skipped: " << s << "\n";
 }

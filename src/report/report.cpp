@@ -224,8 +224,9 @@ Table summary_table() {
 
 // The page's frame around the parts: summary, factor effects, figures, what
 // is not complete, then each run.
-void assemble(ReportText& out, const ReportInputs& in, const Table& summary, const std::string& main,
+void assemble(ReportText& out, const ReportInputs& in, Table summary, const std::string& main,
               const std::vector<EffectSet>& sets, const Table& missing, const std::string& runs_html) {
+  const bool fine_shown = !summary.drop_blank_column("fine acc");
   // What makes the numbers below not the study's comes before them.
   std::string notes, notes_md, notes_html;
   for (const auto& n : in.notes) {
@@ -236,8 +237,11 @@ void assemble(ReportText& out, const ReportInputs& in, const Table& summary, con
   const std::string legend =
       "AMI: mean over superclasses of " + main + " (k = subclasses) vs subclass labels; acc within: "
       "Hungarian-matched accuracy inside each true superclass; e2e acc: network's coarse prediction, "
-      "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch; "
-      "fine acc: test accuracy of a network trained on the fine labels (compare with e2e acc of the coarse-trained one).\n";
+      "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch" +
+      std::string(fine_shown ? "; fine acc: test accuracy of a network trained on the fine labels (compare with e2e "
+                               "acc of the coarse-trained one)"
+                             : "") +
+      ".\n";
   std::string said, said_html;
   for (const auto& sentence : effect_sentences(sets)) {
     said += "- " + sentence + "\n";

@@ -16,6 +16,18 @@ std::string fixed(double value, int digits) {
   return buf;
 }
 
+bool Table::drop_blank_column(const std::string& name) {
+  const auto it = std::find(header_.begin(), header_.end(), name);
+  if (it == header_.end()) return false;
+  const auto c = static_cast<std::size_t>(it - header_.begin());
+  for (const auto& r : rows_)
+    if (c < r.size() && r[c] != "-") return false;
+  header_.erase(it);
+  for (auto& r : rows_)
+    if (c < r.size()) r.erase(r.begin() + static_cast<std::ptrdiff_t>(c));
+  return true;
+}
+
 std::string Table::text() const {
   std::vector<std::size_t> width(header_.size(), 0);
   auto widen = [&](const std::vector<std::string>& row) {

@@ -13,6 +13,10 @@ class Table {
   std::string markdown() const;  ///< a GitHub-flavoured Markdown table
   std::string html() const;      ///< an HTML <table> (cells escaped)
   bool empty() const { return rows_.empty(); }
+  /// Removes column `name` when every row has "-" there (a measure no run
+  /// has, such as the fine-label accuracy of a study without fine-label
+  /// runs); says whether it did.
+  bool drop_blank_column(const std::string& name);
   std::size_t rows() const { return rows_.size(); }
 
  private:
