@@ -73,11 +73,45 @@ std::vector<std::string> hidden_layers(const RunMetrics& rm) {
   return out;
 }
 
+// Each run's line, or (beyond kMaxRunLines runs) one panel per axis.
+class Curves {
+ public:
+  Curves(const std::vector<ChartRun>& runs, std::vector<double> xs) : per_run_(runs.size() <= kMaxRunLines), xs_(std::move(xs)) {}
+  void add(const ChartRun& run, std::size_t k, const std::string& title, const std::vector<std::pair<double, double>>& now,
+           const std::vector<std::pair<double, double>>& start) {
+    if (per_run_) {
+      lines_.add(title, now, static_cast<int>(k % 8) + 1, false);
+      lines_.add(title + " (epoch 0)", start, static_cast<int>(k % 8) + 1, true);
+    } else if (!now.empty()) {
+      curves_.push_back({run.axes, interpolate(now, xs_), interpolate(start, xs_)});
+    }
+  }
+  Figure figure(const std::string& name, const std::string& title, const std::string& reading,
+                const std::string& xlabel, const std::string& ylabel, const std::string& extra = "") const {
+    if (per_run_) return lines_.empty() ? Figure{} : lines_.figure(name, title, reading, xlabel, ylabel, extra);
+    return axis_panels({name, title + ": mean per level of each axis, 95% bootstrap band (n runs)", xlabel, ylabel,
+                        xs_, reading},
+                       curves_);
+  }
+
+ private:
+  bool per_run_;
+  std::vector<double> xs_;
+  Lines lines_;
+  std::vector<RunCurve> curves_;
+};
+
+std::vector<double> depth_grid() {
+  std::vector<double> xs;
+  for (int i = 0; i <= 10; ++i) xs.push_back(i / 10.0);
+  return xs;
+}
+
 // One metric by relative depth (input 0, logits 1): the last epoch solid, epoch 0 dashed.
 Figure by_layer(const std::vector<ChartRun>& runs, const std::string& method, const std::string& scope,
                 const std::string& metric, const std::string& name, const std::string& label,
                 bool rises_with_depth = false) {
-  Lines lines;
+  Curves lines(runs, depth_grid());
   int peaks_inside = 0, counted = 0, rises = 0;
   for (std::size_t k = 0; k < runs.size(); ++k) {
     const RunMetrics& rm = *runs[k].metrics;
@@ -99,9 +133,7 @@ Figure by_layer(const std::vector<ChartRun>& runs, const std::string& method, co
         best_layer = layers[i];
       }
     }
-    const int colour = static_cast<int>(k % 8) + 1;
-    lines.add(runs[k].label, now, colour, false);
-    lines.add(runs[k].label + " (epoch 0)", start, colour, true);
+    lines.add(runs[k], k, runs[k].label, now, start);
     if (!best_layer.empty()) {
       ++counted;
       peaks_inside += best_layer != layers.back();
@@ -114,7 +146,6 @@ Figure by_layer(const std::vector<ChartRun>& runs, const std::string& method, co
       rises += hidden.size() >= 2 && hidden.back() > hidden.front();
     }
   }
-  if (lines.empty()) return {};
   std::string reading;
   if (counted > 0 && rises_with_depth)
     reading = label + " rises with depth (deepest hidden layer above the shallowest) in " + std::to_string(rises) +
@@ -129,7 +160,12 @@ Figure by_layer(const std::vector<ChartRun>& runs, const std::string& method, co
 // One metric of the penultimate layer by epoch, for runs that stored several epochs.
 Figure by_epoch(const std::vector<ChartRun>& runs, const std::string& method, const std::string& scope,
                 const std::string& metric, const std::string& name, const std::string& label) {
-  Lines lines;
+  std::set<int> all_epochs;
+  for (const auto& r : runs) {
+    const auto e = r.metrics->epochs();
+    all_epochs.insert(e.begin(), e.end());
+  }
+  Curves lines(runs, std::vector<double>(all_epochs.begin(), all_epochs.end()));
   int rises = 0, counted = 0;
   for (std::size_t k = 0; k < runs.size(); ++k) {
     const RunMetrics& rm = *runs[k].metrics;
@@ -145,9 +181,9 @@ Figure by_epoch(const std::vector<ChartRun>& runs, const std::string& method, co
       ++counted;
       rises += points.back().second > points.front().second;
     }
-    lines.add(runs[k].label + " (" + layer + ")", points, static_cast<int>(k % 8) + 1, false);
+    lines.add(runs[k], k, runs[k].label + " (" + layer + ")", points, {});
   }
-  if (lines.empty()) return {};
+  if (counted == 0) return {};
   return lines.figure(name, label + " of the penultimate layer by epoch", label + " rises from epoch 0 to the last in " +
                           std::to_string(rises) + " of " + std::to_string(counted) + " runs.",
                       "epoch", label);

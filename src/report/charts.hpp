@@ -5,6 +5,7 @@
 
 #include "clusterprobe/report/effects.hpp"
 #include "clusterprobe/report/figures.hpp"
+#include "panels.hpp"
 #include "run_metrics.hpp"
 
 namespace cp::detail {
@@ -14,7 +15,12 @@ struct ChartRun {
   std::string label;        ///< e.g. fmnist/pairs-similar mlp batch seed 0
   const RunMetrics* metrics = nullptr;
   std::string penultimate;  ///< empty when unknown
+  Axes axes;                ///< the grid axes without the seed; empty when unknown
 };
+
+/// Up to this many runs a figure draws each run's line; beyond, one line per
+/// level of each axis (panels.hpp).
+inline constexpr std::size_t kMaxRunLines = 12;
 
 /// Local. AMI, within-superclass accuracy and e2e accuracy by layer (last
 /// epoch, with epoch 0 dashed), by epoch where runs stored several, the SSC

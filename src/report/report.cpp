@@ -110,6 +110,17 @@ std::map<std::string, std::string> axes_of(const RunStatus& r) {
           {"pretraining", r.pretraining}, {"labels", r.labels},             {"seed", std::to_string(r.seed)}};
 }
 
+// Beyond this many runs the page leaves out each run's table by layer: a
+// thousand of them make a page of tens of megabytes nobody scrolls.
+constexpr std::size_t kMaxRunSectionsHtml = 50;
+
+// What the figures' panels compare: the axes, not the seed they average over.
+detail::Axes grid_axes(const RunStatus& r) {
+  detail::Axes axes = axes_of(r);
+  axes.erase("seed");
+  return axes;
+}
+
 // Factor effects of AMI and e2e accuracy at the penultimate and the best layer.
 class EffectInputs {
  public:
@@ -293,7 +304,7 @@ ReportText render_report(const ReportInputs& in) {
     const RunPart part = run_part(describe(id, status) + "  (epoch " + std::to_string(last) + ")", rm, main, extra);
     out.terminal += part.terminal;
     out.markdown += part.markdown;
-    runs_html += part.html;
+    if (by_run.size() <= kMaxRunSectionsHtml) runs_html += part.html;
 
     auto st = status.find(id);
     const bool known = st != status.end();
@@ -302,7 +313,7 @@ ReportText render_report(const ReportInputs& in) {
     chart_runs.push_back({id, known ? st->second.dataset + " " + st->second.architecture + " " + st->second.normalization +
                                       " seed " + std::to_string(st->second.seed)
                                 : id,
-                          &rm, penult});
+                          &rm, penult, known ? grid_axes(st->second) : detail::Axes{}});
     if (known && st->second.status == RunPhase::complete) {
       if (!penult.empty())
         effects.add(st->second, "penultimate", rm.latest(penult, vocab::kMean, main, vocab::kAmi),
@@ -330,6 +341,9 @@ ReportText render_report(const ReportInputs& in) {
   const auto sets = effects.effects();
   out.effects_csv = effects_csv(sets);
   out.figures = detail::study_charts(chart_runs, main, sets, in.similarities);
+  if (by_run.size() > kMaxRunSectionsHtml)
+    runs_html = "<p>" + std::to_string(by_run.size()) + " runs: each run's table by layer is in " +
+                std::string(OutputLayout::kReportMdName) + ", and every value in " + OutputLayout::kMetricsCsvName + " (the page keeps to the summary above).</p>\n";
   assemble(out, in, summary, main, sets, missing_table(in.runs, in.failures), runs_html);
   return out;
 }

@@ -39,6 +39,8 @@ class OutputLayout {
 
   /// The names the report's text refers to.
   static constexpr const char* kEffectsCsvName = "effects.csv";
+  static constexpr const char* kMetricsCsvName = "metrics.csv";
+  static constexpr const char* kReportMdName = "report.md";
 
   std::string study_index() const;    ///< study.h5
   std::string study_config() const;   ///< study.yaml: the resolved study, from the first train on
