@@ -1,6 +1,7 @@
 #include "clusterprobe/report/report.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <map>
@@ -228,16 +229,54 @@ RunPart run_part(const std::string& title, const RunMetrics& rm, const std::stri
   return part;
 }
 
-Table summary_table() {
-  return Table({"run", "dataset", "arch", "norm", "labels", "pretraining", "status", "coarse acc", "fine acc",
-                "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"});
+Table summary_table(bool references = false) {
+  std::vector<std::string> header{"run", "dataset", "arch", "norm", "labels", "pretraining", "status", "coarse acc",
+                                  "fine acc", "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"};
+  if (references) header.insert(header.begin() + 1, "role");
+  return Table(header);
 }
 
-// The page's frame around the parts: summary, factor effects, figures, what
-// is not complete, then each run.
-void assemble(ReportText& out, const ReportInputs& in, Table summary, const std::string& main,
-              const std::vector<EffectSet>& sets, const Table& missing, const std::string& runs_html) {
+// What a run is for. A pretraining parent is what its children started from,
+// and a fine-label run is the reference e2e accuracy is compared with: neither
+// is a level of a downstream comparison (two hierarchies' fine-label runs on
+// the same data are one network, and would count twice).
+std::string role_of(const RunStatus& r, const std::set<std::string>& parents) {
+  if (parents.count(r.id)) return "pretraining parent";
+  if (r.labels == "fine") return "fine-label reference";
+  return "";
+}
+
+struct ReportTables {
+  Table summary = summary_table();
+  Table references = summary_table(true);  ///< pretraining parents and fine-label runs
+  Table missing{{}};
+
+  void add(std::vector<std::string> row, const std::string& role) {
+    if (role.empty()) return summary.add_row(std::move(row));
+    row.insert(row.begin() + 1, role);
+    references.add_row(std::move(row));
+  }
+};
+
+// The references' section: title, text, markdown, HTML; empty without any.
+std::array<std::string, 3> references_section(const Table& t) {
+  if (t.empty()) return {};
+  const std::string title = "Pretraining parents and fine-label references";
+  const std::string why = "What the children started from, and the fine-label accuracy that e2e accuracy is compared "
+                          "with; not levels in the factor effects.";
+  return {title + "\n" + t.text() + "\n", "## " + title + "\n\n" + why + "\n\n" + t.markdown() + "\n",
+          "<h2>" + title + "</h2>\n<p>" + why + "</p>\n" + t.html()};
+}
+
+// The page's frame around the parts: summary, references, factor effects,
+// figures, what is not complete, then each run.
+void assemble(ReportText& out, const ReportInputs& in, ReportTables tables, const std::string& main,
+              const std::vector<EffectSet>& sets, const std::string& runs_html) {
+  Table& summary = tables.summary;
+  const Table& missing = tables.missing;
   const bool fine_shown = !summary.drop_blank_column("fine acc");
+  tables.references.drop_blank_column("fine acc");
+  const auto refs = references_section(tables.references);
   // What makes the numbers below not the study's comes before them.
   std::string notes, notes_md, notes_html;
   for (const auto& n : in.notes) {
@@ -266,15 +305,15 @@ void assemble(ReportText& out, const ReportInputs& in, Table summary, const std:
                   "0.05 and its interval excludes 0; the largest come first. Every level's mean and interquartile "
                   "mean is in ") +
       OutputLayout::kEffectsCsvName + ".";
-  out.terminal += notes + "summary\n" + summary.text() + legend +
+  out.terminal += notes + "summary\n" + summary.text() + legend + refs[0] +
                   "\nfactor effects (Holm-adjusted over the comparisons: the report says how)\n" + said +
                   "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
   out.markdown = "# ClusterProbe report\n\n" + notes_md + "## Summary\n\n" + summary.markdown() + "\n" + legend +
-                 "\n## Factor effects\n\n" + method + "\n\n" + said + "\n" +
+                 "\n" + refs[1] + "## Factor effects\n\n" + method + "\n\n" + said + "\n" +
                  (missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n") +
                  "## Runs\n\n" + out.markdown;
   out.html = html_page("<h1>ClusterProbe report</h1>\n" + notes_html + "<h2>Summary</h2>\n" + summary.html() + "<p>" +
-                       html_escape(legend) + "</p>\n<h2>Factor effects</h2>\n<p>" + html_escape(method) +
+                       html_escape(legend) + "</p>\n" + refs[2] + "<h2>Factor effects</h2>\n<p>" + html_escape(method) +
                        "</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
                        (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" + missing.html()) +
                        "<h2>Runs</h2>\n" + runs_html);
@@ -291,13 +330,17 @@ ReportText render_report(const ReportInputs& in) {
   const std::string main = headline_method(in.metrics, methods);
   const std::vector<Column> extra = extra_columns(methods, main);
   std::map<std::string, RunStatus> status;
-  for (const auto& r : in.runs) status[r.id] = r;
+  std::set<std::string> parents;
+  for (const auto& r : in.runs) {
+    status[r.id] = r;
+    if (!r.pretrained_from.empty()) parents.insert(r.pretrained_from);
+  }
 
   ReportText out;
   std::string runs_html;
   std::vector<detail::ChartRun> chart_runs;
   EffectInputs effects;
-  Table summary = summary_table();
+  ReportTables tables;
   for (const auto& [id, rm] : by_run) {
     if (rm.epochs().empty()) continue;
     const int last = *rm.epochs().rbegin();
@@ -314,14 +357,15 @@ ReportText render_report(const ReportInputs& in) {
                                       " seed " + std::to_string(st->second.seed)
                                 : id,
                           &rm, penult, known ? grid_axes(st->second) : detail::Axes{}});
-    if (known && st->second.status == RunPhase::complete) {
+    const std::string role = known ? role_of(st->second, parents) : "";
+    if (known && st->second.status == RunPhase::complete && role.empty()) {
       if (!penult.empty())
         effects.add(st->second, "penultimate", rm.latest(penult, vocab::kMean, main, vocab::kAmi),
                     rm.latest(penult, vocab::kGlobal, main, vocab::kE2eAccuracy));
       if (!part.best.empty())
         effects.add(st->second, "best", part.best_ami, rm.latest(part.best, vocab::kGlobal, main, vocab::kE2eAccuracy));
     }
-    summary.add_row({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
+    tables.add({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
                      known ? st->second.normalization : "", known ? st->second.labels : "",
                      known ? st->second.pretraining : "", known ? phase_name(st->second.status) : "-",
                      fixed(known ? st->second.coarse_test_accuracy : kMissing),
@@ -329,14 +373,16 @@ ReportText render_report(const ReportInputs& in) {
                      fixed(part.best_ami < 0 ? kMissing : part.best_ami),
                      fixed(penult.empty() ? kMissing : rm.latest(penult, vocab::kMean, main, vocab::kAmi)),
                      fixed(penult.empty() ? kMissing : rm.latest(penult, vocab::kGlobal, main, vocab::kE2eAccuracy)),
-                     fixed(part.input_ami)});
+                     fixed(part.input_ami)},
+               role);
   }
   // Runs without any metric (failed, pending, not clustered) still get their row.
   for (const auto& r : in.runs) {
     if (by_run.count(r.id)) continue;
-    summary.add_row({r.id, r.dataset, r.architecture, r.normalization, r.labels, r.pretraining, phase_name(r.status),
-                     fixed(r.coarse_test_accuracy), fixed(r.fine_test_accuracy), "-", fixed(kMissing),
-                     fixed(kMissing), fixed(kMissing), fixed(kMissing)});
+    tables.add({r.id, r.dataset, r.architecture, r.normalization, r.labels, r.pretraining, phase_name(r.status),
+                fixed(r.coarse_test_accuracy), fixed(r.fine_test_accuracy), "-", fixed(kMissing), fixed(kMissing),
+                fixed(kMissing), fixed(kMissing)},
+               role_of(r, parents));
   }
   const auto sets = effects.effects();
   out.effects_csv = effects_csv(sets);
@@ -344,7 +390,8 @@ ReportText render_report(const ReportInputs& in) {
   if (by_run.size() > kMaxRunSectionsHtml)
     runs_html = "<p>" + std::to_string(by_run.size()) + " runs: each run's table by layer is in " +
                 std::string(OutputLayout::kReportMdName) + ", and every value in " + OutputLayout::kMetricsCsvName + " (the page keeps to the summary above).</p>\n";
-  assemble(out, in, summary, main, sets, missing_table(in.runs, in.failures), runs_html);
+  tables.missing = missing_table(in.runs, in.failures);
+  assemble(out, in, std::move(tables), main, sets, runs_html);
   return out;
 }
 

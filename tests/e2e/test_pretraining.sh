@@ -61,6 +61,20 @@ for c in children:
 print("dependents start from the pretraining run's final weights:", children)
 PY
 
+# Roles: the pretraining run and the fine-label runs are references, in their
+# own section, not rows of the summary (nor levels of the factor effects).
+"$CP_PYTHON" - "$WORK/out/report.md" "$parent" <<'PY' || die "the pretraining run is not in its own section"
+import sys
+body, parent = open(sys.argv[1]).read(), sys.argv[2]
+summary = body[body.index("## Summary"):body.index("\n## ", body.index("## Summary") + 1)]
+refs = body[body.index("## Pretraining parents and fine-label references"):]
+refs = refs[:refs.index("\n## ", 1)]
+assert parent not in summary, summary
+assert "| " + parent + " | pretraining parent |" in refs, refs
+assert refs.count("| fine-label reference |") == 1, refs
+print("references:", refs.count("\n| ") - 1, "rows")
+PY
+
 # Training dynamics: e2e accuracy at each stored epoch, from that epoch's network.
 grep -q "^e2e accuracy by epoch (training dynamics):" "$WORK/out/report.md" ||
   die "report.md has no e2e accuracy by epoch"
