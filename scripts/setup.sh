@@ -32,7 +32,7 @@ PACKAGES=(
   libeigen3-dev libboost-serialization-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev zlib1g-dev libpng-dev libjpeg-dev
   libigraph-dev libarpack2-dev libglpk-dev libplfit-dev libspectra-dev
-  dataset-fashion-mnist gnuplot-nox
+  dataset-fashion-mnist gnuplot-nox libjs-jquery libjs-jquery-tablesorter
 )
 # The tests and benchmarks: their frameworks, ctags (the structure check),
 # the Python references, a real browser and a real Slurm.

@@ -14,6 +14,7 @@
 #include "clusterprobe/report/effects.hpp"
 #include "clusterprobe/report/table.hpp"
 #include "charts.hpp"
+#include "page_script.hpp"
 #include "run_metrics.hpp"
 
 namespace cp {
@@ -95,14 +96,20 @@ std::string missing_title(const Table& t) {
 // The page around the report's parts: self-contained (no script, font or
 // style sheet from elsewhere), so it opens offline wherever it is copied.
 std::string html_page(const std::string& body) {
+  std::string note;
+  const std::string script = detail::sortable_tables_script(note);
   return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
          "<title>ClusterProbe report</title>\n<style>\n"
          "body{font-family:sans-serif;margin:2em;max-width:80em;color:#222}\n"
          "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:0.2em 0.6em;"
          "text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}\n"
          "figure{margin:1em 0 2em}figcaption{font-size:0.95em;color:#444}.reading{font-style:italic}\n"
-         ".note{background:#fff4d6;padding:0.5em}\n</style>\n</head>\n<body>\n" +
-         body + "</body>\n</html>\n";
+         ".note{background:#fff4d6;padding:0.5em}\n"
+         // tablesorter's filter marks the rows it hides; its themes' CSS is not inlined, this is all it needs.
+         "table.tablesorter tr.filtered{display:none}table.tablesorter thead th{cursor:pointer}"
+         "table.tablesorter input.tablesorter-filter{width:100%;box-sizing:border-box}\n</style>\n</head>\n<body>\n" +
+         (note.empty() ? "" : "<p class=\"note\">" + html_escape(note) + "</p>\n") + body + script +
+         "</body>\n</html>\n";
 }
 
 // The grid coordinates of a run: the factors, and the seed that replicates them.
@@ -275,6 +282,10 @@ void assemble(ReportText& out, const ReportInputs& in, ReportTables tables, cons
   Table& summary = tables.summary;
   const Table& missing = tables.missing;
   const bool fine_shown = !summary.drop_blank_column("fine acc");
+  // What needs attention first: failed, then unfinished, then complete runs.
+  summary.order_rows(6, [](const std::string& phase) {
+    return phase == "failed" ? 0 : phase == "running" ? 1 : phase == "pending" ? 2 : phase == "complete" ? 3 : 4;
+  });
   tables.references.drop_blank_column("fine acc");
   const auto refs = references_section(tables.references);
   // What makes the numbers below not the study's comes before them.
@@ -312,7 +323,8 @@ void assemble(ReportText& out, const ReportInputs& in, ReportTables tables, cons
                  "\n" + refs[1] + "## Factor effects\n\n" + method + "\n\n" + said + "\n" +
                  (missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n") +
                  "## Runs\n\n" + out.markdown;
-  out.html = html_page("<h1>ClusterProbe report</h1>\n" + notes_html + "<h2>Summary</h2>\n" + summary.html() + "<p>" +
+  out.html = html_page("<h1>ClusterProbe report</h1>\n" + notes_html + "<h2>Summary</h2>\n" +
+                       summary.html("id=\"runs\" class=\"" + std::string(detail::kSortableClass) + "\"") + "<p>" +
                        html_escape(legend) + "</p>\n" + refs[2] + "<h2>Factor effects</h2>\n<p>" + html_escape(method) +
                        "</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
                        (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" + missing.html()) +

@@ -74,16 +74,22 @@ std::string Table::markdown() const {
   return os.str();
 }
 
-std::string Table::html() const {
-  std::string out = "<table>\n<tr>";
+void Table::order_rows(std::size_t column, int (*rank)(const std::string&)) {
+  std::stable_sort(rows_.begin(), rows_.end(), [&](const auto& a, const auto& b) {
+    return rank(column < a.size() ? a[column] : "") < rank(column < b.size() ? b[column] : "");
+  });
+}
+
+std::string Table::html(const std::string& attributes) const {
+  std::string out = "<table" + (attributes.empty() ? "" : " " + attributes) + ">\n<thead><tr>";
   for (const auto& h : header_) out += "<th>" + html_escape(h) + "</th>";
-  out += "</tr>\n";
+  out += "</tr></thead>\n<tbody>\n";
   for (const auto& r : rows_) {
     out += "<tr>";
     for (std::size_t i = 0; i < header_.size(); ++i) out += "<td>" + html_escape(i < r.size() ? r[i] : "") + "</td>";
     out += "</tr>\n";
   }
-  return out + "</table>\n";
+  return out + "</tbody></table>\n";
 }
 
 }  // namespace cp

@@ -1,6 +1,6 @@
 # The HTML report in a real browser (Debian's headless Chromium through
-# Selenium): every figure drawn, no console error, and a number on the page
-# equal to metrics.csv. Without gnuplot the report still writes every
+# Selenium): every figure drawn, no console error, a number on the page equal
+# to metrics.csv, and the runs table sorted by a click and filtered by a level. Without gnuplot the report still writes every
 # figure's data and script and says how to render them.
 source "$(dirname "$0")/common.sh"
 write_synthetic_study "$WORK/study.yaml" "$WORK/out"
@@ -13,6 +13,7 @@ import csv, sys
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 out = sys.argv[1]
 options = webdriver.ChromeOptions()
@@ -39,9 +40,12 @@ try:
     errors = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
     # The summary's AMI column shows each run's best layer's mean AMI: equal to metrics.csv.
-    table = driver.find_element(By.TAG_NAME, "table")
-    header = [th.text for th in table.find_elements(By.TAG_NAME, "th")]
-    rows = [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in table.find_elements(By.TAG_NAME, "tr")[1:]]
+    table = driver.find_element(By.ID, "runs")
+    header = [th.text for th in table.find_elements(By.CSS_SELECTOR, "thead tr.tablesorter-headerRow th")]
+    def shown_rows():
+        return [[td.text for td in tr.find_elements(By.TAG_NAME, "td")]
+                for tr in table.find_elements(By.CSS_SELECTOR, "tbody tr") if tr.is_displayed()]
+    rows = shown_rows()
     values = {}
     for r in csv.DictReader(open(out + "/metrics.csv")):
         if r["scope"] == "mean" and r["method"] == "kmeans" and r["metric"] == "ami":
@@ -54,7 +58,25 @@ try:
         assert abs(float(cell["AMI"]) - expected) < 5e-5, (cell, expected)
         checked += 1
     assert checked == 4, checked
-    print("browser: %d figures drawn, no console errors, %d AMI values equal metrics.csv" % (len(figures), checked))
+    # Sorted by a click on a header (tablesorter, inlined from Debian's package): ascending, then descending.
+    ami = header.index("AMI")
+    heading = table.find_elements(By.CSS_SELECTOR, "thead tr.tablesorter-headerRow th")[ami]
+    column = lambda: [float(r[ami]) for r in shown_rows()]
+    assert sorted(column()) != column(), "the rows are already in ascending AMI order: the sort would prove nothing"
+    heading.click()
+    WebDriverWait(driver, 10).until(lambda d: column() == sorted(column()))
+    heading.click()
+    WebDriverWait(driver, 10).until(lambda d: column() == sorted(column(), reverse=True))
+    # Filtered by a level: the rows shown are that level's runs in runs.csv.
+    norm = header.index("norm")
+    box = table.find_elements(By.CSS_SELECTOR, "thead tr.tablesorter-filter-row input")[norm]
+    box.send_keys("layer")
+    want = sum(1 for r in csv.DictReader(open(out + "/runs.csv")) if r["normalization"] == "layer")
+    WebDriverWait(driver, 10).until(lambda d: len(shown_rows()) == want)
+    assert all(r[norm] == "layer" for r in shown_rows()), shown_rows()
+    assert want == 2, want
+    print("browser: %d figures drawn, no console errors, %d AMI values equal metrics.csv, sorted both ways, "
+          "filtered to %d rows" % (len(figures), checked, want))
 finally:
     driver.quit()
 PY

@@ -11,7 +11,10 @@ class Table {
   void add_row(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
   std::string text() const;      ///< aligned columns, a rule under the header
   std::string markdown() const;  ///< a GitHub-flavoured Markdown table
-  std::string html() const;      ///< an HTML <table> (cells escaped)
+  /// An HTML <table> (cells escaped) with <thead> and <tbody>, and `attributes` (e.g. class="...").
+  std::string html(const std::string& attributes = "") const;
+  /// Rows ordered by `rank` of their cell in `column` (smaller first), otherwise as added.
+  void order_rows(std::size_t column, int (*rank)(const std::string&));
   bool empty() const { return rows_.empty(); }
   /// Removes column `name` when every row has "-" there (a measure no run
   /// has, such as the fine-label accuracy of a study without fine-label
