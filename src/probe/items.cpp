@@ -158,8 +158,9 @@ class ShareProgress {
     if (!force && std::chrono::duration<double>(now - last_).count() < every_) return;
     last_ = now;
     const double secs = std::chrono::duration<double>(now - start_).count();
-    spdlog::info("cluster: rank {}: {} of its {} items done ({} in all), ETA {}", rank_, done_, share_, all_,
-                 duration_text(eta_seconds(done_cost_, secs, share_cost_ - done_cost_, 1)));
+    const double eta = live_eta_seconds(done_cost_, secs, share_cost_ - done_cost_, 1);
+    spdlog::info("cluster: rank {}: {} of its {} items done ({} in all){}", rank_, done_, share_, all_,
+                 eta < 0 ? std::string() : ", ETA " + duration_text(eta));
   }
   void done(const WorkItem& w) {
     ++done_;
