@@ -276,6 +276,10 @@ int run_under_mpi(const Commands& c, const Args& args, const cp::Plan& plan) {
     if (rank == 0) print_error_line("clusterprobe: error: " + cp::message_of(e));
     code = static_cast<int>(cp::kind_of(e));
   }
+  // mpirun's exit code is not the ranks' when mpirun itself was signalled
+  // (README, "Exit codes"): each rank's own log says how it ended.
+  if (code == cp::kExitOutOfTime)
+    spdlog::warn("stopped before the end: exit code 75 on this rank; the same command again goes on");
   if (cp::any_of(cp::h5::close_failed(), MPI_COMM_WORLD)) {
     // HDF5 would crash terminating inside MPI_Finalize (hdf5_state.hpp): every
     // rank leaves without it, with the error already reported.
