@@ -24,6 +24,7 @@ std::string OutputLayout::report_md() const { return in("report.md"); }
 std::string OutputLayout::effects_csv() const { return in(kEffectsCsvName); }
 std::string OutputLayout::report_html() const { return (fs::path(root_) / "report" / "index.html").string(); }
 std::string OutputLayout::figures() const { return (fs::path(root_) / "report" / "fig").string(); }
+std::string OutputLayout::figures_staging() const { return (fs::path(root_) / "report" / "fig.tmp").string(); }
 std::string OutputLayout::runs() const { return in("runs"); }
 RunLayout OutputLayout::run(const std::string& run_id) const {
   return RunLayout((fs::path(root_) / "runs" / run_id).string());

@@ -74,8 +74,10 @@ Drawn run_gnuplot(const std::string& binary, const fs::path& dir, const std::str
 
 }  // namespace
 
-RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Figure>& figures) {
+RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Figure>& figures,
+                               const std::string& final_dir) {
   RenderedFigures out;
+  const std::string& shown = final_dir.empty() ? fig_dir : final_dir;
   fs::create_directories(fig_dir);
   std::error_code ec;
   fs::remove(fs::path(fig_dir) / "gnuplot.log", ec);
@@ -113,7 +115,7 @@ RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Fig
                                     " s, CLUSTERPROBE_GNUPLOT_TIMEOUT), and the figures after it were not tried";
   if (missing)
     out.note = "The figures were not drawn (" + why + "): their data and scripts are in " +
-               fig_dir + "; render them with `cd " + fig_dir + " && for f in *.gp; do gnuplot \"$f\"; done` " +
+               shown + "; render them with `cd " + shown + " && for f in *.gp; do gnuplot \"$f\"; done` " +
                "(each writes <name>.svg.tmp: rename it to <name>.svg).";
   return out;
 }

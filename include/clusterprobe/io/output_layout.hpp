@@ -5,7 +5,7 @@
 //
 //   <output>/study.h5, runs.csv, study.yaml the study index, the resolved study (train)
 //   <output>/metrics.h5, metrics.csv       the cluster stage's results
-//   <output>/report.md, effects.csv, report/index.html, report/fig/
+//   <output>/report.md, effects.csv, report/index.html, report/fig/ (drawn in report/fig.tmp/)
 //   <output>/runs/<id>/activations.h5, checkpoint.pt, train_state.pt,
 //                      epoch_<e>.pt, claim
 //   <output>/slurm/ (scripts, study.yaml, jobs.tsv, claims.log), logs/<job>/
@@ -49,6 +49,7 @@ class OutputLayout {
   std::string effects_csv() const;    ///< effects.csv
   std::string report_html() const;    ///< report/index.html
   std::string figures() const;        ///< report/fig
+  std::string figures_staging() const;  ///< report/fig.tmp: a report's figures before they replace report/fig
   std::string runs() const;           ///< runs/
   RunLayout run(const std::string& run_id) const;  ///< runs/<id>/
 

@@ -32,8 +32,10 @@ inline constexpr double kGnuplotTimeoutSeconds = 60;
 /// runs gnuplot in that directory on each: $CLUSTERPROBE_GNUPLOT, else
 /// `gnuplot` on PATH, each within kGnuplotTimeoutSeconds. After one figure
 /// fails or times out the others are not tried; the note says which and why.
-/// Files are written under tmp names and renamed.
-RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Figure>& figures);
+/// Files are written under tmp names and renamed. `final_dir`: where the
+/// files will be moved once the whole report is written (the note names it).
+RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Figure>& figures,
+                               const std::string& final_dir = "");
 
 /// Local. The HTML of the figures (inline SVG, caption, reading), or the note.
 std::string figures_html(const std::vector<Figure>& figures, const RenderedFigures& rendered);
