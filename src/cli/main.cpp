@@ -160,11 +160,16 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
     if (complete_runs == 0 && incomplete) {
       if (rank == 0) spdlog::error("cluster: no complete run to cluster");
     } else {
-      incomplete = cp::cluster_stage(inputs, study, study.output, world).failed > 0 || incomplete;
+      const auto clustered = cp::cluster_stage(inputs, study, study.output, world);
+      // Stopped: the report would show a study half clustered; the same command goes on.
+      if (clustered.stopped) return cp::kExitOutOfTime;
+      incomplete = clustered.failed > 0 || incomplete;
     }
   }
   if (c.analyze->parsed()) {
-    incomplete = cp::cluster_stage(analyzed, study, study.output, world).failed > 0;
+    const auto clustered = cp::cluster_stage(analyzed, study, study.output, world);
+    if (clustered.stopped) return cp::kExitOutOfTime;
+    incomplete = clustered.failed > 0;
   }
   if (c.report->parsed() || c.run->parsed() || c.analyze->parsed()) {
     // A study's report shows its plan; `analyze` shows whatever it clustered.

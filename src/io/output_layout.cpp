@@ -20,6 +20,7 @@ std::string OutputLayout::study_config() const { return in("study.yaml"); }
 std::string OutputLayout::runs_csv() const { return in("runs.csv"); }
 std::string OutputLayout::metrics_h5() const { return in("metrics.h5"); }
 std::string OutputLayout::metrics_csv() const { return in("metrics.csv"); }
+std::string OutputLayout::cluster_partial() const { return in("metrics.partial"); }
 std::string OutputLayout::report_md() const { return in("report.md"); }
 std::string OutputLayout::effects_csv() const { return in(kEffectsCsvName); }
 std::string OutputLayout::report_html() const { return (fs::path(root_) / "report" / "index.html").string(); }

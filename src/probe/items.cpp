@@ -106,35 +106,58 @@ ItemDemand demand_of(const WorkItem& item, const std::vector<Measure>& metrics, 
   return d;
 }
 
-RecordBatch score_items_together(const std::vector<WorkItem>& items, const std::vector<std::size_t>& chosen,
-                                 const ProbeSettings& settings, std::int64_t limit, MPI_Comm comm) {
+std::string encode_results(const ItemResults& results) {
+  std::string out;
+  for (const auto& [index, batch] : results) {
+    put_field(out, static_cast<std::int64_t>(index));
+    put_field(out, serialize_batch(batch));
+  }
+  return out;
+}
+
+ItemResults decode_results(const std::string& bytes) {
+  ItemResults out;
+  FieldReader in(bytes);
+  while (!in.done()) {
+    const auto index = static_cast<std::size_t>(in.integer());
+    out.emplace_back(index, deserialize_batch(in.text()));
+  }
+  return out;
+}
+
+ItemResults score_items_together(const std::vector<WorkItem>& items, const std::vector<std::size_t>& chosen,
+                                 const ProbeSettings& settings, std::int64_t limit, MPI_Comm comm, bool& stopped) {
   const int rank = comm_rank(comm);
-  RecordBatch mine;
+  ItemResults mine;
   for (const std::size_t i : chosen) {
+    if (any_of(settings.stop && settings.stop(), comm)) {
+      stopped = true;
+      break;
+    }
     const auto& w = items[i];
     if (rank == 0)
       spdlog::info("cluster: {} {} ({} x {}) across {} ranks: it would take {} in memory, above {} "
                    "(cluster.max_item_memory)", w.run_id, w.where(), w.key.rows, w.key.dim, comm_size(comm),
                    byte_size_text(static_cast<std::uintmax_t>(memory_in_one_rank(w, settings.metrics))),
                    byte_size_text(static_cast<std::uintmax_t>(limit)));
+    RecordBatch got;
     try {
-      RecordBatch got;
       collective(comm, [&] {
         const ActivationFile file(w.path);
         got = w.similarity()
                   ? layer_similarity_distributed(file, w.run_id, settings.cluster, wants_ssc(settings.cluster), comm)
                   : cluster_probe_distributed(file, w.key, w.run_id, settings.cluster, settings.metrics, limit, comm);
       });
-      mine.append(std::move(got));
     } catch (const std::exception& e) {
       const auto* error = dynamic_cast<const Error*>(&e);
       if (!(error && error->agreed())) throw;
       const std::string message = located(w, message_of(e));
       if (rank == 0) {
         spdlog::error("cluster: {}", message);
-        mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
+        got.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
       }
     }
+    if (rank == 0) mine.emplace_back(i, std::move(got));
   }
   return mine;
 }
@@ -179,33 +202,37 @@ class ShareProgress {
 
 }  // namespace
 
-RecordBatch score_own_items(const std::vector<WorkItem>& items, const std::vector<int>& owner, int rank,
-                            const ProbeSettings& settings) {
-  RecordBatch mine;
+ItemResults score_own_items(const std::vector<WorkItem>& items, const std::vector<int>& owner, int rank,
+                            const ProbeSettings& settings, bool& stopped) {
+  ItemResults mine;
   std::map<std::string, std::unique_ptr<ActivationFile>> files;
   ShareProgress progress(items, owner, rank, settings.progress_every);
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (owner[i] != rank) continue;
+    if (settings.stop && settings.stop()) {
+      stopped = true;
+      break;
+    }
     const auto& w = items[i];
     progress.line(false);
     progress.done(w);
     const auto t0 = std::chrono::steady_clock::now();
+    RecordBatch got;
     try {
       auto& file = files[w.path];
       if (!file) file = std::make_unique<ActivationFile>(w.path);
-      if (w.similarity()) {
-        mine.append(layer_similarity(*file, w.run_id, settings.cluster, wants_ssc(settings.cluster)));
-      } else {
-        mine.append(cluster_probe(*file, w.key, w.run_id, settings.cluster, settings.metrics));
-      }
+      got = w.similarity() ? layer_similarity(*file, w.run_id, settings.cluster, wants_ssc(settings.cluster))
+                           : cluster_probe(*file, w.key, w.run_id, settings.cluster, settings.metrics);
     } catch (const std::exception& e) {
       std::string message = message_of(e);
       if (kind_of(e) == ErrorKind::internal) message = "internal error: " + message;
       message = located(w, message);
       spdlog::error("cluster: {}", message);
-      mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
+      got.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
+      mine.emplace_back(i, std::move(got));
       continue;
     }
+    mine.emplace_back(i, std::move(got));
     spdlog::debug("clustered {} epoch {} {} ({}x{}) in {:.2f} s", w.run_id, w.key.epoch, w.key.layer,
                   w.key.rows, w.key.dim,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -110,9 +110,19 @@ def term_to_mpirun_is_documented_and_resumes(s):
 
 # 2. USR1 to one rank during `cluster` was ignored: it now stops every rank with 75 and a rerun resumes.
 def slow_cluster_study(s, folder):
-    return study(s / (folder + ".yaml"), s / folder, runs=2, epochs=4,
-                 extra="extract: {epochs: [1, 2, 3]}\nparallel: {progress_every: 0}\n"
-                       "cluster: {restarts: 40, max_iter: 300, methods: [kmeans, spectral]}\n")
+    """Two runs with four stored epochs each: 2 x 4 x 4 items that take a while each."""
+    path = s / (folder + ".yaml")
+    with open(path, "w") as f:
+        f.write("""study: trust
+output: %s
+grid: {dataset: [synthetic/gmm], architecture: [mlp], normalization: [batch, none]}
+train: {epochs: 4, batch_size: 32, threads: 1}
+extract: {epochs: [1, 2, 3]}
+cluster: {restarts: 40, max_iter: 300, methods: [kmeans, spectral]}
+parallel: {progress_every: 0}
+data: {synthetic: {coarse: 2, fine: 2, dim: 16, train_per_fine: 40, test_per_fine: 200}}
+""" % (s / folder))
+    return path
 
 
 @case
@@ -139,6 +149,9 @@ def stop_signal_stops_the_cluster_stage_resumably(s):
     resumed = re.search(r"cluster: (\d+) of (\d+) items done before; clustering the other (\d+)", again.out)
     check(resumed and int(resumed.group(1)) == before and int(resumed.group(3)) == total - before,
           "the rerun did not resume from %d of %d items:\n%s" % (before, total, again.out[-4000:]))
+    check("cluster: %d items from" % (total - before) in again.out,
+          "the rerun scheduled other than the %d items left:\n%s" % (total - before, again.out[-4000:]))
+    check(not os.path.exists(s / "out/metrics.partial"), "the partial record outlived the finished stage")
     check(text(s / "out/metrics.csv") == text(s / "whole/metrics.csv"),
           "metrics.csv differs from an uninterrupted run's")
 
