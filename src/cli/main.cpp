@@ -162,11 +162,16 @@ int run_stages(const Commands& c, const Args& args, const cp::Plan& plan, MPI_Co
     if (complete_runs == 0 && incomplete) {
       if (rank == 0) spdlog::error("cluster: no complete run to cluster");
     } else {
-      incomplete = cp::cluster_stage(inputs, study, study.output, world).failed > 0 || incomplete;
+      const auto clustered = cp::cluster_stage(inputs, study, study.output, world);
+      // Stopped: the report would show a study half clustered; the same command goes on.
+      if (clustered.stopped) return cp::kExitOutOfTime;
+      incomplete = clustered.failed > 0 || incomplete;
     }
   }
   if (c.analyze->parsed()) {
-    incomplete = cp::cluster_stage(analyzed, study, study.output, world).failed > 0;
+    const auto clustered = cp::cluster_stage(analyzed, study, study.output, world);
+    if (clustered.stopped) return cp::kExitOutOfTime;
+    incomplete = clustered.failed > 0;
   }
   if (c.report->parsed() || c.run->parsed() || c.analyze->parsed()) {
     // A study's report shows its plan; `analyze` shows whatever it clustered.
@@ -278,6 +283,10 @@ int run_under_mpi(const Commands& c, const Args& args, const cp::Plan& plan) {
     if (rank == 0) print_error_line("clusterprobe: error: " + cp::message_of(e));
     code = static_cast<int>(cp::kind_of(e));
   }
+  // mpirun's exit code is not the ranks' when mpirun itself was signalled
+  // (README, "Exit codes"): each rank's own log says how it ended.
+  if (code == cp::kExitOutOfTime)
+    spdlog::warn("stopped before the end: exit code 75 on this rank; the same command again goes on");
   if (cp::any_of(cp::h5::close_failed(), MPI_COMM_WORLD)) {
     // HDF5 would crash terminating inside MPI_Finalize (hdf5_state.hpp): every
     // rank leaves without it, with the error already reported.

@@ -15,8 +15,15 @@ std::string duration_text(double seconds) {
 }
 
 double eta_seconds(double done_cost, double done_seconds, double remaining_cost, int workers) {
+  if (remaining_cost <= 0) return 0;
   if (done_cost <= 0 || workers <= 0) return -1;
   return remaining_cost * (done_seconds / done_cost) / workers;
+}
+
+double live_eta_seconds(double done_cost, double done_seconds, double remaining_cost, int workers) {
+  if (remaining_cost <= 0) return 0;
+  if (done_seconds < kEtaMinSeconds || done_cost < kEtaMinShare * (done_cost + remaining_cost)) return -1;
+  return eta_seconds(done_cost, done_seconds, remaining_cost, workers);
 }
 
 }  // namespace cp

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -256,7 +257,30 @@ void read_parallel(const Map& top, ParallelConfig& p) {
   m.get("progress_every", p.progress_every, RealRange::at_least(0));
 }
 
-StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
+bool has_control_character(const std::string& text) {
+  return std::any_of(text.begin(), text.end(), [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); });
+}
+
+// Control characters shown as \xNN, so a message stays on one line.
+std::string printable(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    if (!std::iscntrl(static_cast<unsigned char>(c))) {
+      out += c;
+      continue;
+    }
+    char code[8];
+    std::snprintf(code, sizeof code, "\\x%02x", static_cast<unsigned char>(c));
+    out += code;
+  }
+  return out;
+}
+
+constexpr const char* kControlInOutput =
+    "contains a control character (a newline, a tab...): no output directory should; name it without one";
+
+// `literal_output`: `analyze -o`'s path is taken as given (one tree scalar, never text).
+StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o, bool literal_output) {
   const Map top(o, root, "",
                 {"study", "output", "grid", "train", "extract", "cluster", "metrics", "parallel", "data",
                  "slurm"});
@@ -265,6 +289,7 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o) {
   // The name titles the report, the logs and the Slurm jobs: printed text only.
   if (has_control(s.study)) top.fail("study", "must not hold control characters, got " + quoted_excerpt(s.study));
   read_nonempty(top, "output", s.output);
+  if (!literal_output && has_control_character(s.output)) top.fail("output", kControlInOutput);
   read_data(top, s.data);
   read_grid(top, s.grid, s.names);
   read_train(top, s.train, s.grid);
@@ -296,7 +321,7 @@ std::string trim(const std::string& s) {
 // Sets one dotted key on the raw tree. Intermediate mappings are created, and
 // an unknown key is left for the validation to reject with the usual message.
 void apply_override(YAML::Node& root, const std::string& text, yamlr::Origins& o) {
-  const std::string loc = "override '" + text + "'";
+  const std::string loc = "override '" + printable(text) + "'";
   const auto eq = text.find('=');
   if (eq == std::string::npos)
     o.fail_at(loc, "(override)", "expected key=value, e.g. train.epochs=1");
@@ -306,9 +331,14 @@ void apply_override(YAML::Node& root, const std::string& text, yamlr::Origins& o
     if (p.empty())
       o.fail_at(loc, key.empty() ? "(override)" : key, "expected a dotted key, e.g. train.epochs");
   }
+  const std::string raw = text.substr(eq + 1);
+  // YAML folds a line break of a plain scalar into a space: the value would change in silence.
+  if (raw.find_first_of("\n\r") != std::string::npos)
+    o.fail_at(loc, key, "the value contains a line break; give it on one line");
+  if (key == "output" && has_control_character(raw)) o.fail_at(loc, key, kControlInOutput);
   YAML::Node value;
   try {
-    value = YAML::Load(text.substr(eq + 1));
+    value = YAML::Load(raw);
   } catch (const YAML::Exception& e) {
     o.fail_at(loc, key, "invalid YAML value: " + e.msg);
   }
@@ -343,9 +373,9 @@ void apply_override(YAML::Node& root, const std::string& text, yamlr::Origins& o
 namespace {
 
 StudyConfig parse_tree(YAML::Node root, yamlr::Origins& o, const std::string& origin,
-                       const std::vector<std::string>& overrides) {
+                       const std::vector<std::string>& overrides, bool literal_output = false) {
   for (const auto& ov : overrides) apply_override(root, ov, o);
-  StudyConfig s = read_study(root, o);
+  StudyConfig s = read_study(root, o, literal_output);
   s.source_path = origin;
   s.resolved_yaml = detail::resolved_study_yaml(s);
   return s;
@@ -374,7 +404,7 @@ StudyConfig analysis_study(const std::string& output_dir, const std::vector<std:
     grid[axis] = list;
   }
   root["grid"] = grid;
-  return parse_tree(root, o, "analyze", overrides);
+  return parse_tree(root, o, "analyze", overrides, true);
 }
 
 StudyConfig load_study(const std::string& path, const std::vector<std::string>& overrides) {

@@ -29,7 +29,10 @@ int create_new_file(const std::string& path) {
   return ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 }
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
+namespace {
+
+// Writes `bytes` to temporary_path(path) and fsyncs it; returns that name.
+std::string write_temporary(const std::string& path, const std::string& bytes) {
   const std::string tmp = temporary_path(path);
   const int fd = create_new_file(tmp);
   if (fd < 0) {
@@ -54,7 +57,43 @@ void write_file_atomically(const std::string& path, const std::string& bytes) {
     fail(tmp, path, "fsync", err);
   }
   if (::close(fd) != 0) fail(tmp, path, "close", errno);
+  return tmp;
+}
+
+}  // namespace
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  const std::string tmp = write_temporary(path, bytes);
   if (::rename(tmp.c_str(), path.c_str()) != 0) fail(tmp, path, "rename", errno);
+}
+
+void ReplaceTogether::stage(const std::string& path, const std::string& bytes) {
+  staged_.push_back({write_temporary(path, bytes), path});
+}
+
+void ReplaceTogether::stage_written(const std::string& written, const std::string& path) {
+  staged_.push_back({written, path});
+}
+
+void ReplaceTogether::commit() {
+  std::string replaced;
+  for (std::size_t i = 0; i < staged_.size(); ++i) {
+    const auto& [from, to] = staged_[i];
+    if (::rename(from.c_str(), to.c_str()) == 0) {
+      replaced += (replaced.empty() ? "" : ", ") + to;
+      continue;
+    }
+    const int err = errno;
+    std::string old;
+    for (std::size_t j = i; j < staged_.size(); ++j) old += (old.empty() ? "" : ", ") + staged_[j].second;
+    throw IoError(to + ": cannot replace it (rename " + from + "): " + std::strerror(err) + "; new: " +
+                  (replaced.empty() ? "none" : replaced) + "; left as they were (stale): " + old);
+  }
+  staged_.clear();
+}
+
+ReplaceTogether::~ReplaceTogether() {
+  for (const auto& s : staged_) ::unlink(s.first.c_str());
 }
 
 std::string read_file_text(const std::string& path) {

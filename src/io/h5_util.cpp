@@ -225,6 +225,10 @@ Shape shape_of(const Ctx& ctx, hid_t dset, const std::string& path) {
 
 void write_atomically(const std::string& path,
                       const std::function<void(const Ctx&, hid_t)>& fill) {
+  write_file_atomically(path, file_image(path, fill));
+}
+
+std::string file_image(const std::string& path, const std::function<void(const Ctx&, hid_t)>& fill) {
   create_parent_dirs(path);
   // Built in memory (core driver, no backing store) and written by us: a full
   // disk then fails in our own write, never inside H5Fclose, whose failure
@@ -243,7 +247,7 @@ void write_atomically(const std::string& path,
     if (H5Fget_file_image(file, image.data(), image.size()) != size) ctx.fail_h5("", "H5Fget_file_image");
     close_file(ctx, file);
   }
-  write_file_atomically(path, std::string(image.begin(), image.end()));
+  return std::string(image.begin(), image.end());
 }
 
 void require_file(const Ctx& ctx) {

@@ -174,6 +174,9 @@ std::optional<AttrValue> read_attr(const Ctx& ctx, hid_t obj, const std::string&
 /// and renames it to `path` (io/atomic_file.hpp). On failure the error is
 /// rethrown and `path` is the previous complete file, if any.
 void write_atomically(const std::string& path, const std::function<void(const Ctx&, hid_t)>& fill);
+/// Local. The bytes of the file `fill` builds (named `path` in messages), not
+/// yet written anywhere: for outputs that must be replaced together.
+std::string file_image(const std::string& path, const std::function<void(const Ctx&, hid_t)>& fill);
 /// Local. Throws (per ctx's blame) "<file>: no such file" unless it is a regular file.
 void require_file(const Ctx& ctx);
 

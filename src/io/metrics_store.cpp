@@ -112,7 +112,10 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
   const std::string h5_path = layout.metrics_h5(), csv_path = layout.metrics_csv();
   const auto& m = batch.metrics;
 
-  h5::write_atomically(h5_path, [&](const h5::Ctx& ctx, hid_t file) {
+  // The two files say the same thing: both are written before either is
+  // renamed, so a full disk never leaves a new metrics.h5 beside an old csv.
+  ReplaceTogether outputs;
+  outputs.stage(h5_path, h5::file_image(h5_path, [&](const h5::Ctx& ctx, hid_t file) {
     h5::write_attr(ctx, file, "/", "config", config_yaml);
     h5::write_attr(ctx, file, "/", "version", std::string(CLUSTERPROBE_VERSION));
     h5::write_strings(ctx, file, "/metrics/run_id", column(m, &MetricRecord::run_id));
@@ -137,8 +140,9 @@ void write_metrics(const std::string& out_dir, const RecordBatch& batch,
     h5::write_strings(ctx, file, "/penultimate/layer", column(batch.penultimate, &PenultimateRecord::layer));
     h5::write_strings(ctx, file, "/sources/run_id", column(batch.sources, &SourceRecord::run_id));
     h5::write_strings(ctx, file, "/sources/trained", column(batch.sources, &SourceRecord::trained));
-  });
-  write_file_atomically(csv_path, csv_text(m));
+  }));
+  outputs.stage(csv_path, csv_text(m));
+  outputs.commit();
 }
 
 namespace {

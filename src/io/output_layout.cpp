@@ -20,10 +20,12 @@ std::string OutputLayout::study_config() const { return in("study.yaml"); }
 std::string OutputLayout::runs_csv() const { return in("runs.csv"); }
 std::string OutputLayout::metrics_h5() const { return in("metrics.h5"); }
 std::string OutputLayout::metrics_csv() const { return in(kMetricsCsvName); }
+std::string OutputLayout::cluster_partial() const { return in("metrics.partial"); }
 std::string OutputLayout::report_md() const { return in(kReportMdName); }
 std::string OutputLayout::effects_csv() const { return in(kEffectsCsvName); }
 std::string OutputLayout::report_html() const { return (fs::path(root_) / "report" / "index.html").string(); }
 std::string OutputLayout::figures() const { return (fs::path(root_) / "report" / "fig").string(); }
+std::string OutputLayout::figures_staging() const { return (fs::path(root_) / "report" / "fig.tmp").string(); }
 std::string OutputLayout::runs() const { return in("runs"); }
 RunLayout OutputLayout::run(const std::string& run_id) const {
   return RunLayout((fs::path(root_) / "runs" / run_id).string());

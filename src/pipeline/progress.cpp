@@ -18,13 +18,17 @@ void StudyProgress::finished() {
 }
 
 std::string StudyProgress::line(RunCounter& counter, double fraction, const std::string& detail) const {
-  int done = 0, failed = 0, running = 0;
+  int done = 0, failed = 0, stopped = 0, running = 0;
   double remaining = 0;
   for (std::size_t i = 0; i < runs_.size(); ++i) {
     const RunState s = counter.state(i);
-    if (s == RunState::complete || s == RunState::failed || s == RunState::interrupted) {
+    if (s == RunState::complete || s == RunState::failed) {
       ++done;
       failed += s == RunState::failed;
+    } else if (s == RunState::interrupted) {
+      // Stopped resumably: still to do, by the next command.
+      ++stopped;
+      remaining += runs_[i].cost;
     } else if (s == RunState::running) {
       ++running;
       // Only this group knows how far its run is; another's counts as half done.
@@ -41,9 +45,11 @@ std::string StudyProgress::line(RunCounter& counter, double fraction, const std:
   }
   std::string text = "study: " + std::to_string(done) + " of " + std::to_string(runs_.size()) + " runs done";
   if (failed > 0) text += " (" + std::to_string(failed) + " failed)";
+  if (stopped > 0) text += ", " + std::to_string(stopped) + " stopped";
   text += ", " + std::to_string(running) + " running";
   if (!detail.empty()) text += ", " + detail;
-  return text + ", ETA " + duration_text(eta_seconds(cost, seconds, remaining, groups_));
+  const double eta = live_eta_seconds(cost, seconds, remaining, groups_);
+  return eta < 0 ? text : text + ", ETA " + duration_text(eta);
 }
 
 }  // namespace cp::detail

@@ -102,6 +102,40 @@ void drop_retrained(ReportInputs& in, const std::vector<SourceRecord>& sources, 
                         in.similarities.end());
 }
 
+// The report's outputs are read together (the page quotes the text, the
+// text the effects): all are written under temporary names, the figures in
+// report/fig.tmp, and only then renamed, so a full disk leaves all of them
+// old instead of a new report.md beside an old page.
+RenderedFigures write_report_files(const OutputLayout& layout, const ReportText& report) {
+  const fs::path staging = layout.figures_staging();
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  ReplaceTogether outputs;
+  RenderedFigures rendered;
+  try {
+    rendered = render_figures(staging.string(), report.figures, layout.figures());
+    fs::create_directories(layout.figures());
+    for (const auto& entry : fs::directory_iterator(staging))
+      outputs.stage_written(entry.path().string(), (fs::path(layout.figures()) / entry.path().filename()).string());
+    outputs.stage(layout.effects_csv(), report.effects_csv);
+    outputs.stage(layout.report_md(), report.markdown);
+    std::string html = report.html;
+    html.replace(html.find(kFiguresMark), std::string(kFiguresMark).size(), figures_html(report.figures, rendered));
+    outputs.stage(layout.report_html(), html);
+  } catch (const std::exception& e) {
+    // A full or read-only disk while staging (IoError, or filesystem_error
+    // from a directory): every output is still the old one.
+    fs::remove_all(staging, ec);
+    if (!dynamic_cast<const IoError*>(&e) && !dynamic_cast<const fs::filesystem_error*>(&e)) throw;
+    throw IoError(message_of(e) + "; " + layout.report_md() + ", " + layout.effects_csv() + ", " +
+                  layout.report_html() + " and " + layout.figures() +
+                  " were left as they were (a report is replaced whole or not at all)");
+  }
+  outputs.commit();
+  fs::remove_all(staging, ec);
+  return rendered;
+}
+
 }  // namespace
 
 bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, std::ostream& out,
@@ -142,12 +176,7 @@ bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, 
     in.notes.insert(in.notes.begin(), caveats.begin(), caveats.end());
     const auto report = render_report(in);
     // Written before it is shown: a report that cannot be saved is an error, not a success on screen.
-    write_file_atomically(layout.report_md(), report.markdown);
-    write_file_atomically(layout.effects_csv(), report.effects_csv);
-    const auto rendered = render_figures(layout.figures(), report.figures);
-    std::string html = report.html;
-    html.replace(html.find(kFiguresMark), std::string(kFiguresMark).size(), figures_html(report.figures, rendered));
-    write_file_atomically(layout.report_html(), html);
+    const auto rendered = write_report_files(layout, report);
     if (!rendered.note.empty()) spdlog::warn("report: {}", rendered.note);
     if (!in.runs.empty()) write_runs_csv(layout.runs_csv(), in.runs);
     out << report.terminal << std::flush;

@@ -105,7 +105,13 @@ class GroupWorker {
     return from_root<std::int64_t>(group_, [&] {
       if (signalled) counter_.stop_all();
       // Past the deadline, or a run already stopped by it: claim nothing more.
-      const bool stop = out_of_time || signalled || counter_.stopped() || wall_seconds() >= options_.deadline;
+      // Until this group has trained in this command the deadline does not
+      // count: a limit shorter than start-up (loading, the first claims) would
+      // otherwise stop every requeue before any work, for ever. The run then
+      // stops at its first epoch end past the limit (or at the step where the
+      // job's warning signal arrives), checkpointed, so each requeue moves on.
+      const bool past = trained_ && wall_seconds() >= options_.deadline;
+      const bool stop = out_of_time || signalled || counter_.stopped() || past;
       return stop ? kOutOfTime : counter_.fetch_add();
     });
   }
@@ -185,6 +191,7 @@ class GroupWorker {
     collective(group_, [&] { data = &dataset(run); });  // unreadable data stops the stage
     current_ = i;
     if (leader_) progress_.started(i);
+    trained_ = true;
     train(run, *data, init_checkpoint, status);
     return status;
   }
@@ -258,6 +265,7 @@ class GroupWorker {
   bool cooperating_;   ///< array tasks of one submission share the study (--cooperate)
   detail::StudyProgress progress_;
   std::size_t current_ = 0;
+  bool trained_ = false;  ///< this group started training a run in this command
   std::map<std::string, std::size_t> index_of_;
   std::map<std::string, Dataset> datasets_;
   std::set<std::string> reported_;  ///< runs held by other jobs, logged once

@@ -43,7 +43,7 @@ std::string WorkItem::where() const {
 double WorkItem::cost() const { return static_cast<double>(key.rows) * static_cast<double>(key.dim); }
 
 std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
-                       std::vector<PenultimateRecord>& penultimate, std::vector<SourceRecord>& sources) {
+                       RunFileFacts& facts) {
   std::string out;
   auto put = [&](const std::string& run_id, const std::string& path, const LayerKey& k) {
     put_field(out, run_id);
@@ -56,8 +56,8 @@ std::string list_items(const std::vector<ClusterInput>& inputs, bool similarity,
   for (const auto& in : inputs) {
     ActivationFile f(in.path);
     if (const std::string layer = f.string_attr("penultimate"); !layer.empty())
-      penultimate.push_back({in.run_id, layer});
-    if (const std::string stamp = training_stamp(f); !stamp.empty()) sources.push_back({in.run_id, stamp});
+      facts.penultimate.push_back({in.run_id, layer});
+    if (const std::string stamp = training_stamp(f); !stamp.empty()) facts.sources.push_back({in.run_id, stamp});
     std::int64_t dims = 0;
     for (const auto& k : f.layers()) {
       put(in.run_id, in.path, k);
@@ -107,35 +107,58 @@ ItemDemand demand_of(const WorkItem& item, const std::vector<Measure>& metrics, 
   return d;
 }
 
-RecordBatch score_items_together(const std::vector<WorkItem>& items, const std::vector<std::size_t>& chosen,
-                                 const ProbeSettings& settings, std::int64_t limit, MPI_Comm comm) {
+std::string encode_results(const ItemResults& results) {
+  std::string out;
+  for (const auto& [index, batch] : results) {
+    put_field(out, static_cast<std::int64_t>(index));
+    put_field(out, serialize_batch(batch));
+  }
+  return out;
+}
+
+ItemResults decode_results(const std::string& bytes) {
+  ItemResults out;
+  FieldReader in(bytes);
+  while (!in.done()) {
+    const auto index = static_cast<std::size_t>(in.integer());
+    out.emplace_back(index, deserialize_batch(in.text()));
+  }
+  return out;
+}
+
+ItemResults score_items_together(const std::vector<WorkItem>& items, const std::vector<std::size_t>& chosen,
+                                 const ProbeSettings& settings, std::int64_t limit, MPI_Comm comm, bool& stopped) {
   const int rank = comm_rank(comm);
-  RecordBatch mine;
+  ItemResults mine;
   for (const std::size_t i : chosen) {
+    if (any_of(settings.stop && settings.stop(), comm)) {
+      stopped = true;
+      break;
+    }
     const auto& w = items[i];
     if (rank == 0)
       spdlog::info("cluster: {} {} ({} x {}) across {} ranks: it would take {} in memory, above {} "
                    "(cluster.max_item_memory)", w.run_id, w.where(), w.key.rows, w.key.dim, comm_size(comm),
                    byte_size_text(static_cast<std::uintmax_t>(memory_in_one_rank(w, settings.metrics))),
                    byte_size_text(static_cast<std::uintmax_t>(limit)));
+    RecordBatch got;
     try {
-      RecordBatch got;
       collective(comm, [&] {
         const ActivationFile file(w.path);
         got = w.similarity()
                   ? layer_similarity_distributed(file, w.run_id, settings.cluster, wants_ssc(settings.cluster), comm)
                   : cluster_probe_distributed(file, w.key, w.run_id, settings.cluster, settings.metrics, limit, comm);
       });
-      mine.append(std::move(got));
     } catch (const std::exception& e) {
       const auto* error = dynamic_cast<const Error*>(&e);
       if (!(error && error->agreed())) throw;
       const std::string message = located(w, message_of(e));
       if (rank == 0) {
         spdlog::error("cluster: {}", message);
-        mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
+        got.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
       }
     }
+    if (rank == 0) mine.emplace_back(i, std::move(got));
   }
   return mine;
 }
@@ -159,8 +182,9 @@ class ShareProgress {
     if (!force && std::chrono::duration<double>(now - last_).count() < every_) return;
     last_ = now;
     const double secs = std::chrono::duration<double>(now - start_).count();
-    spdlog::info("cluster: rank {}: {} of its {} items done ({} in all), ETA {}", rank_, done_, share_, all_,
-                 duration_text(eta_seconds(done_cost_, secs, share_cost_ - done_cost_, 1)));
+    const double eta = live_eta_seconds(done_cost_, secs, share_cost_ - done_cost_, 1);
+    spdlog::info("cluster: rank {}: {} of its {} items done ({} in all){}", rank_, done_, share_, all_,
+                 eta < 0 ? std::string() : ", ETA " + duration_text(eta));
   }
   void done(const WorkItem& w) {
     ++done_;
@@ -179,33 +203,37 @@ class ShareProgress {
 
 }  // namespace
 
-RecordBatch score_own_items(const std::vector<WorkItem>& items, const std::vector<int>& owner, int rank,
-                            const ProbeSettings& settings) {
-  RecordBatch mine;
+ItemResults score_own_items(const std::vector<WorkItem>& items, const std::vector<int>& owner, int rank,
+                            const ProbeSettings& settings, bool& stopped) {
+  ItemResults mine;
   std::map<std::string, std::unique_ptr<ActivationFile>> files;
   ShareProgress progress(items, owner, rank, settings.progress_every);
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (owner[i] != rank) continue;
+    if (settings.stop && settings.stop()) {
+      stopped = true;
+      break;
+    }
     const auto& w = items[i];
     progress.line(false);
     progress.done(w);
     const auto t0 = std::chrono::steady_clock::now();
+    RecordBatch got;
     try {
       auto& file = files[w.path];
       if (!file) file = std::make_unique<ActivationFile>(w.path);
-      if (w.similarity()) {
-        mine.append(layer_similarity(*file, w.run_id, settings.cluster, wants_ssc(settings.cluster)));
-      } else {
-        mine.append(cluster_probe(*file, w.key, w.run_id, settings.cluster, settings.metrics));
-      }
+      got = w.similarity() ? layer_similarity(*file, w.run_id, settings.cluster, wants_ssc(settings.cluster))
+                           : cluster_probe(*file, w.key, w.run_id, settings.cluster, settings.metrics);
     } catch (const std::exception& e) {
       std::string message = message_of(e);
       if (kind_of(e) == ErrorKind::internal) message = "internal error: " + message;
       message = located(w, message);
       spdlog::error("cluster: {}", message);
-      mine.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
+      got.failures.push_back({w.run_id, w.key.layer, w.key.epoch, w.path, message});
+      mine.emplace_back(i, std::move(got));
       continue;
     }
+    mine.emplace_back(i, std::move(got));
     spdlog::debug("clustered {} epoch {} {} ({}x{}) in {:.2f} s", w.run_id, w.key.epoch, w.key.layer,
                   w.key.rows, w.key.dim,
                   std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());

@@ -136,5 +136,21 @@ def report_hides_metrics_of_a_retrained_run(s):
     expect_ok(run(["report", path]))
 
 
+# metrics.h5 was renamed into place before metrics.csv was written: a failure
+# between the two (a full disk, here a directory where the csv's temporary
+# file goes) left a new metrics.h5 beside the old csv.
+@case
+def metrics_files_are_replaced_together(s):
+    path = study(s / "study.yaml", s / "out")
+    expect_ok(run(["run", path]))
+    old = {f: open(s / ("out/" + f), "rb").read() for f in ("metrics.h5", "metrics.csv")}
+    os.makedirs(s / "out/metrics.csv.tmp/blocker")
+    r = run(["cluster", path, "cluster.restarts=1"], timeout=60)
+    sound(r)
+    check(r.rc == 4, "expected an I/O error, got %r" % r)
+    for f, before in old.items():
+        check(open(s / ("out/" + f), "rb").read() == before, f + " was replaced without the other")
+
+
 if __name__ == "__main__":
     sys.exit(run_case(CASES, sys.argv[1]))

@@ -4,8 +4,8 @@
 // with `status` (README "Outputs"):
 //
 //   <output>/study.h5, runs.csv, study.yaml the study index, the resolved study (train)
-//   <output>/metrics.h5, metrics.csv       the cluster stage's results
-//   <output>/report.md, effects.csv, report/index.html, report/fig/
+//   <output>/metrics.h5, metrics.csv       the cluster stage's results (metrics.partial: a stopped one's)
+//   <output>/report.md, effects.csv, report/index.html, report/fig/ (drawn in report/fig.tmp/)
 //   <output>/runs/<id>/activations.h5, checkpoint.pt, train_state.pt,
 //                      epoch_<e>.pt, claim
 //   <output>/slurm/ (scripts, study.yaml, jobs.tsv, claims.log), logs/<job>/
@@ -47,10 +47,12 @@ class OutputLayout {
   std::string runs_csv() const;       ///< runs.csv
   std::string metrics_h5() const;     ///< metrics.h5
   std::string metrics_csv() const;    ///< metrics.csv
+  std::string cluster_partial() const;  ///< metrics.partial: the items a stopped cluster stage finished
   std::string report_md() const;      ///< report.md
   std::string effects_csv() const;    ///< effects.csv
   std::string report_html() const;    ///< report/index.html
   std::string figures() const;        ///< report/fig
+  std::string figures_staging() const;  ///< report/fig.tmp: a report's figures before they replace report/fig
   std::string runs() const;           ///< runs/
   RunLayout run(const std::string& run_id) const;  ///< runs/<id>/
 

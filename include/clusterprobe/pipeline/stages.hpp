@@ -42,6 +42,10 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
 /// goes on; no input at all is an InputError.
 struct ClusterSummary {
   std::int64_t items = 0, failed = 0;  ///< same on every rank
+  /// A stop signal to some rank stopped the stage before every item was
+  /// scored (same on every rank): no metrics were written, the finished
+  /// items are kept in metrics.partial, and the same command goes on.
+  bool stopped = false;
 };
 /// What the cluster stage reads: complete activations files, and the runs
 /// whose result was lost since training (a file deleted, truncated or

@@ -22,10 +22,20 @@ struct RenderedFigures {
   std::string note;               ///< one line when gnuplot is missing or failed, else empty
 };
 
+/// Seconds gnuplot may take on one figure before it is killed (its process
+/// group) and the figure reported missing: a whole report's figures take
+/// under a second here, so only a hung gnuplot (or wrapper) reaches it.
+/// $CLUSTERPROBE_GNUPLOT_TIMEOUT (seconds) overrides it.
+inline constexpr double kGnuplotTimeoutSeconds = 60;
+
 /// Local. Writes every figure's .dat and .gp under `fig_dir` (created) and
 /// runs gnuplot in that directory on each: $CLUSTERPROBE_GNUPLOT, else
-/// `gnuplot` on PATH. Files are written under tmp names and renamed.
-RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Figure>& figures);
+/// `gnuplot` on PATH, each within kGnuplotTimeoutSeconds. After one figure
+/// fails or times out the others are not tried; the note says which and why.
+/// Files are written under tmp names and renamed. `final_dir`: where the
+/// files will be moved once the whole report is written (the note names it).
+RenderedFigures render_figures(const std::string& fig_dir, const std::vector<Figure>& figures,
+                               const std::string& final_dir = "");
 
 /// Local. The HTML of the figures (inline SVG, caption, reading), or the note.
 std::string figures_html(const std::vector<Figure>& figures, const RenderedFigures& rendered);
