@@ -1,5 +1,6 @@
-# Shared by the Slurm tests: a fresh single-node Slurm of their own
-# (slurm/local-cluster.sh), torn down on exit, and ways to wait for its jobs.
+# Shared by the Slurm tests: a fresh Slurm of their own (slurm/local-cluster.sh),
+# torn down on exit, and ways to wait for its jobs. CP_SLURM_NODES=N (default 1)
+# asks for N simulated nodes.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/common.sh"
 [ "$(id -u)" = 0 ] && command -v slurmctld > /dev/null || { echo "SKIP: needs root and Debian's Slurm"; exit 77; }
 # Outside $WORK (mode 700): munged needs every parent directory enterable by all.
@@ -16,7 +17,7 @@ slurm_exit() {
   [ -n "${CP_KEEP:-}" ] || rm -rf "$WORK"
 }
 trap slurm_exit EXIT
-bash "$CP_SOURCE_DIR/slurm/local-cluster.sh" up > /dev/null || die "the local cluster did not start"
+bash "$CP_SOURCE_DIR/slurm/local-cluster.sh" up --nodes "${CP_SLURM_NODES:-1}" > /dev/null || die "the local cluster did not start"
 source "$SLURM_BASE/env.sh"
 
 # Waits until Slurm's queue is empty (at most $1 seconds).
