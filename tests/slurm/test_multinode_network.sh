@@ -44,7 +44,9 @@ cat resolve.txt
 # 2. Two ranks on two nodes. Open MPI's defaults, as on a user's cluster (the
 # tests' own environment allows shared memory only), with BTL selection logged.
 unset OMPI_MCA_btl
-OMPI_MCA_btl_base_verbose=100 srun --mpi=pmix -N2 --ntasks-per-node=1 \
+# -K and a timeout: a rank that dies (once, a segfault of rank 0 while the TCP
+# connection was set up) would otherwise leave the other waiting for ever.
+OMPI_MCA_btl_base_verbose=100 timeout 120 srun -K --mpi=pmix -N2 --ntasks-per-node=1 \
   "$CP_TEST_COMM" --gtest_filter='MpiCommunicator.*' > mpi.txt 2>&1 || { cat mpi.txt; die "the 2-node MPI job failed"; }
 echo "--- Open MPI's transport choices (btl_base_verbose=100)"
 grep -E "bml: Using|select: init of component|btl:tcp: (path|now connected)" mpi.txt
