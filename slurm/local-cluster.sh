@@ -47,18 +47,17 @@ kill_namespace() {
   die "processes left in namespace $1: $(ip netns pids "$1" | tr '\n' ' ')"
 }
 
-stop_pid() {  # pid: TERM, up to 10 s, then KILL
-  kill "$1" 2> /dev/null || return 0
-  for _ in $(seq 100); do kill -0 "$1" 2> /dev/null || return 0; sleep 0.1; done
-  kill -9 "$1" 2> /dev/null || true
-}
-
 down() {
   [ -e "$B" ] || return 0
   scancel --full -u root 2> /dev/null || true
-  local f p
+  # TERM to every daemon at once (each takes about 2 s to go), KILL after 10 s.
+  local f p pids=""
   for f in "$B"/run/slurmd*.pid "$B/run/slurmctld.pid" "$B/run/munged.pid"; do
-    p=$(cat "$f" 2> /dev/null) && stop_pid "$p"
+    p=$(cat "$f" 2> /dev/null) && kill "$p" 2> /dev/null && pids="$pids $p"
+  done
+  for p in $pids; do
+    for _ in $(seq 100); do kill -0 "$p" 2> /dev/null || break; sleep 0.1; done
+    kill -9 "$p" 2> /dev/null || true
   done
   if [ -f "$B/created" ]; then
     local kind name
