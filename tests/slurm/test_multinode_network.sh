@@ -12,13 +12,6 @@ if [ "$(id -u)" = 0 ] && command -v ip > /dev/null; then
   before_links=$(ip -br link)
   before_dirs=$(ls -d /run/netns /etc/netns 2> /dev/null || true)
 fi
-for tool in ip unshare nsenter; do
-  command -v "$tool" > /dev/null || { echo "SKIP: simulated nodes need $tool"; exit 77; }
-done
-if [ "$(id -u)" = 0 ] && ! unshare --net --uts true 2> /dev/null; then
-  echo "SKIP: no network or UTS namespaces here (a container without CAP_SYS_ADMIN?)"
-  exit 77
-fi
 export CP_SLURM_NODES=3
 # shellcheck source=tests/slurm/local.sh
 source "$(dirname "$0")/local.sh"
