@@ -130,7 +130,7 @@ wait_idle() {
   done
   sinfo -N >&2 || true
   tail -n 20 "$B"/log/slurm*.log >&2
-  die "the nodes did not come up"
+  die "the nodes did not come up (\`$0 down\` stops and removes what \`up\` made)"
 }
 
 up_single() {
