@@ -175,8 +175,11 @@ up_nodes() {
     die "$n nodes on $cores cores: at most $(( 4 * cores ))"
   fi
   local i name
+  # Nothing of these names may exist: `down` removes what `up` made, and only that.
   for i in $(seq "$n"); do
     ! ip netns list | grep -q "^cp-node$i\b" || die "namespace cp-node$i exists already (another cluster? not ours to remove)"
+    ! ip link show "cpv$i" > /dev/null 2>&1 || die "link cpv$i exists already (not ours to remove)"
+    [ ! -e "/etc/netns/cp-node$i" ] || die "/etc/netns/cp-node$i exists already (not ours to remove)"
   done
   ! ip link show "$BRIDGE" > /dev/null 2>&1 || die "link $BRIDGE exists already (another cluster? not ours to remove)"
   ! ip -4 -o addr show | grep -q " $NET\.[0-9]*/" || die "subnet $NET.0/24 is in use here: set CP_NODES_SUBNET (e.g. 10.214.0)"
@@ -204,7 +207,8 @@ up_nodes() {
     ip -n "$name" link set eth0 up
     ip -n "$name" link set lo up
     # Names resolve as a cluster's DNS would: every node, and the controller.
-    [ -e "/etc/netns/$name" ] || { mkdir "/etc/netns/$name"; created dir "/etc/netns/$name"; }
+    mkdir "/etc/netns/$name"
+    created dir "/etc/netns/$name"
     echo "$hosts" > "/etc/netns/$name/hosts"
     created file "/etc/netns/$name/hosts"
     mkdir -p "$B/spool/$name" "$B/tmp/$name"  # slurmd creates no %n directory
@@ -254,8 +258,9 @@ up() {
 # kill-node, partition, heal, start-node: $1 the action, $2 the node.
 node_action() {
   [ $# = 2 ] || die "$1 needs a node name"
-  local name veth
-  read -r name _ veth <<< "$(node_line "$2")"
+  local line name veth
+  line=$(node_line "$2") || exit 1
+  read -r name _ veth <<< "$line"
   case $1 in
     # A powered-off host: everything on it dies at once, its port goes dark.
     kill-node)
@@ -266,8 +271,8 @@ node_action() {
     partition) ip link set "$veth" down ;;
     heal) ip link set "$veth" up ;;
     start-node)
-      ip link set "$veth" up
       [ -z "$(ip netns pids "$name")" ] || die "$name still has processes: kill-node it first"
+      ip link set "$veth" up
       start_slurmd "$name" ;;
   esac
 }
