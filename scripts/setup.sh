@@ -35,13 +35,13 @@ PACKAGES=(
   dataset-fashion-mnist gnuplot-nox libjs-jquery libjs-jquery-tablesorter
 )
 # The tests and benchmarks: their frameworks, ctags (the structure check),
-# the Python references, a real browser and a real Slurm.
+# the Python references, a real browser and a real Slurm (iproute2: its simulated nodes).
 if [ $quick = 0 ]; then
   PACKAGES+=(
     libgtest-dev libbenchmark-dev universal-ctags
     python3-sklearn python3-h5py python3-numpy python3-pandas python3-faiss python3-torch
     chromium chromium-driver python3-selenium
-    slurmctld slurmd slurm-client munge
+    slurmctld slurmd slurm-client munge iproute2
   )
 fi
 

@@ -30,9 +30,12 @@ std::vector<std::size_t> cost_order(const std::vector<double>& costs,
 RunCounter::RunCounter(MPI_Comm comm, std::size_t runs) : runs_(runs) {
   const bool owner = comm_rank(comm) == 0;
   const MPI_Aint bytes = owner ? static_cast<MPI_Aint>(sizeof(std::int64_t) * (kFirstState + runs)) : 0;
+  // The first place a multi-node job fails when Open MPI has no one-sided
+  // component for its network (Debian's excludes pt2pt): say what to set.
   check_mpi(MPI_Win_allocate(bytes, static_cast<int>(sizeof(std::int64_t)), MPI_INFO_NULL, comm,
                              &base_, &win_),
-            "RunCounter: MPI_Win_allocate");
+            "RunCounter: MPI_Win_allocate (the run counter's one-sided window; between nodes over TCP, "
+            "Open MPI needs OMPI_MCA_osc=pt2pt, see slurm/README.md)");
   check_mpi(MPI_Win_set_errhandler(win_, MPI_ERRORS_RETURN), "RunCounter: MPI_Win_set_errhandler");
   if (owner) {
     // The owner initialises its own memory inside an exclusive epoch, which

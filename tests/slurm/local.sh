@@ -1,7 +1,15 @@
-# Shared by the Slurm tests: a fresh single-node Slurm of their own
-# (slurm/local-cluster.sh), torn down on exit, and ways to wait for its jobs.
+# Shared by the Slurm tests: a fresh Slurm of their own (slurm/local-cluster.sh),
+# torn down on exit, and ways to wait for its jobs. CP_SLURM_NODES=N (default 1)
+# asks for N simulated nodes.
 source "$(dirname "${BASH_SOURCE[0]}")/../e2e/common.sh"
 [ "$(id -u)" = 0 ] && command -v slurmctld > /dev/null || { echo "SKIP: needs root and Debian's Slurm"; exit 77; }
+if [ "${CP_SLURM_NODES:-1}" -gt 1 ]; then
+  for tool in ip unshare nsenter; do
+    command -v "$tool" > /dev/null || { echo "SKIP: simulated nodes need $tool (iproute2, util-linux)"; exit 77; }
+  done
+  unshare --net --uts true 2> /dev/null ||
+    { echo "SKIP (not installable): no network or UTS namespaces here (a container without CAP_SYS_ADMIN?)"; exit 77; }
+fi
 # Outside $WORK (mode 700): munged needs every parent directory enterable by all.
 export SLURM_BASE="/tmp/cp-slurm-$$"
 # On a failure, what Slurm saw goes into the test's output before the cluster goes.
@@ -16,7 +24,7 @@ slurm_exit() {
   [ -n "${CP_KEEP:-}" ] || rm -rf "$WORK"
 }
 trap slurm_exit EXIT
-bash "$CP_SOURCE_DIR/slurm/local-cluster.sh" up > /dev/null || die "the local cluster did not start"
+bash "$CP_SOURCE_DIR/slurm/local-cluster.sh" up --nodes "${CP_SLURM_NODES:-1}" > /dev/null || die "the local cluster did not start"
 source "$SLURM_BASE/env.sh"
 
 # Waits until Slurm's queue is empty (at most $1 seconds).
