@@ -4,6 +4,7 @@
 
 #include "clusterprobe/common/error.hpp"
 #include "resolved.hpp"
+#include "findings_section.hpp"
 #include "slurm_section.hpp"
 #include "clusterprobe/common/yaml_reader.hpp"
 
@@ -202,6 +203,7 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   out << YAML::EndMap;
   put_data(out, s.data, "");
   emit_slurm(out, s.slurm);
+  emit_findings(out, s.findings);
   out << YAML::EndMap;
   return text_of(out);
 }

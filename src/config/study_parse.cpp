@@ -14,6 +14,7 @@
 #include "clusterprobe/common/text.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "resolved.hpp"
+#include "findings_section.hpp"
 #include "slurm_section.hpp"
 #include "clusterprobe/common/yaml_reader.hpp"
 
@@ -283,7 +284,7 @@ constexpr const char* kControlInOutput =
 StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o, bool literal_output) {
   const Map top(o, root, "",
                 {"study", "output", "grid", "train", "extract", "cluster", "metrics", "parallel", "data",
-                 "slurm"});
+                 "slurm", "findings"});
   StudyConfig s;
   read_nonempty(top, "study", s.study);
   // The name titles the report, the logs and the Slurm jobs: printed text only.
@@ -298,6 +299,7 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o, bool lit
   get_enum_list(top, "metrics", s.metrics, measure_names(), parse_measure);
   read_parallel(top, s.parallel);
   detail::read_slurm(top, s.slurm);
+  detail::read_findings(o, top, s.findings);
   return s;
 }
 

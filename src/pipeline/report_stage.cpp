@@ -160,6 +160,7 @@ bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, 
       sources = std::move(tables.sources);
     }
     if (plan) {
+      in.findings = plan->study.findings;
       std::set<std::string> planned;
       for (const auto& run : plan->runs) planned.insert(run.id);
       keep_planned(sources, planned);

@@ -14,6 +14,7 @@
 #include "clusterprobe/report/effects.hpp"
 #include "clusterprobe/report/table.hpp"
 #include "charts.hpp"
+#include "findings.hpp"
 #include "page_script.hpp"
 #include "run_metrics.hpp"
 
@@ -253,10 +254,12 @@ std::string role_of(const RunStatus& r, const std::set<std::string>& parents) {
   return "";
 }
 
-struct ReportTables {
+// What the page is made of besides the runs' own sections.
+struct PageParts {
   Table summary = summary_table();
   Table references = summary_table(true);  ///< pretraining parents and fine-label runs
   Table missing{{}};
+  std::vector<std::string> findings;  ///< one sentence each, with its verdict
 
   void add(std::vector<std::string> row, const std::string& role) {
     if (role.empty()) return summary.add_row(std::move(row));
@@ -275,9 +278,24 @@ std::array<std::string, 3> references_section(const Table& t) {
           "<h2>" + title + "</h2>\n<p>" + why + "</p>\n" + t.html()};
 }
 
+// The Findings section: title, text, markdown, HTML; empty without findings.
+std::array<std::string, 3> findings_section(const std::vector<std::string>& sentences) {
+  if (sentences.empty()) return {};
+  const std::string why = "What the study file says it reproduces (findings:), each with what was measured here "
+                          "and a verdict: reproduced or contradicted only where the comparison is clear.";
+  std::string text = "\nfindings\n", md = "## Findings\n\n" + why + "\n\n", html = "<h2>Findings</h2>\n<p>" +
+                                                                             html_escape(why) + "</p>\n<ul>\n";
+  for (const auto& s : sentences) {
+    text += "- " + s + "\n";
+    md += "- " + s + "\n";
+    html += "<li>" + html_escape(s) + "</li>\n";
+  }
+  return {text, md + "\n", html + "</ul>\n"};
+}
+
 // The page's frame around the parts: summary, references, factor effects,
 // figures, what is not complete, then each run.
-void assemble(ReportText& out, const ReportInputs& in, ReportTables tables, const std::string& main,
+void assemble(ReportText& out, const ReportInputs& in, PageParts tables, const std::string& main,
               const std::vector<EffectSet>& sets, const std::string& runs_html) {
   Table& summary = tables.summary;
   const Table& missing = tables.missing;
@@ -288,6 +306,7 @@ void assemble(ReportText& out, const ReportInputs& in, ReportTables tables, cons
   });
   tables.references.drop_blank_column("fine acc");
   const auto refs = references_section(tables.references);
+  const auto found = findings_section(tables.findings);
   // What makes the numbers below not the study's comes before them.
   std::string notes, notes_md, notes_html;
   for (const auto& n : in.notes) {
@@ -316,95 +335,122 @@ void assemble(ReportText& out, const ReportInputs& in, ReportTables tables, cons
                   "0.05 and its interval excludes 0; the largest come first. Every level's mean and interquartile "
                   "mean is in ") +
       OutputLayout::kEffectsCsvName + ".";
-  out.terminal += notes + "summary\n" + summary.text() + legend + refs[0] +
+  out.terminal += notes + "summary\n" + summary.text() + legend + refs[0] + found[0] +
                   "\nfactor effects (Holm-adjusted over the comparisons: the report says how)\n" + said +
                   "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
   out.markdown = "# ClusterProbe report\n\n" + notes_md + "## Summary\n\n" + summary.markdown() + "\n" + legend +
-                 "\n" + refs[1] + "## Factor effects\n\n" + method + "\n\n" + said + "\n" +
+                 "\n" + refs[1] + found[1] + "## Factor effects\n\n" + method + "\n\n" + said + "\n" +
                  (missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n") +
                  "## Runs\n\n" + out.markdown;
   out.html = html_page("<h1>ClusterProbe report</h1>\n" + notes_html + "<h2>Summary</h2>\n" +
                        summary.html("id=\"runs\" class=\"" + std::string(detail::kSortableClass) + "\"") + "<p>" +
-                       html_escape(legend) + "</p>\n" + refs[2] + "<h2>Factor effects</h2>\n<p>" + html_escape(method) +
+                       html_escape(legend) + "</p>\n" + refs[2] + found[2] + "<h2>Factor effects</h2>\n<p>" + html_escape(method) +
                        "</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
                        (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" + missing.html()) +
                        "<h2>Runs</h2>\n" + runs_html);
 }
 
+
+// The study's page, run by run: each run's section, its summary row, its
+// part in the effects, the figures and the findings.
+class PageBuilder {
+ public:
+  PageBuilder(const ReportInputs& in, const std::map<std::string, RunMetrics>& by_run) : by_run_(by_run) {
+    for (const auto& p : in.penultimate) penultimate_of_[p.run_id] = p.layer;
+    main_ = headline_method(in.metrics, methods_);
+    extra_ = extra_columns(methods_, main_);
+    for (const auto& r : in.runs) {
+      status_[r.id] = r;
+      if (!r.pretrained_from.empty()) parents_.insert(r.pretrained_from);
+    }
+  }
+
+  void add(const std::string& id, const RunMetrics& rm) {
+    const int last = *rm.epochs().rbegin();
+    const RunPart part = run_part(describe(id, status_) + "  (epoch " + std::to_string(last) + ")", rm, main_, extra_);
+    out_.terminal += part.terminal;
+    out_.markdown += part.markdown;
+    if (by_run_.size() <= kMaxRunSectionsHtml) runs_html_ += part.html;
+    const auto st = status_.find(id);
+    const RunStatus* run = st == status_.end() ? nullptr : &st->second;
+    const auto it = penultimate_of_.find(id);
+    const std::string penult = it == penultimate_of_.end() ? "" : it->second;
+    const double e2e_penult = penult.empty() ? kMissing : rm.latest(penult, vocab::kGlobal, main_, vocab::kE2eAccuracy);
+    const double e2e_best = part.best.empty() ? kMissing : rm.latest(part.best, vocab::kGlobal, main_, vocab::kE2eAccuracy);
+    chart_runs_.push_back({id,
+                           run ? run->dataset + " " + run->architecture + " " + run->normalization + " seed " +
+                                     std::to_string(run->seed)
+                               : id,
+                           &rm, penult, run ? grid_axes(*run) : detail::Axes{}});
+    const std::string role = run ? role_of(*run, parents_) : "";
+    if (run && run->status == RunPhase::complete) {
+      if (role.empty() && !penult.empty())
+        effects_.add(*run, "penultimate", rm.latest(penult, vocab::kMean, main_, vocab::kAmi), e2e_penult);
+      if (role.empty() && !part.best.empty()) effects_.add(*run, "best", part.best_ami, e2e_best);
+      auto twin = axes_of(*run);
+      twin.erase("labels");
+      std::string key;
+      for (const auto& [axis, level] : twin) key += axis + "=" + level + "\x1f";
+      ratio_runs_.push_back({key, run->labels, e2e_penult, e2e_best, run->fine_test_accuracy});
+    }
+    parts_.add({id, run ? run->dataset : "", run ? run->architecture : "", run ? run->normalization : "",
+                run ? run->labels : "", run ? run->pretraining : "", run ? phase_name(run->status) : "-",
+                fixed(run ? run->coarse_test_accuracy : kMissing), fixed(run ? run->fine_test_accuracy : kMissing),
+                part.best.empty() ? "-" : part.best, fixed(part.best_ami < 0 ? kMissing : part.best_ami),
+                fixed(penult.empty() ? kMissing : rm.latest(penult, vocab::kMean, main_, vocab::kAmi)),
+                fixed(e2e_penult), fixed(part.input_ami)},
+               role);
+  }
+
+  // Runs without any metric (failed, pending, not clustered) still get their row.
+  void add_unscored(const RunStatus& r) {
+    parts_.add({r.id, r.dataset, r.architecture, r.normalization, r.labels, r.pretraining, phase_name(r.status),
+                fixed(r.coarse_test_accuracy), fixed(r.fine_test_accuracy), "-", fixed(kMissing), fixed(kMissing),
+                fixed(kMissing), fixed(kMissing)},
+               role_of(r, parents_));
+  }
+
+  ReportText finish(const ReportInputs& in) {
+    const auto sets = effects_.effects();
+    out_.effects_csv = effects_csv(sets);
+    out_.figures = detail::study_charts(chart_runs_, main_, sets, in.similarities);
+    if (by_run_.size() > kMaxRunSectionsHtml)
+      runs_html_ = "<p>" + std::to_string(by_run_.size()) + " runs: each run's table by layer is in " +
+                   std::string(OutputLayout::kReportMdName) + ", and every value in " +
+                   OutputLayout::kMetricsCsvName + " (the page keeps to the summary above).</p>\n";
+    parts_.missing = missing_table(in.runs, in.failures);
+    parts_.findings = detail::finding_sentences(in.findings, sets, ratio_runs_);
+    assemble(out_, in, std::move(parts_), main_, sets, runs_html_);
+    return std::move(out_);
+  }
+
+ private:
+  const std::map<std::string, RunMetrics>& by_run_;
+  std::map<std::string, std::string> penultimate_of_;
+  std::vector<std::string> methods_;
+  std::string main_;
+  std::vector<Column> extra_;
+  std::map<std::string, RunStatus> status_;
+  std::set<std::string> parents_;
+  ReportText out_;
+  std::string runs_html_;
+  std::vector<detail::ChartRun> chart_runs_;
+  std::vector<detail::RatioRun> ratio_runs_;
+  EffectInputs effects_;
+  PageParts parts_;
+};
+
 }  // namespace
 
 ReportText render_report(const ReportInputs& in) {
-  std::map<std::string, std::string> penultimate_of;
-  for (const auto& p : in.penultimate) penultimate_of[p.run_id] = p.layer;
   std::map<std::string, RunMetrics> by_run;
   for (const auto& m : in.metrics) by_run[m.run_id].add(m);
-  std::vector<std::string> methods;
-  const std::string main = headline_method(in.metrics, methods);
-  const std::vector<Column> extra = extra_columns(methods, main);
-  std::map<std::string, RunStatus> status;
-  std::set<std::string> parents;
-  for (const auto& r : in.runs) {
-    status[r.id] = r;
-    if (!r.pretrained_from.empty()) parents.insert(r.pretrained_from);
-  }
-
-  ReportText out;
-  std::string runs_html;
-  std::vector<detail::ChartRun> chart_runs;
-  EffectInputs effects;
-  ReportTables tables;
-  for (const auto& [id, rm] : by_run) {
-    if (rm.epochs().empty()) continue;
-    const int last = *rm.epochs().rbegin();
-    const RunPart part = run_part(describe(id, status) + "  (epoch " + std::to_string(last) + ")", rm, main, extra);
-    out.terminal += part.terminal;
-    out.markdown += part.markdown;
-    if (by_run.size() <= kMaxRunSectionsHtml) runs_html += part.html;
-
-    auto st = status.find(id);
-    const bool known = st != status.end();
-    const auto it = penultimate_of.find(id);
-    const std::string penult = it == penultimate_of.end() ? "" : it->second;
-    chart_runs.push_back({id, known ? st->second.dataset + " " + st->second.architecture + " " + st->second.normalization +
-                                      " seed " + std::to_string(st->second.seed)
-                                : id,
-                          &rm, penult, known ? grid_axes(st->second) : detail::Axes{}});
-    const std::string role = known ? role_of(st->second, parents) : "";
-    if (known && st->second.status == RunPhase::complete && role.empty()) {
-      if (!penult.empty())
-        effects.add(st->second, "penultimate", rm.latest(penult, vocab::kMean, main, vocab::kAmi),
-                    rm.latest(penult, vocab::kGlobal, main, vocab::kE2eAccuracy));
-      if (!part.best.empty())
-        effects.add(st->second, "best", part.best_ami, rm.latest(part.best, vocab::kGlobal, main, vocab::kE2eAccuracy));
-    }
-    tables.add({id, known ? st->second.dataset : "", known ? st->second.architecture : "",
-                     known ? st->second.normalization : "", known ? st->second.labels : "",
-                     known ? st->second.pretraining : "", known ? phase_name(st->second.status) : "-",
-                     fixed(known ? st->second.coarse_test_accuracy : kMissing),
-                     fixed(known ? st->second.fine_test_accuracy : kMissing), part.best.empty() ? "-" : part.best,
-                     fixed(part.best_ami < 0 ? kMissing : part.best_ami),
-                     fixed(penult.empty() ? kMissing : rm.latest(penult, vocab::kMean, main, vocab::kAmi)),
-                     fixed(penult.empty() ? kMissing : rm.latest(penult, vocab::kGlobal, main, vocab::kE2eAccuracy)),
-                     fixed(part.input_ami)},
-               role);
-  }
-  // Runs without any metric (failed, pending, not clustered) still get their row.
-  for (const auto& r : in.runs) {
-    if (by_run.count(r.id)) continue;
-    tables.add({r.id, r.dataset, r.architecture, r.normalization, r.labels, r.pretraining, phase_name(r.status),
-                fixed(r.coarse_test_accuracy), fixed(r.fine_test_accuracy), "-", fixed(kMissing), fixed(kMissing),
-                fixed(kMissing), fixed(kMissing)},
-               role_of(r, parents));
-  }
-  const auto sets = effects.effects();
-  out.effects_csv = effects_csv(sets);
-  out.figures = detail::study_charts(chart_runs, main, sets, in.similarities);
-  if (by_run.size() > kMaxRunSectionsHtml)
-    runs_html = "<p>" + std::to_string(by_run.size()) + " runs: each run's table by layer is in " +
-                std::string(OutputLayout::kReportMdName) + ", and every value in " + OutputLayout::kMetricsCsvName + " (the page keeps to the summary above).</p>\n";
-  tables.missing = missing_table(in.runs, in.failures);
-  assemble(out, in, std::move(tables), main, sets, runs_html);
-  return out;
+  PageBuilder page(in, by_run);
+  for (const auto& [id, rm] : by_run)
+    if (!rm.epochs().empty()) page.add(id, rm);
+  for (const auto& r : in.runs)
+    if (!by_run.count(r.id)) page.add_unscored(r);
+  return page.finish(in);
 }
 
 }  // namespace cp

@@ -14,6 +14,7 @@
 #include "clusterprobe/cluster/params.hpp"
 #include "clusterprobe/config/sections.hpp"
 #include "clusterprobe/metrics/measure.hpp"
+#include "clusterprobe/report/finding.hpp"
 #include "clusterprobe/slurm/config.hpp"
 
 namespace cp {
@@ -56,6 +57,7 @@ struct StudyConfig {
   ParallelConfig parallel;
   DataConfig data;
   SlurmConfig slurm;            ///< only `clusterprobe slurm` reads it
+  std::vector<Finding> findings;  ///< what the study sets out to reproduce: the report's verdicts
   std::string resolved_yaml;    ///< the whole resolved configuration, as YAML text
   std::vector<SourcedName> names;  ///< for the planning step's checks
 };

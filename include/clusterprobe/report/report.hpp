@@ -7,6 +7,7 @@
 #include "clusterprobe/io/study_index.hpp"
 #include "clusterprobe/metrics/record.hpp"
 #include "clusterprobe/report/figures.hpp"
+#include "clusterprobe/report/finding.hpp"
 
 namespace cp {
 
@@ -30,6 +31,7 @@ struct ReportInputs {
   std::vector<PenultimateRecord> penultimate;  ///< each run's penultimate probe point, where known
   std::vector<SimilarityRecord> similarities;  ///< CKA matrices (metrics.h5:/similarity)
   std::vector<std::string> notes;              ///< why these results are not the study's, shown first
+  std::vector<Finding> findings;               ///< what the study sets out to reproduce (its findings:)
 };
 
 /// Local. Runs that are not complete and the failed items are listed with

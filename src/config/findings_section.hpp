@@ -1,0 +1,21 @@
+#pragma once
+// The findings: section of a study file (report/finding.hpp): what the study
+// sets out to reproduce. Like slurm:, it never changes what is computed (no
+// run id sees it); the report judges each finding. Private to src/config.
+#include <yaml-cpp/yaml.h>
+
+#include <vector>
+
+#include "clusterprobe/common/yaml_reader.hpp"
+#include "clusterprobe/report/finding.hpp"
+
+namespace cp::detail {
+
+/// Reads findings: (a list of mappings) from the study mapping `top`; errors
+/// name file, line and key.
+void read_findings(const yamlr::Origins& o, const yamlr::Map& top, std::vector<Finding>& out);
+
+/// Writes the resolved findings: (omitted when there are none).
+void emit_findings(YAML::Emitter& out, const std::vector<Finding>& findings);
+
+}  // namespace cp::detail
