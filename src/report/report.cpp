@@ -15,7 +15,8 @@
 #include "clusterprobe/report/table.hpp"
 #include "charts.hpp"
 #include "findings.hpp"
-#include "page_script.hpp"
+#include "page.hpp"
+#include "pivot.hpp"
 #include "run_metrics.hpp"
 
 namespace cp {
@@ -24,6 +25,8 @@ namespace {
 using detail::is_clustering;
 using detail::kMissing;
 using detail::RunMetrics;
+using detail::PageParts;
+using detail::summary_table;
 
 // A column shown only when the run has values for it.
 struct Column {
@@ -90,28 +93,7 @@ Table missing_table(const std::vector<RunStatus>& runs, const std::vector<Failur
   return t;
 }
 
-std::string missing_title(const Table& t) {
-  return "Not complete: " + std::to_string(t.rows()) + " run(s) or item(s)";
-}
 
-// The page around the report's parts: self-contained (no script, font or
-// style sheet from elsewhere), so it opens offline wherever it is copied.
-std::string html_page(const std::string& body) {
-  std::string note;
-  const std::string script = detail::sortable_tables_script(note);
-  return "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-         "<title>ClusterProbe report</title>\n<style>\n"
-         "body{font-family:sans-serif;margin:2em;max-width:80em;color:#222}\n"
-         "table{border-collapse:collapse;margin:0.5em 0 1.5em}td,th{border:1px solid #ccc;padding:0.2em 0.6em;"
-         "text-align:right}th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}\n"
-         "figure{margin:1em 0 2em}figcaption{font-size:0.95em;color:#444}.reading{font-style:italic}\n"
-         ".note{background:#fff4d6;padding:0.5em}\n"
-         // tablesorter's filter marks the rows it hides; its themes' CSS is not inlined, this is all it needs.
-         "table.tablesorter tr.filtered{display:none}table.tablesorter thead th{cursor:pointer}"
-         "table.tablesorter input.tablesorter-filter{width:100%;box-sizing:border-box}\n</style>\n</head>\n<body>\n" +
-         (note.empty() ? "" : "<p class=\"note\">" + html_escape(note) + "</p>\n") + body + script +
-         "</body>\n</html>\n";
-}
 
 // The grid coordinates of a run: the factors, and the seed that replicates them.
 std::map<std::string, std::string> axes_of(const RunStatus& r) {
@@ -138,7 +120,6 @@ class EffectInputs {
     outcomes_[{at, vocab::kE2eAccuracy}].push_back({axes_of(run), e2e});
   }
   std::vector<EffectSet> effects() const {
-    static const std::vector<std::string> kFactors{"dataset", "architecture", "normalization", "pretraining", "labels"};
     std::vector<EffectSet> out;
     for (const char* at : {"penultimate", "best"}) {
       for (const std::string* metric : {&vocab::kAmi, &vocab::kE2eAccuracy}) {
@@ -151,6 +132,15 @@ class EffectInputs {
 
  private:
   std::map<std::pair<std::string, std::string>, std::vector<RunOutcome>> outcomes_;
+
+ public:
+  static inline const std::vector<std::string> kFactors{"dataset", "architecture", "normalization", "pretraining",
+                                                        "labels"};
+  /// The runs' outcomes of one metric at one layer choice (empty when none).
+  std::vector<RunOutcome> outcomes(const std::string& at, const std::string& metric) const {
+    const auto it = outcomes_.find({at, metric});
+    return it == outcomes_.end() ? std::vector<RunOutcome>{} : it->second;
+  }
 };
 
 // The clustering methods scored, in first-seen order, and the headline one:
@@ -237,12 +227,6 @@ RunPart run_part(const std::string& title, const RunMetrics& rm, const std::stri
   return part;
 }
 
-Table summary_table(bool references = false) {
-  std::vector<std::string> header{"run", "dataset", "arch", "norm", "labels", "pretraining", "status", "coarse acc",
-                                  "fine acc", "best layer", "AMI", "penult. AMI*", "e2e acc*", "input AMI"};
-  if (references) header.insert(header.begin() + 1, "role");
-  return Table(header);
-}
 
 // What a run is for. A pretraining parent is what its children started from,
 // and a fine-label run is the reference e2e accuracy is compared with: neither
@@ -253,103 +237,6 @@ std::string role_of(const RunStatus& r, const std::set<std::string>& parents) {
   if (r.labels == "fine") return "fine-label reference";
   return "";
 }
-
-// What the page is made of besides the runs' own sections.
-struct PageParts {
-  Table summary = summary_table();
-  Table references = summary_table(true);  ///< pretraining parents and fine-label runs
-  Table missing{{}};
-  std::vector<std::string> findings;  ///< one sentence each, with its verdict
-
-  void add(std::vector<std::string> row, const std::string& role) {
-    if (role.empty()) return summary.add_row(std::move(row));
-    row.insert(row.begin() + 1, role);
-    references.add_row(std::move(row));
-  }
-};
-
-// The references' section: title, text, markdown, HTML; empty without any.
-std::array<std::string, 3> references_section(const Table& t) {
-  if (t.empty()) return {};
-  const std::string title = "Pretraining parents and fine-label references";
-  const std::string why = "What the children started from, and the fine-label accuracy that e2e accuracy is compared "
-                          "with; not levels in the factor effects.";
-  return {title + "\n" + t.text() + "\n", "## " + title + "\n\n" + why + "\n\n" + t.markdown() + "\n",
-          "<h2>" + title + "</h2>\n<p>" + why + "</p>\n" + t.html()};
-}
-
-// The Findings section: title, text, markdown, HTML; empty without findings.
-std::array<std::string, 3> findings_section(const std::vector<std::string>& sentences) {
-  if (sentences.empty()) return {};
-  const std::string why = "What the study file says it reproduces (findings:), each with what was measured here "
-                          "and a verdict: reproduced or contradicted only where the comparison is clear.";
-  std::string text = "\nfindings\n", md = "## Findings\n\n" + why + "\n\n", html = "<h2>Findings</h2>\n<p>" +
-                                                                             html_escape(why) + "</p>\n<ul>\n";
-  for (const auto& s : sentences) {
-    text += "- " + s + "\n";
-    md += "- " + s + "\n";
-    html += "<li>" + html_escape(s) + "</li>\n";
-  }
-  return {text, md + "\n", html + "</ul>\n"};
-}
-
-// The page's frame around the parts: summary, references, factor effects,
-// figures, what is not complete, then each run.
-void assemble(ReportText& out, const ReportInputs& in, PageParts tables, const std::string& main,
-              const std::vector<EffectSet>& sets, const std::string& runs_html) {
-  Table& summary = tables.summary;
-  const Table& missing = tables.missing;
-  const bool fine_shown = !summary.drop_blank_column("fine acc");
-  // What needs attention first: failed, then unfinished, then complete runs.
-  summary.order_rows(6, [](const std::string& phase) {
-    return phase == "failed" ? 0 : phase == "running" ? 1 : phase == "pending" ? 2 : phase == "complete" ? 3 : 4;
-  });
-  tables.references.drop_blank_column("fine acc");
-  const auto refs = references_section(tables.references);
-  const auto found = findings_section(tables.findings);
-  // What makes the numbers below not the study's comes before them.
-  std::string notes, notes_md, notes_html;
-  for (const auto& n : in.notes) {
-    notes += "NOTE: " + n + "\n";
-    notes_md += "> **Note:** " + n + "\n\n";
-    notes_html += "<p class=\"note\">" + html_escape(n) + "</p>\n";
-  }
-  const std::string legend =
-      "AMI: mean over superclasses of " + main + " (k = subclasses) vs subclass labels; acc within: "
-      "Hungarian-matched accuracy inside each true superclass; e2e acc: network's coarse prediction, "
-      "then nearest subclass centre; *: penultimate layer; CKA vs final: linear CKA of epoch 0 with the last epoch" +
-      std::string(fine_shown ? "; fine acc: test accuracy of a network trained on the fine labels (compare with e2e "
-                               "acc of the coarse-trained one)"
-                             : "") +
-      ".\n";
-  std::string said, said_html;
-  for (const auto& sentence : effect_sentences(sets)) {
-    said += "- " + sentence + "\n";
-    said_html += "<li>" + html_escape(sentence) + "</li>\n";
-  }
-  const std::string method =
-      std::string("Per axis, a permutation test that its levels differ; then the mean difference between two levels "
-                  "over runs matched on every other axis (seed included), with a sign-flip permutation p-value "
-                  "Holm-adjusted over every comparison of the same outcome, and a bootstrap interval widened to the "
-                  "same step (its level is stated). A difference is called clear only when the adjusted p is below "
-                  "0.05 and its interval excludes 0; the largest come first. Every level's mean and interquartile "
-                  "mean is in ") +
-      OutputLayout::kEffectsCsvName + ".";
-  out.terminal += notes + "summary\n" + summary.text() + legend + refs[0] + found[0] +
-                  "\nfactor effects (Holm-adjusted over the comparisons: the report says how)\n" + said +
-                  "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
-  out.markdown = "# ClusterProbe report\n\n" + notes_md + "## Summary\n\n" + summary.markdown() + "\n" + legend +
-                 "\n" + refs[1] + found[1] + "## Factor effects\n\n" + method + "\n\n" + said + "\n" +
-                 (missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n") +
-                 "## Runs\n\n" + out.markdown;
-  out.html = html_page("<h1>ClusterProbe report</h1>\n" + notes_html + "<h2>Summary</h2>\n" +
-                       summary.html("id=\"runs\" class=\"" + std::string(detail::kSortableClass) + "\"") + "<p>" +
-                       html_escape(legend) + "</p>\n" + refs[2] + found[2] + "<h2>Factor effects</h2>\n<p>" + html_escape(method) +
-                       "</p>\n<ul>\n" + said_html + "</ul>\n<h2>Figures</h2>\n" + kFiguresMark + "\n" +
-                       (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" + missing.html()) +
-                       "<h2>Runs</h2>\n" + runs_html);
-}
-
 
 // The study's page, run by run: each run's section, its summary row, its
 // part in the effects, the figures and the findings.
@@ -420,7 +307,10 @@ class PageBuilder {
                    OutputLayout::kMetricsCsvName + " (the page keeps to the summary above).</p>\n";
     parts_.missing = missing_table(in.runs, in.failures);
     parts_.findings = detail::finding_sentences(in.findings, sets, ratio_runs_);
-    assemble(out_, in, std::move(parts_), main_, sets, runs_html_);
+    parts_.pivots = detail::pivots(effects_.outcomes("penultimate", vocab::kAmi), EffectInputs::kFactors,
+                                   "mean AMI of the penultimate layer");
+    for (const auto& p : parts_.pivots) out_.figures.push_back(p.heatmap);
+    detail::assemble(out_, in, std::move(parts_), main_, sets, runs_html_);
     return std::move(out_);
   }
 
