@@ -5,6 +5,8 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
@@ -16,6 +18,7 @@
 
 #include "clusterprobe/build_config.hpp"
 #include "clusterprobe/comm/agree.hpp"
+#include "clusterprobe/comm/groups.hpp"
 #include "clusterprobe/common/allocator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
 #include "clusterprobe/common/error.hpp"
@@ -111,8 +114,14 @@ void add_study_args(CLI::App* sub, Args& args) {
   sub->add_option("overrides", args.overrides, "key=value overrides of study fields, e.g. train.epochs=1");
 }
 
-void setup_logging(bool verbose, int rank) {
-  cp::cli::set_printable_log_pattern("[%H:%M:%S] [rank " + std::to_string(rank) + "] %l: %v");
+// Collective over world. Ranks spread over several hosts say which host is
+// theirs on every line: a node that fails or lags is then found in the logs.
+void setup_logging(bool verbose, int rank, MPI_Comm world) {
+  const bool several_hosts = cp::node_placement(world).local_size < cp::comm_size(world);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  cp::cli::set_printable_log_pattern("[%H:%M:%S] [rank " + std::to_string(rank) +
+                                     (several_hosts ? std::string(" on ") + host : std::string()) + "] %l: %v");
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
 }
 
@@ -273,7 +282,7 @@ std::optional<int> prepare(const Commands& c, Args& args, cp::Plan& plan) {
 int run_under_mpi(const Commands& c, const Args& args, const cp::Plan& plan) {
   const int rank = cp::comm_rank(MPI_COMM_WORLD);
   const int size = cp::comm_size(MPI_COMM_WORLD);
-  setup_logging(args.verbose, rank);
+  setup_logging(args.verbose, rank, MPI_COMM_WORLD);
   int code = 0;
   try {
     code = run_stages(c, args, plan, MPI_COMM_WORLD);

@@ -1,7 +1,11 @@
 // `clusterprobe status`: where a study stands, from its output directory alone
 // (no MPI, no Slurm needed): each run's state, what failed and why, whether a
 // command holds the output, and the time left at the rates measured so far.
+#include <sys/stat.h>
+
+#include <algorithm>
 #include <cmath>
+#include <ctime>
 #include <filesystem>
 #include <iomanip>
 #include <map>
@@ -23,6 +27,15 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// ", renewed 12 s ago": a holder on a node that died stops renewing, and its
+// lease (slurm.lease) runs out before another task takes the run over.
+std::string renewed_ago(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return {};
+  const auto age = static_cast<long long>(std::time(nullptr) - st.st_mtim.tv_sec);
+  return ", renewed " + std::to_string(std::max(0LL, age)) + " s ago";
+}
+
 struct RunView {
   RunPhase state = RunPhase::pending;
   std::string message;
@@ -41,7 +54,14 @@ RunView view_of(const Plan& plan, const RunSpec& run, const std::map<std::string
   }
   const auto it = index.find(run.id);
   const bool started = fs::exists(files.train_state()) || fs::exists(temporary_path(file));
-  if (writer_active && started) {
+  // An array task's claim names its holder's host, pid and job: on a cluster,
+  // the node the run is on.
+  std::string claim;
+  if (fs::exists(files.claim())) claim = read_file_text(files.claim());
+  if (claim.rfind("training ", 0) == 0) {
+    v.state = RunPhase::running;
+    v.message = "held by " + claim.substr(9, claim.find('\n') - 9) + renewed_ago(files.claim());
+  } else if (writer_active && started) {
     v.state = RunPhase::running;
   } else if (it != index.end() && it->second.status == RunPhase::failed) {
     v.state = RunPhase::failed;

@@ -17,7 +17,7 @@ std::string num(double v, const char* format = "%.2f") {
 
 std::string p_text(double p) { return p < 0.001 ? "p < 0.001" : "p = " + num(p, "%.3g"); }
 
-const char* layer_name(const std::string& at) { return at == "best" ? "each run's best layer" : "penultimate layer"; }
+const char* at_layer(const std::string& at) { return at == "best" ? "at each run's best layer" : "at the penultimate layer"; }
 
 // The comparison of the two levels among the effects, oriented better - worse.
 std::string judge_difference(const Finding& f, const std::vector<EffectSet>& sets, std::string& measured) {
@@ -36,7 +36,7 @@ std::string judge_difference(const Finding& f, const std::vector<EffectSet>& set
           measured += " [" + num(lo) + ", " + num(hi) + "] (" + num(100 * p.diff.confidence, "%.4g") + "% interval)";
         }
         measured += ", Holm-adjusted " + p_text(p.p_adjusted) + ", " + std::to_string(p.diff.n) + " matched pair" +
-                    (p.diff.n == 1 ? "" : "s") + " at the " + layer_name(f.at);
+                    (p.diff.n == 1 ? "" : "s") + " " + at_layer(f.at);
         if (!p.clear) return "inconclusive";
         return d > 0 ? "reproduced" : "contradicted";
       }
@@ -66,8 +66,8 @@ std::string judge_ratio(const Finding& f, const std::vector<RatioRun>& runs, std
   const double lo = f.expected - f.tolerance, hi = f.expected + f.tolerance;
   measured = "e2e accuracy of the coarse-trained runs over their fine-trained twins' accuracy: " + num(i.mean, "%.3f");
   if (i.has_interval) measured += " [" + num(i.low, "%.3f") + ", " + num(i.high, "%.3f") + "] (95% interval)";
-  measured += " over " + std::to_string(ratios.size()) + " pair" + (ratios.size() == 1 ? "" : "s") + " at the " +
-              layer_name(f.at) + "; expected " + num(f.expected, "%.3g") + " +- " + num(f.tolerance, "%.3g");
+  measured += " over " + std::to_string(ratios.size()) + " pair" + (ratios.size() == 1 ? "" : "s") + " " +
+              at_layer(f.at) + "; expected " + num(f.expected, "%.3g") + " +- " + num(f.tolerance, "%.3g");
   if (!i.has_interval) return i.mean >= lo && i.mean <= hi ? "inconclusive (one pair: no interval)" : "contradicted";
   if (i.low >= lo && i.high <= hi) return "reproduced";
   if (i.high < lo || i.low > hi) return "contradicted";

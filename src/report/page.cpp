@@ -39,7 +39,7 @@ std::array<std::string, 3> references_section(const Table& t) {
   const std::string why = "What the children started from, and the fine-label accuracy that e2e accuracy is compared "
                           "with; not levels in the factor effects.";
   return {title + "\n" + t.text() + "\n", "## " + title + "\n\n" + why + "\n\n" + t.markdown() + "\n",
-          "<h2>" + title + "</h2>\n<p>" + why + "</p>\n" + t.html()};
+          "<h2>" + title + "</h2>\n<p>" + why + "</p>\n<div class=\"scroll\">" + t.html() + "</div>\n"};
 }
 
 // The runs by two axes at a time: markdown and HTML; empty without two varied axes.
@@ -150,13 +150,13 @@ void assemble(ReportText& out, const ReportInputs& in, PageParts tables, const s
   const std::string table_html = "<div class=\"scroll\">" +
                                  summary.html("id=\"runs\" class=\"" + std::string(kSortableClass) + "\"") +
                                  "</div>\n<p>" + html_escape(legend) + "</p>\n";
-  out.terminal += notes + "summary\n" + (compact ? counts + "\n" : summary.text() + legend) + refs[0] + found[0] +
+  out.terminal += notes + "summary\n" + (compact ? counts + "\n" : summary.text() + legend + refs[0]) + found[0] +
                   "\nfactor effects (Holm-adjusted over the comparisons: the report says how)\n" + said +
                   "\n" + (missing.empty() ? "" : missing_title(missing) + "\n" + missing.text() + "\n");
   const std::string missing_md = missing.empty() ? "" : "## " + missing_title(missing) + "\n\n" + missing.markdown() + "\n";
   const std::string effects_md = "## Factor effects\n\n" + method + "\n\n" + said + "\n" + grouped[0];
   out.markdown = "# ClusterProbe report\n\n" + notes_md + "## Summary\n\n" +
-                 (compact ? counts + "\n\n" + refs[1] + found[1] + effects_md + missing_md + "## All runs\n\n" + table_md
+                 (compact ? counts + "\n\n" + found[1] + effects_md + missing_md + refs[1] + "## All runs\n\n" + table_md
                           : table_md + "\n" + refs[1] + found[1] + effects_md + missing_md) +
                  "## Runs\n\n" + out.markdown;
   const std::string effects_html = "<h2>Factor effects</h2>\n<p>" + html_escape(method) + "</p>\n<ul>\n" + said_html +
@@ -164,7 +164,7 @@ void assemble(ReportText& out, const ReportInputs& in, PageParts tables, const s
                                    (missing.empty() ? "" : "<h2>" + html_escape(missing_title(missing)) + "</h2>\n" +
                                                                missing.html());
   out.html = html_page("<h1>ClusterProbe report</h1>\n" + notes_html + "<h2>Summary</h2>\n" +
-                       (compact ? "<p>" + html_escape(counts) + "</p>\n" + refs[2] + found[2] + effects_html +
+                       (compact ? "<p>" + html_escape(counts) + "</p>\n" + found[2] + effects_html + refs[2] +
                                       "<h2>All runs</h2>\n" + table_html
                                 : table_html + refs[2] + found[2] + effects_html) +
                        "<h2>Runs</h2>\n" + runs_html);

@@ -53,10 +53,14 @@ void write_all(int fd, const std::string& text, const std::string& path) {
   ::close(fd);
 }
 
-std::string self_name() {
+std::string host_name() {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  std::string name = std::string("host=") + host + " pid=" + std::to_string(::getpid());
+  return host;
+}
+
+std::string self_name() {
+  std::string name = "host=" + host_name() + " pid=" + std::to_string(::getpid());
   const char* array = std::getenv("SLURM_ARRAY_JOB_ID");
   const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
   if (array && task) {
@@ -109,8 +113,9 @@ RunClaims::Answer RunClaims::acquire(const std::string& run_dir, const std::stri
     if (age < 0) continue;  // released meanwhile: claim it
     if (age < lease_ || attempt > 0) return {Result::held, first_line(existing)};
     // Expired. Only one task can move the file away (rename is atomic); the
-    // one that did checks that it really was not renewed meanwhile.
-    const std::string stale = path + ".expired." + std::to_string(::getpid());
+    // one that did checks that it really was not renewed meanwhile. Host and
+    // pid: tasks on two nodes may have the same pid.
+    const std::string stale = path + ".expired." + host_name() + "." + std::to_string(::getpid());
     if (::rename(path.c_str(), stale.c_str()) != 0) continue;
     const double stale_age = age_of(stale);
     if (stale_age >= 0 && stale_age < lease_) {

@@ -12,6 +12,10 @@ sed -i -e 's/train_per_fine: 200/train_per_fine: 1500/' -e 's/epochs: 2,/epochs:
 a1=$!
 for _ in $(seq 600); do grep -q "claimed" out/slurm/claims.log 2> /dev/null && break; sleep 0.05; done
 grep -q "claimed" out/slurm/claims.log || { cat a1.log; die "the first task claimed nothing"; }
+# status names the holder of a claimed run: its host (on a cluster, the node), pid and renewal.
+"$CP_BIN" status out > held.txt
+grep -q "running .*held by host=$(hostname) pid=$a1 .*renewed [0-9]* s ago" held.txt ||
+  { cat held.txt; die "status does not name the holder of a claimed run"; }
 for other in "--cooperate tok-B" ""; do
   rc=0
   # shellcheck disable=SC2086
