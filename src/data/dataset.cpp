@@ -142,11 +142,8 @@ Dataset load_any(const std::string& spec, const DataConfig& cfg) {
   return ds;
 }
 
-}  // namespace
-
-Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
-  Dataset ds = load_any(spec, cfg);
-  // An empty split would fail deep inside training, far from its cause.
+// An empty split would fail deep inside training, far from its cause.
+void check_not_empty(const Dataset& ds, const std::string& spec, const DataConfig& cfg) {
   for (const auto* split : {&ds.train, &ds.test}) {
     if (!split->fine.empty()) continue;
     std::string files;
@@ -154,6 +151,69 @@ Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
     throw InputError(spec + ": the " + (split == &ds.train ? "training" : "test") +
                      " split has no samples of the hierarchy's classes" + (files.empty() ? "" : " (" + files + ")"));
   }
+}
+
+// Every row of Fashion-MNIST, all classes in one superclass: what each of its
+// hierarchies selects and labels from.
+const Dataset& decoded_fmnist(const DataConfig& cfg, DecodedFiles& decoded) {
+  auto it = decoded.fmnist.find(cfg.fmnist_dir);
+  if (it != decoded.fmnist.end()) return it->second;
+  Hierarchy every;
+  every.name = "every class";
+  every.fine_names = detail::fmnist_classes().names;
+  every.coarse_names = {"all"};
+  every.subclasses.emplace_back();
+  for (int f = 0; f < every.num_fine(); ++f) {
+    every.subclasses[0].push_back(f);
+    every.fine_to_coarse.push_back(0);
+  }
+  return decoded.fmnist.emplace(cfg.fmnist_dir, detail::load_fmnist("fmnist", std::move(every), cfg)).first->second;
+}
+
+// The rows of `all` that `h` keeps (as the loader reads them), cut to their
+// subsample of `keep` rows (0: all), labelled by `h`.
+Split select_for(const Split& all, const Hierarchy& h, std::int64_t sample_size, std::int64_t keep) {
+  std::vector<std::int64_t> rows;
+  std::vector<std::int32_t> fine;
+  for (std::int64_t r = 0; r < all.size(); ++r) {
+    if (h.fine_to_coarse[static_cast<std::size_t>(all.fine[r])] < 0) continue;
+    rows.push_back(r);
+    fine.push_back(all.fine[r]);
+  }
+  if (keep > 0 && keep < static_cast<std::int64_t>(rows.size())) {
+    auto picked = detail::subsample_rows(fine, keep, kSubsampleSeed);
+    for (auto& p : picked) p = rows[static_cast<std::size_t>(p)];
+    rows = std::move(picked);
+  }
+  Split out = detail::select_rows(all, rows, sample_size);
+  for (std::size_t i = 0; i < out.fine.size(); ++i) out.coarse[i] = h.fine_to_coarse[static_cast<std::size_t>(out.fine[i])];
+  return out;
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
+  Dataset ds = load_any(spec, cfg);
+  check_not_empty(ds, spec, cfg);
+  return ds;
+}
+
+Dataset load_dataset_for_runs(const std::string& spec, const DataConfig& cfg, std::int64_t keep_train,
+                              DecodedFiles& decoded) {
+  const Spec s = parse_spec(spec);
+  if (s.kind != "fmnist") {
+    Dataset ds = load_dataset(spec, cfg);
+    if (keep_train > 0) ds.train = subsample(ds.train, ds.sample_size(), keep_train, kSubsampleSeed);
+    return ds;
+  }
+  const Dataset& all = decoded_fmnist(cfg, decoded);
+  Dataset ds;
+  ds.spec = spec;
+  ds.hierarchy = detail::split_hierarchy(file_hierarchy(s, cfg), s.half, spec);
+  ds.sample_shape = all.sample_shape;
+  ds.train = select_for(all.train, ds.hierarchy, all.sample_size(), keep_train);
+  ds.test = select_for(all.test, ds.hierarchy, all.sample_size(), 0);
+  check_not_empty(ds, spec, cfg);
   return ds;
 }
 
@@ -227,18 +287,11 @@ Split select_rows(const Split& src, const std::vector<std::int64_t>& rows,
   return out;
 }
 
-}  // namespace detail
-
-Split subsample(const Split& split, std::int64_t sample_size, std::int64_t max_samples,
-                std::uint64_t seed) {
-  const std::int64_t n = split.size();
-  CP_ASSERT(max_samples >= 0, "max_samples must be >= 0");
-  CP_ASSERT(static_cast<std::int64_t>(split.x.size()) == n * sample_size,
-            "split.x does not hold size() * sample_size values");
-  if (max_samples == 0 || max_samples >= n) return split;
-
+std::vector<std::int64_t> subsample_rows(const std::vector<std::int32_t>& fine, std::int64_t max_samples,
+                                         std::uint64_t seed) {
+  const auto n = static_cast<std::int64_t>(fine.size());
   std::map<std::int32_t, std::vector<std::int64_t>> by_class;  // ordered: quotas are deterministic
-  for (std::int64_t r = 0; r < n; ++r) by_class[split.fine[r]].push_back(r);
+  for (std::int64_t r = 0; r < n; ++r) by_class[fine[static_cast<std::size_t>(r)]].push_back(r);
 
   // Largest-remainder apportionment: quotas proportional to class sizes that
   // sum exactly to max_samples.
@@ -272,7 +325,19 @@ Split subsample(const Split& split, std::int64_t sample_size, std::int64_t max_s
   for (std::int64_t r = 0; r < n; ++r) {
     if (keep[r]) kept.push_back(r);
   }
-  return detail::select_rows(split, kept, sample_size);
+  return kept;
+}
+
+}  // namespace detail
+
+Split subsample(const Split& split, std::int64_t sample_size, std::int64_t max_samples,
+                std::uint64_t seed) {
+  const std::int64_t n = split.size();
+  CP_ASSERT(max_samples >= 0, "max_samples must be >= 0");
+  CP_ASSERT(static_cast<std::int64_t>(split.x.size()) == n * sample_size,
+            "split.x does not hold size() * sample_size values");
+  if (max_samples == 0 || max_samples >= n) return split;
+  return detail::select_rows(split, detail::subsample_rows(split.fine, max_samples, seed), sample_size);
 }
 
 }  // namespace cp

@@ -60,6 +60,10 @@ Hierarchy split_hierarchy(const Hierarchy& h, Half half, const std::string& spec
 /// Drops the rows of both splits whose fine class the hierarchy leaves out.
 void drop_unused_classes(Dataset& ds);
 
+/// The rows subsample() keeps of a split with these fine labels, ascending.
+std::vector<std::int64_t> subsample_rows(const std::vector<std::int32_t>& fine, std::int64_t max_samples,
+                                         std::uint64_t seed);
+
 /// Rows `rows` of `src`, in that order (index column included).
 Split select_rows(const Split& src, const std::vector<std::int64_t>& rows,
                   std::int64_t sample_size);
