@@ -15,6 +15,11 @@
 namespace fs = std::filesystem;
 
 namespace cp {
+
+struct DecodedFiles::Fmnist {
+  detail::FmnistFiles files;
+};
+
 namespace {
 
 using detail::Half;
@@ -153,41 +158,11 @@ void check_not_empty(const Dataset& ds, const std::string& spec, const DataConfi
   }
 }
 
-// Every row of Fashion-MNIST, all classes in one superclass: what each of its
-// hierarchies selects and labels from.
-const Dataset& decoded_fmnist(const DataConfig& cfg, DecodedFiles& decoded) {
-  auto it = decoded.fmnist.find(cfg.fmnist_dir);
-  if (it != decoded.fmnist.end()) return it->second;
-  Hierarchy every;
-  every.name = "every class";
-  every.fine_names = detail::fmnist_classes().names;
-  every.coarse_names = {"all"};
-  every.subclasses.emplace_back();
-  for (int f = 0; f < every.num_fine(); ++f) {
-    every.subclasses[0].push_back(f);
-    every.fine_to_coarse.push_back(0);
-  }
-  return decoded.fmnist.emplace(cfg.fmnist_dir, detail::load_fmnist("fmnist", std::move(every), cfg)).first->second;
-}
-
-// The rows of `all` that `h` keeps (as the loader reads them), cut to their
-// subsample of `keep` rows (0: all), labelled by `h`.
-Split select_for(const Split& all, const Hierarchy& h, std::int64_t sample_size, std::int64_t keep) {
-  std::vector<std::int64_t> rows;
-  std::vector<std::int32_t> fine;
-  for (std::int64_t r = 0; r < all.size(); ++r) {
-    if (h.fine_to_coarse[static_cast<std::size_t>(all.fine[r])] < 0) continue;
-    rows.push_back(r);
-    fine.push_back(all.fine[r]);
-  }
-  if (keep > 0 && keep < static_cast<std::int64_t>(rows.size())) {
-    auto picked = detail::subsample_rows(fine, keep, kSubsampleSeed);
-    for (auto& p : picked) p = rows[static_cast<std::size_t>(p)];
-    rows = std::move(picked);
-  }
-  Split out = detail::select_rows(all, rows, sample_size);
-  for (std::size_t i = 0; i < out.fine.size(); ++i) out.coarse[i] = h.fine_to_coarse[static_cast<std::size_t>(out.fine[i])];
-  return out;
+// Read on first use; every hierarchy of Fashion-MNIST converts its own rows from these bytes.
+const detail::FmnistFiles& fmnist_files(const DataConfig& cfg, DecodedFiles& decoded) {
+  auto& slot = decoded.fmnist[cfg.fmnist_dir];
+  if (!slot) slot = std::make_shared<const DecodedFiles::Fmnist>(DecodedFiles::Fmnist{detail::read_fmnist(cfg)});
+  return slot->files;
 }
 
 }  // namespace
@@ -206,13 +181,8 @@ Dataset load_dataset_for_runs(const std::string& spec, const DataConfig& cfg, st
     if (keep_train > 0) ds.train = subsample(ds.train, ds.sample_size(), keep_train, kSubsampleSeed);
     return ds;
   }
-  const Dataset& all = decoded_fmnist(cfg, decoded);
-  Dataset ds;
-  ds.spec = spec;
-  ds.hierarchy = detail::split_hierarchy(file_hierarchy(s, cfg), s.half, spec);
-  ds.sample_shape = all.sample_shape;
-  ds.train = select_for(all.train, ds.hierarchy, all.sample_size(), keep_train);
-  ds.test = select_for(all.test, ds.hierarchy, all.sample_size(), 0);
+  Hierarchy h = detail::split_hierarchy(file_hierarchy(s, cfg), s.half, spec);
+  Dataset ds = detail::load_fmnist(spec, std::move(h), fmnist_files(cfg, decoded), keep_train);
   check_not_empty(ds, spec, cfg);
   return ds;
 }

@@ -2,6 +2,7 @@
 // Datasets as plain arrays (no LibTorch here: training converts them).
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -52,7 +53,8 @@ inline constexpr std::uint64_t kSubsampleSeed = 0;
 /// Decoded files that several dataset specs read, kept for the next spec:
 /// Fashion-MNIST's four files hold every hierarchy of it.
 struct DecodedFiles {
-  std::map<std::string, Dataset> fmnist;  ///< by data directory: every row, in one superclass
+  struct Fmnist;  ///< the files' bytes, private to src/data
+  std::map<std::string, std::shared_ptr<const Fmnist>> fmnist;  ///< by data directory
 };
 
 /// Local. The dataset of load_dataset(spec, cfg) for runs that train on
