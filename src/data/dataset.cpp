@@ -15,6 +15,11 @@
 namespace fs = std::filesystem;
 
 namespace cp {
+
+struct DecodedFiles::Fmnist {
+  detail::FmnistFiles files;
+};
+
 namespace {
 
 using detail::Half;
@@ -142,11 +147,8 @@ Dataset load_any(const std::string& spec, const DataConfig& cfg) {
   return ds;
 }
 
-}  // namespace
-
-Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
-  Dataset ds = load_any(spec, cfg);
-  // An empty split would fail deep inside training, far from its cause.
+// An empty split would fail deep inside training, far from its cause.
+void check_not_empty(const Dataset& ds, const std::string& spec, const DataConfig& cfg) {
   for (const auto* split : {&ds.train, &ds.test}) {
     if (!split->fine.empty()) continue;
     std::string files;
@@ -154,6 +156,34 @@ Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
     throw InputError(spec + ": the " + (split == &ds.train ? "training" : "test") +
                      " split has no samples of the hierarchy's classes" + (files.empty() ? "" : " (" + files + ")"));
   }
+}
+
+// Read on first use; every hierarchy of Fashion-MNIST converts its own rows from these bytes.
+const detail::FmnistFiles& fmnist_files(const DataConfig& cfg, DecodedFiles& decoded) {
+  auto& slot = decoded.fmnist[cfg.fmnist_dir];
+  if (!slot) slot = std::make_shared<const DecodedFiles::Fmnist>(DecodedFiles::Fmnist{detail::read_fmnist(cfg)});
+  return slot->files;
+}
+
+}  // namespace
+
+Dataset load_dataset(const std::string& spec, const DataConfig& cfg) {
+  Dataset ds = load_any(spec, cfg);
+  check_not_empty(ds, spec, cfg);
+  return ds;
+}
+
+Dataset load_dataset_for_runs(const std::string& spec, const DataConfig& cfg, std::int64_t keep_train,
+                              DecodedFiles& decoded) {
+  const Spec s = parse_spec(spec);
+  if (s.kind != "fmnist") {
+    Dataset ds = load_dataset(spec, cfg);
+    if (keep_train > 0) ds.train = subsample(ds.train, ds.sample_size(), keep_train, kSubsampleSeed);
+    return ds;
+  }
+  Hierarchy h = detail::split_hierarchy(file_hierarchy(s, cfg), s.half, spec);
+  Dataset ds = detail::load_fmnist(spec, std::move(h), fmnist_files(cfg, decoded), keep_train);
+  check_not_empty(ds, spec, cfg);
   return ds;
 }
 
@@ -227,18 +257,11 @@ Split select_rows(const Split& src, const std::vector<std::int64_t>& rows,
   return out;
 }
 
-}  // namespace detail
-
-Split subsample(const Split& split, std::int64_t sample_size, std::int64_t max_samples,
-                std::uint64_t seed) {
-  const std::int64_t n = split.size();
-  CP_ASSERT(max_samples >= 0, "max_samples must be >= 0");
-  CP_ASSERT(static_cast<std::int64_t>(split.x.size()) == n * sample_size,
-            "split.x does not hold size() * sample_size values");
-  if (max_samples == 0 || max_samples >= n) return split;
-
+std::vector<std::int64_t> subsample_rows(const std::vector<std::int32_t>& fine, std::int64_t max_samples,
+                                         std::uint64_t seed) {
+  const auto n = static_cast<std::int64_t>(fine.size());
   std::map<std::int32_t, std::vector<std::int64_t>> by_class;  // ordered: quotas are deterministic
-  for (std::int64_t r = 0; r < n; ++r) by_class[split.fine[r]].push_back(r);
+  for (std::int64_t r = 0; r < n; ++r) by_class[fine[static_cast<std::size_t>(r)]].push_back(r);
 
   // Largest-remainder apportionment: quotas proportional to class sizes that
   // sum exactly to max_samples.
@@ -272,7 +295,19 @@ Split subsample(const Split& split, std::int64_t sample_size, std::int64_t max_s
   for (std::int64_t r = 0; r < n; ++r) {
     if (keep[r]) kept.push_back(r);
   }
-  return detail::select_rows(split, kept, sample_size);
+  return kept;
+}
+
+}  // namespace detail
+
+Split subsample(const Split& split, std::int64_t sample_size, std::int64_t max_samples,
+                std::uint64_t seed) {
+  const std::int64_t n = split.size();
+  CP_ASSERT(max_samples >= 0, "max_samples must be >= 0");
+  CP_ASSERT(static_cast<std::int64_t>(split.x.size()) == n * sample_size,
+            "split.x does not hold size() * sample_size values");
+  if (max_samples == 0 || max_samples >= n) return split;
+  return detail::select_rows(split, detail::subsample_rows(split.fine, max_samples, seed), sample_size);
 }
 
 }  // namespace cp

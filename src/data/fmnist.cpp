@@ -21,44 +21,58 @@ std::string shape_text(const std::vector<std::int64_t>& dims) {
   return s + "]";
 }
 
-Split load_split(const std::string& images_path, const std::string& labels_path,
-                 const Hierarchy& h) {
-  const IdxArray images = read_idx(images_path);
-  const IdxArray labels = read_idx(labels_path);
+void check_files(const FmnistSplitFiles& f) {
+  const IdxArray& images = f.images;
+  const IdxArray& labels = f.labels;
   if (images.dims.size() != 3 || images.dims[1] != kSide || images.dims[2] != kSide) {
-    throw InputError(images_path + ": expected images of shape [N, 28, 28], got " +
-                     shape_text(images.dims));
+    throw InputError(f.images_path + ": expected images of shape [N, 28, 28], got " + shape_text(images.dims));
   }
   if (labels.dims.size() != 1) {
-    throw InputError(labels_path + ": expected a 1-dimensional label array, got " +
-                     shape_text(labels.dims));
+    throw InputError(f.labels_path + ": expected a 1-dimensional label array, got " + shape_text(labels.dims));
   }
   if (labels.dims[0] != images.dims[0]) {
-    throw InputError(labels_path + ": " + std::to_string(labels.dims[0]) + " labels for " +
-                     std::to_string(images.dims[0]) + " images in " + images_path);
+    throw InputError(f.labels_path + ": " + std::to_string(labels.dims[0]) + " labels for " +
+                     std::to_string(images.dims[0]) + " images in " + f.images_path);
   }
+  if (images.dims[0] == 0) throw InputError(f.images_path + ": no images (its IDX header says 0)");
+}
 
-  if (images.dims[0] == 0) throw InputError(images_path + ": no images (its IDX header says 0)");
+FmnistSplitFiles read_split(const std::string& images_path, const std::string& labels_path) {
+  FmnistSplitFiles f{read_idx(images_path), read_idx(labels_path), images_path, labels_path};
+  check_files(f);
+  return f;
+}
 
+// The rows of the classes `h` keeps, cut to their subsample of `keep` rows
+// (0: all) before any is converted to floats.
+Split convert_split(const FmnistSplitFiles& f, const Hierarchy& h, std::int64_t keep) {
+  std::vector<std::int64_t> rows;
+  std::vector<std::int32_t> fine;
+  for (std::int64_t r = 0; r < f.labels.dims[0]; ++r) {
+    const int label = f.labels.data[static_cast<std::size_t>(r)];
+    if (label >= h.num_fine()) {
+      throw InputError(f.labels_path + ": label " + std::to_string(label) + " at row " + std::to_string(r) +
+                       " is outside the " + std::to_string(h.num_fine()) + " classes of hierarchy '" + h.name + "'");
+    }
+    if (h.fine_to_coarse[static_cast<std::size_t>(label)] < 0) continue;  // a class the hierarchy leaves out
+    rows.push_back(r);
+    fine.push_back(label);
+  }
+  if (keep > 0 && keep < static_cast<std::int64_t>(rows.size())) {
+    auto picked = subsample_rows(fine, keep, kSubsampleSeed);
+    for (auto& p : picked) p = rows[static_cast<std::size_t>(p)];
+    rows = std::move(picked);
+  }
   // Fixed statistics (not recomputed): the files never change.
   const std::vector<PixelTable> pixel{pixel_table(kMean, kStd)};
-
-  const std::int64_t n = images.dims[0];
   const std::int64_t size = kSide * kSide;
   Split s;
-  s.x.reserve(static_cast<std::size_t>(n * size));
-  for (std::int64_t r = 0; r < n; ++r) {
-    const int fine = labels.data[r];
-    if (fine >= h.num_fine()) {
-      throw InputError(labels_path + ": label " + std::to_string(fine) + " at row " +
-                       std::to_string(r) + " is outside the " + std::to_string(h.num_fine()) +
-                       " classes of hierarchy '" + h.name + "'");
-    }
-    const int coarse = h.fine_to_coarse[fine];
-    if (coarse < 0) continue;  // a class the hierarchy leaves out
-    append_normalised(images.data.data() + r * size, size, pixel, s.x);
-    s.fine.push_back(fine);
-    s.coarse.push_back(coarse);
+  s.x.reserve(rows.size() * static_cast<std::size_t>(size));
+  for (const std::int64_t r : rows) {
+    const int label = f.labels.data[static_cast<std::size_t>(r)];
+    append_normalised(f.images.data.data() + r * size, size, pixel, s.x);
+    s.fine.push_back(label);
+    s.coarse.push_back(h.fine_to_coarse[static_cast<std::size_t>(label)]);
     s.index.push_back(r);
   }
   return s;
@@ -79,18 +93,25 @@ std::vector<std::string> fmnist_files(const DataConfig& cfg) {
   return out;
 }
 
-Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg) {
+FmnistFiles read_fmnist(const DataConfig& cfg) {
+  const std::filesystem::path dir(cfg.fmnist_dir);
+  auto file = [&](const char* name) { return (dir / name).string(); };
+  return {read_split(file("train-images-idx3-ubyte.gz"), file("train-labels-idx1-ubyte.gz")),
+          read_split(file("t10k-images-idx3-ubyte.gz"), file("t10k-labels-idx1-ubyte.gz"))};
+}
+
+Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const FmnistFiles& files, std::int64_t keep_train) {
   Dataset ds;
   ds.spec = spec;
   ds.hierarchy = std::move(hierarchy);
   ds.sample_shape = {1, kSide, kSide};
-  const std::filesystem::path dir(cfg.fmnist_dir);
-  auto file = [&](const char* name) { return (dir / name).string(); };
-  ds.train = load_split(file("train-images-idx3-ubyte.gz"), file("train-labels-idx1-ubyte.gz"),
-                        ds.hierarchy);
-  ds.test = load_split(file("t10k-images-idx3-ubyte.gz"), file("t10k-labels-idx1-ubyte.gz"),
-                       ds.hierarchy);
+  ds.train = convert_split(files.train, ds.hierarchy, keep_train);
+  ds.test = convert_split(files.test, ds.hierarchy, 0);
   return ds;
+}
+
+Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg) {
+  return load_fmnist(spec, std::move(hierarchy), read_fmnist(cfg), 0);
 }
 
 }  // namespace cp::detail

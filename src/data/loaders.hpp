@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "clusterprobe/data/dataset.hpp"
+#include "clusterprobe/data/idx.hpp"
 
 namespace cp::detail {
 
@@ -16,6 +17,19 @@ std::vector<std::string> fmnist_files(const DataConfig& cfg);
 /// "<name> <size> <hash of the first and last 64 KiB of path>", or "<name> missing".
 std::string file_identity(const std::string& path, const std::string& name);
 Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const DataConfig& cfg);
+/// One split's IDX files, read and checked, before any pixel is converted.
+struct FmnistSplitFiles {
+  IdxArray images, labels;
+  std::string images_path, labels_path;
+};
+/// Fashion-MNIST's four files: every hierarchy of it reads its rows from them.
+struct FmnistFiles {
+  FmnistSplitFiles train, test;
+};
+FmnistFiles read_fmnist(const DataConfig& cfg);
+/// The same, from files already read, the training split cut to its
+/// subsample of `keep_train` rows (0: all) before it is converted.
+Dataset load_fmnist(const std::string& spec, Hierarchy hierarchy, const FmnistFiles& files, std::int64_t keep_train);
 /// Fashion-MNIST's 10 classes, by label (fixed: the files hold labels only).
 DatasetClasses fmnist_classes();
 
@@ -59,6 +73,10 @@ Hierarchy split_hierarchy(const Hierarchy& h, Half half, const std::string& spec
 
 /// Drops the rows of both splits whose fine class the hierarchy leaves out.
 void drop_unused_classes(Dataset& ds);
+
+/// The rows subsample() keeps of a split with these fine labels, ascending.
+std::vector<std::int64_t> subsample_rows(const std::vector<std::int32_t>& fine, std::int64_t max_samples,
+                                         std::uint64_t seed);
 
 /// Rows `rows` of `src`, in that order (index column included).
 Split select_rows(const Split& src, const std::vector<std::int64_t>& rows,

@@ -67,6 +67,19 @@ RunState wait_for_parent(RunCounter& counter, std::size_t parent, const std::str
   return static_cast<RunState>(state);
 }
 
+// By dataset spec: the train.max_samples that every run of it trains on, or
+// 0 where its runs need the whole training split (no limit, different
+// limits, or probe rows drawn from it).
+std::map<std::string, std::int64_t> training_subsamples(const std::vector<RunSpec>& runs) {
+  std::map<std::string, std::int64_t> keep;
+  for (const auto& run : runs) {
+    const std::int64_t mine = run.extract.split == "train" ? 0 : run.train.max_samples;
+    const auto [it, first] = keep.emplace(run.dataset, mine);
+    if (!first && it->second != mine) it->second = 0;
+  }
+  return keep;
+}
+
 // What one group does; every step is agreed inside the group.
 class GroupWorker {
  public:
@@ -76,6 +89,7 @@ class GroupWorker {
         group_(groups.group()), leader_(groups.is_leader()), claims_(claims), cooperating_(cooperating),
         progress_(runs, groups.num_groups()) {
     for (std::size_t i = 0; i < runs.size(); ++i) index_of_[runs[i].id] = i;
+    keep_train_ = training_subsamples(runs);
     options_.on_progress = [this](const TrainProgress& p) {
       char rate[32];
       std::snprintf(rate, sizeof rate, "%.0f", p.images_per_second);
@@ -222,9 +236,14 @@ class GroupWorker {
     return true;
   }
 
+  // Each dataset once per rank, its files decoded once for every spec that
+  // reads them, its training split only what its runs train on.
   const Dataset& dataset(const RunSpec& run) {
     auto it = datasets_.find(run.dataset);
-    if (it == datasets_.end()) it = datasets_.emplace(run.dataset, load_dataset(run.dataset, run.data)).first;
+    if (it == datasets_.end()) {
+      Dataset ds = load_dataset_for_runs(run.dataset, run.data, keep_train_.at(run.dataset), decoded_);
+      it = datasets_.emplace(run.dataset, std::move(ds)).first;
+    }
     return it->second;
   }
 
@@ -268,6 +287,8 @@ class GroupWorker {
   bool trained_ = false;  ///< this group started training a run in this command
   std::map<std::string, std::size_t> index_of_;
   std::map<std::string, Dataset> datasets_;
+  DecodedFiles decoded_;
+  std::map<std::string, std::int64_t> keep_train_;  ///< by dataset spec (training_subsamples)
   std::set<std::string> reported_;  ///< runs held by other jobs, logged once
 };
 

@@ -48,10 +48,6 @@ void say_if_short(const char* key, std::int64_t max_samples, const char* split, 
     spdlog::warn("{}={} but the {} split has {} samples: all {} are used", key, max_samples, split, have, have);
 }
 
-// The training subset and the probe set are the same for every run of a
-// dataset (fixed seed), so runs differ only in what the study varies.
-constexpr std::uint64_t kDataSeed = 0;
-
 struct Tensors {
   torch::Tensor x, coarse, fine;
 };
@@ -158,9 +154,9 @@ class RunTrainer {
     });
     augment_ = augment_spec(run_.augment, run_.train.crop_padding, data_.sample_shape);
     label_map_ = make_label_map(data_.hierarchy, run_.labels == "fine", device_);
-    train_split_ = subsample(data_.train, data_.sample_size(), run_.train.max_samples, kDataSeed);
+    train_split_ = subsample(data_.train, data_.sample_size(), run_.train.max_samples, kSubsampleSeed);
     const Split& probe_source = run_.extract.split == "train" ? data_.train : data_.test;
-    probe_split_ = subsample(probe_source, data_.sample_size(), run_.extract.max_samples, kDataSeed);
+    probe_split_ = subsample(probe_source, data_.sample_size(), run_.extract.max_samples, kSubsampleSeed);
     if (leader_) {
       say_if_short("train.max_samples", run_.train.max_samples, "train", data_.train.size());
       say_if_short("extract.max_samples", run_.extract.max_samples, run_.extract.split.c_str(), probe_source.size());

@@ -296,3 +296,27 @@ TEST(FashionMnist, HierarchyClassesAreMatchedByName) {
   }
   fs::remove_all(dir);
 }
+
+// The train stage's loading (files read once for every hierarchy, the
+// training split cut before conversion) must give exactly what a run would
+// draw from load_dataset: the outputs stay bit-identical.
+TEST(FashionMnist, LoadingForRunsEqualsLoadingThenSubsampling) {
+  if (!have_fmnist()) GTEST_SKIP() << kFmnistDir << " not installed";
+  cp::DataConfig cfg;
+  cfg.fmnist_dir = kFmnistDir;
+  cp::DecodedFiles decoded;
+  for (const char* spec : {"fmnist/pairs-similar", "fmnist/fmnist-breeds:target", "fmnist/fmnist-breeds:source"}) {
+    for (const std::int64_t keep : {0, 500}) {
+      SCOPED_TRACE(std::string(spec) + " keep " + std::to_string(keep));
+      const cp::Dataset full = cp::load_dataset(spec, cfg);
+      const cp::Dataset runs = cp::load_dataset_for_runs(spec, cfg, keep, decoded);
+      EXPECT_EQ(runs.hierarchy.fine_to_coarse, full.hierarchy.fine_to_coarse);
+      EXPECT_EQ(runs.sample_shape, full.sample_shape);
+      expect_same(runs.test, full.test);
+      const cp::Split drawn = cp::subsample(full.train, full.sample_size(), keep, cp::kSubsampleSeed);
+      expect_same(runs.train, drawn);
+      expect_same(cp::subsample(runs.train, runs.sample_size(), keep, cp::kSubsampleSeed), drawn);
+    }
+  }
+  EXPECT_EQ(decoded.fmnist.size(), 1u);  // one directory, read once
+}

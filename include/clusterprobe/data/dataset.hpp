@@ -1,6 +1,8 @@
 #pragma once
 // Datasets as plain arrays (no LibTorch here: training converts them).
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,6 +45,25 @@ struct Dataset {
 /// (kept) superclass are dropped. Throws ConfigError for an unknown spec,
 /// InputError for missing or corrupt files (naming the file).
 Dataset load_dataset(const std::string& spec, const DataConfig& cfg);
+
+/// The seed of every run's subsamples (training split and probe set): the
+/// same rows for every run of a dataset, so runs differ only in what the study varies.
+inline constexpr std::uint64_t kSubsampleSeed = 0;
+
+/// Decoded files that several dataset specs read, kept for the next spec:
+/// Fashion-MNIST's four files hold every hierarchy of it.
+struct DecodedFiles {
+  struct Fmnist;  ///< the files' bytes, private to src/data
+  std::map<std::string, std::shared_ptr<const Fmnist>> fmnist;  ///< by data directory
+};
+
+/// Local. The dataset of load_dataset(spec, cfg) for runs that train on
+/// subsample(train, ..., keep_train, kSubsampleSeed) only: its training split
+/// is that subsample (0: the whole split), which subsample() then returns
+/// unchanged. Files already in `decoded` are not read again (it keeps those
+/// it reads). Throws as load_dataset does.
+Dataset load_dataset_for_runs(const std::string& spec, const DataConfig& cfg, std::int64_t keep_train,
+                              DecodedFiles& decoded);
 
 /// Local. Checks that `spec` names a loadable dataset without reading its
 /// samples (hierarchy files are read and validated; a domain split needs two
