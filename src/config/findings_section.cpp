@@ -54,6 +54,25 @@ void read_findings(const yamlr::Origins& o, const Map& top, std::vector<Finding>
   }
 }
 
+void read_report(const Map& top, std::vector<std::string>& runs) {
+  const Map m = top.map("report", {"runs"});
+  std::vector<YAML::Node> nodes;
+  m.get_list("runs", runs, ListRule{true, true}, &nodes);
+  // More lines than a legend can hold is what the per-level panels replace.
+  if (runs.size() > 12) m.fail("runs", "names " + std::to_string(runs.size()) + " runs; at most 12 fit one figure");
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (runs[i].size() != 16 || runs[i].find_first_not_of("0123456789abcdef") != std::string::npos)
+      m.fail_item("runs", nodes[i], "'" + runs[i] + "' is not a run id (16 hexadecimal digits, as `clusterprobe plan` prints)");
+}
+
+void emit_report(YAML::Emitter& out, const std::vector<std::string>& runs) {
+  if (runs.empty()) return;
+  out << YAML::Key << "report" << YAML::Value << YAML::BeginMap << YAML::Key << "runs" << YAML::Value << YAML::Flow
+      << YAML::BeginSeq;
+  for (const auto& r : runs) out << r;
+  out << YAML::EndSeq << YAML::EndMap;
+}
+
 void emit_findings(YAML::Emitter& out, const std::vector<Finding>& findings) {
   if (findings.empty()) return;
   out << YAML::Key << "findings" << YAML::Value << YAML::BeginSeq;

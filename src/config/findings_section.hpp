@@ -15,7 +15,13 @@ namespace cp::detail {
 /// name file, line and key.
 void read_findings(const yamlr::Origins& o, const yamlr::Map& top, std::vector<Finding>& out);
 
+/// Reads report: {runs: [...]}: at most 12 run ids (16 hexadecimal digits).
+void read_report(const yamlr::Map& top, std::vector<std::string>& runs);
+
 /// Writes the resolved findings: (omitted when there are none).
 void emit_findings(YAML::Emitter& out, const std::vector<Finding>& findings);
+
+/// Writes report: (omitted when it names no run).
+void emit_report(YAML::Emitter& out, const std::vector<std::string>& runs);
 
 }  // namespace cp::detail

@@ -204,6 +204,7 @@ std::string resolved_study_yaml(const StudyConfig& s) {
   put_data(out, s.data, "");
   emit_slurm(out, s.slurm);
   emit_findings(out, s.findings);
+  emit_report(out, s.report_runs);
   out << YAML::EndMap;
   return text_of(out);
 }

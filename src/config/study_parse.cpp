@@ -284,7 +284,7 @@ constexpr const char* kControlInOutput =
 StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o, bool literal_output) {
   const Map top(o, root, "",
                 {"study", "output", "grid", "train", "extract", "cluster", "metrics", "parallel", "data",
-                 "slurm", "findings"});
+                 "slurm", "findings", "report"});
   StudyConfig s;
   read_nonempty(top, "study", s.study);
   // The name titles the report, the logs and the Slurm jobs: printed text only.
@@ -300,6 +300,7 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o, bool lit
   read_parallel(top, s.parallel);
   detail::read_slurm(top, s.slurm);
   detail::read_findings(o, top, s.findings);
+  detail::read_report(top, s.report_runs);
   return s;
 }
 

@@ -163,6 +163,10 @@ bool report_stage(const std::string& out_dir, const Plan* plan, MPI_Comm world, 
       in.findings = plan->study.findings;
       std::set<std::string> planned;
       for (const auto& run : plan->runs) planned.insert(run.id);
+      for (const auto& id : plan->study.report_runs)
+        if (!planned.count(id))
+          throw ConfigError("report.runs: '" + id + "' is not a run of this study (`clusterprobe plan` lists them)");
+      in.named_runs = plan->study.report_runs;
       keep_planned(sources, planned);
       drop_retrained(in, sources, layout);
       restrict_to_plan(in, *plan, clustered);

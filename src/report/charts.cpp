@@ -289,7 +289,8 @@ Figure heatmap(const SimilarityRecord& m, const std::string& label) {
 
 std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::string& method,
                                  const std::vector<EffectSet>& effects,
-                                 const std::vector<SimilarityRecord>& similarities) {
+                                 const std::vector<SimilarityRecord>& similarities,
+                                 const std::vector<std::string>& named) {
   std::vector<Figure> out;
   auto keep = [&](Figure f) {
     if (!f.name.empty()) out.push_back(std::move(f));
@@ -297,6 +298,14 @@ std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::s
   keep(by_layer(runs, method, vocab::kMean, vocab::kAmi, "ami_by_layer", "mean AMI"));
   keep(by_layer(runs, method, vocab::kMean, vocab::kAccuracy, "accuracy_by_layer", "within-superclass accuracy"));
   keep(by_layer(runs, method, vocab::kGlobal, vocab::kE2eAccuracy, "e2e_by_layer", "e2e accuracy"));
+  std::vector<ChartRun> chosen;
+  for (const auto& r : runs)
+    if (std::find(named.begin(), named.end(), r.id) != named.end()) chosen.push_back(r);
+  if (!chosen.empty()) {
+    keep(by_layer(chosen, method, vocab::kMean, vocab::kAmi, "ami_by_layer_named", "mean AMI (report.runs)"));
+    keep(by_layer(chosen, method, vocab::kGlobal, vocab::kE2eAccuracy, "e2e_by_layer_named",
+                  "e2e accuracy (report.runs)"));
+  }
   keep(by_epoch(runs, method, vocab::kMean, vocab::kAmi, "ami_by_epoch", "mean AMI"));
   keep(by_epoch(runs, method, vocab::kGlobal, vocab::kE2eAccuracy, "e2e_by_epoch", "e2e accuracy"));
   keep(by_layer(runs, vocab::kSsc, vocab::kGlobal, vocab::kClassAffinityRatio, "affinity_by_layer", "SSC class-affinity ratio", true));

@@ -300,7 +300,7 @@ class PageBuilder {
   ReportText finish(const ReportInputs& in) {
     const auto sets = effects_.effects();
     out_.effects_csv = effects_csv(sets);
-    out_.figures = detail::study_charts(chart_runs_, main_, sets, in.similarities);
+    out_.figures = detail::study_charts(chart_runs_, main_, sets, in.similarities, in.named_runs);
     if (by_run_.size() > kMaxRunSectionsHtml)
       runs_html_ = "<p>" + std::to_string(by_run_.size()) + " runs: each run's table by layer is in " +
                    std::string(OutputLayout::kReportMdName) + ", and every value in " +

@@ -53,6 +53,20 @@ TEST(Findings, ReadFromTheStudyFile) {
   EXPECT_EQ(cp::parse_study(s.resolved_yaml, "resolved").findings.size(), 2u);
 }
 
+TEST(Findings, ReportRunsAreRunIds) {
+  const cp::StudyConfig s =
+      cp::parse_study(std::string(kStudy) + "report: {runs: [0123456789abcdef, fedcba9876543210]}\n", "f.yaml");
+  ASSERT_EQ(s.report_runs.size(), 2u);
+  EXPECT_EQ(cp::parse_study(s.resolved_yaml, "resolved").report_runs, s.report_runs);
+  try {
+    cp::parse_study(std::string(kStudy) + "report: {runs: [0123456789abcdef, oops]}\n", "f.yaml");
+    FAIL() << "a bad run id was accepted";
+  } catch (const cp::ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("f.yaml:4: report.runs: 'oops' is not a run id"), std::string::npos)
+        << e.what();
+  }
+}
+
 TEST(Findings, BadFindingsNameTheKey) {
   auto error_of = [](const std::string& findings) {
     try {

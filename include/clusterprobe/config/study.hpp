@@ -58,6 +58,9 @@ struct StudyConfig {
   DataConfig data;
   SlurmConfig slurm;            ///< only `clusterprobe slurm` reads it
   std::vector<Finding> findings;  ///< what the study sets out to reproduce: the report's verdicts
+  /// report.runs: runs whose own lines the figures draw beside the per-level
+  /// panels of a large study (at most 12 run ids).
+  std::vector<std::string> report_runs;
   std::string resolved_yaml;    ///< the whole resolved configuration, as YAML text
   std::vector<SourcedName> names;  ///< for the planning step's checks
 };

@@ -32,6 +32,7 @@ struct ReportInputs {
   std::vector<SimilarityRecord> similarities;  ///< CKA matrices (metrics.h5:/similarity)
   std::vector<std::string> notes;              ///< why these results are not the study's, shown first
   std::vector<Finding> findings;               ///< what the study sets out to reproduce (its findings:)
+  std::vector<std::string> named_runs;         ///< report.runs: drawn run by run beside the panels
 };
 
 /// Local. Runs that are not complete and the failed items are listed with
