@@ -28,9 +28,9 @@ std::string num(double v) {
 }
 
 std::string preamble(const std::string& name, const std::string& title, const std::string& xlabel,
-                     const std::string& ylabel) {
+                     const std::string& ylabel, const std::string& size = "760,440") {
   return "# ClusterProbe figure: edit freely, then `gnuplot " + name + ".gp` redraws " + name + ".svg.tmp\n" +
-         "set terminal svg size 760,440 dynamic background rgb \"white\" font \"sans,11\"\n" +
+         "set terminal svg size " + size + " dynamic background rgb \"white\" font \"sans,11\"\n" +
          "set output " + quoted(name + ".svg.tmp") + "\n" + "set title " + quoted(title) + " noenhanced\n" +
          "set key outside right top noenhanced\nset grid\n" + "set xlabel " + quoted(xlabel) + " noenhanced\n" +
          "set ylabel " + quoted(ylabel) + " noenhanced\n";
@@ -205,9 +205,16 @@ Figure effects_chart(const EffectSet& set, const std::string& reading) {
   const std::string name = "effects_" + set.metric + "_" + set.at;
   const std::string what = set.metric == vocab::kAmi ? "AMI" : "e2e accuracy";
   const std::string title = "Paired differences of " + what + " at the " +
-                            (set.at == "best" ? std::string("best") : std::string("penultimate")) +
-                            " layer (Holm-adjusted bootstrap intervals)";
-  const std::string script = preamble(name, title, "difference (first minus second level)", "") +
+                            (set.at == "best" ? std::string("best") : std::string("penultimate")) + " layer";
+  // Long level names (pretraining sources) take the left of the figure: the
+  // plot keeps its own width beside them, and a row its own height.
+  std::size_t longest = 0;
+  for (const auto& axis : set.axes)
+    for (const auto& p : axis.pairs) longest = std::max(longest, p.level.size() + p.versus.size() + axis.axis.size() + 6);
+  const std::string size = std::to_string(std::min<std::size_t>(1400, 460 + 7 * longest)) + "," +
+                           std::to_string(std::max(300, 90 + 26 * row));
+  const std::string script = preamble(name, title, "difference, first minus second level (Holm-adjusted intervals)",
+                                      "", size) +
                              "set key off\nset xrange [*<0:0<*]\nset yrange [-0.5:" + std::to_string(row) + "-0.5]\nset offsets graph 0.05, graph 0.05, 0, 0\n"
                              "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2\n"
                              "plot " + quoted(name + ".dat") + " using 2:1:3:4:ytic(5) with xerrorbars pt 7\n";
@@ -320,6 +327,8 @@ std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::s
   std::set<std::string> shown;
   for (const auto& m : similarities) {
     if (m.rows.empty() || m.cols.empty() || !label_of.count(m.run_id)) continue;
+    // The runs the user named, when named; else the first few.
+    if (!named.empty() && std::find(named.begin(), named.end(), m.run_id) == named.end()) continue;
     if (!shown.count(m.run_id) && shown.size() >= kMaxHeatmapRuns) continue;
     shown.insert(m.run_id);
     keep(heatmap(m, label_of[m.run_id]));

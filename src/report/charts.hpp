@@ -28,7 +28,8 @@ inline constexpr std::size_t kMaxRunLines = 12;
 /// with its last epoch by epoch (when the study measured them), the factor
 /// effects as dot-and-whisker charts, and the CKA matrices as heatmaps (of the
 /// first kMaxHeatmapRuns runs: the rest are in metrics.h5:/similarity).
-/// `named` (report.runs) adds the by-layer figures of those runs alone, run by run.
+/// `named` (report.runs) adds the by-layer figures of those runs alone, run by
+/// run, and chooses the runs whose CKA heat maps are drawn.
 std::vector<Figure> study_charts(const std::vector<ChartRun>& runs, const std::string& method,
                                  const std::vector<EffectSet>& effects,
                                  const std::vector<SimilarityRecord>& similarities,
