@@ -8,32 +8,20 @@
 #include <map>
 #include <set>
 
+#include "text_format.hpp"
+
 namespace cp::detail {
 namespace {
 
-// A gnuplot string literal: "..." with backslashes and quotes escaped.
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out + "\"";
-}
-
-std::string num(double v) {
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
+std::string num(double v) { return formatted(v, "%.6g"); }
 
 std::string preamble(const std::string& name, const std::string& title, const std::string& xlabel,
                      const std::string& ylabel, const std::string& size = "760,440") {
   return "# ClusterProbe figure: edit freely, then `gnuplot " + name + ".gp` redraws " + name + ".svg.tmp\n" +
          "set terminal svg size " + size + " dynamic background rgb \"white\" font \"sans,11\"\n" +
-         "set output " + quoted(name + ".svg.tmp") + "\n" + "set title " + quoted(title) + " noenhanced\n" +
-         "set key outside right top noenhanced\nset grid\n" + "set xlabel " + quoted(xlabel) + " noenhanced\n" +
-         "set ylabel " + quoted(ylabel) + " noenhanced\n";
+         "set output " + gnuplot_quoted(name + ".svg.tmp") + "\n" + "set title " + gnuplot_quoted(title) + " noenhanced\n" +
+         "set key outside right top noenhanced\nset grid\n" + "set xlabel " + gnuplot_quoted(xlabel) + " noenhanced\n" +
+         "set ylabel " + gnuplot_quoted(ylabel) + " noenhanced\n";
 }
 
 // Several line series in one figure: each a data block, solid or dashed.
@@ -45,7 +33,7 @@ class Lines {
     for (const auto& [x, y] : points) data_ += num(x) + " " + num(y) + "\n";
     data_ += "\n\n";
     plots_.push_back("DATA index " + std::to_string(blocks_++) + " with linespoints lc " + std::to_string(colour) +
-                     (dashed ? " dt 2 pt 6 notitle" : " pt 7 title " + quoted(title)));
+                     (dashed ? " dt 2 pt 6 notitle" : " pt 7 title " + gnuplot_quoted(title)));
   }
   bool empty() const { return blocks_ == 0; }
   Figure figure(const std::string& name, const std::string& title, const std::string& reading,
@@ -53,7 +41,7 @@ class Lines {
     std::string plot = "plot ";
     for (std::size_t i = 0; i < plots_.size(); ++i) {
       std::string p = plots_[i];
-      p.replace(0, 4, quoted(name + ".dat"));
+      p.replace(0, 4, gnuplot_quoted(name + ".dat"));
       plot += (i ? ", \\\n     " : "") + p;
     }
     return {name, title, reading, data_, preamble(name, title, xlabel, ylabel) + extra + plot + "\n"};
@@ -198,7 +186,7 @@ Figure effects_chart(const EffectSet& set, const std::string& reading) {
       const double lo = p.diff.has_interval ? p.diff.low : p.diff.mean;
       const double hi = p.diff.has_interval ? p.diff.high : p.diff.mean;
       data += std::to_string(row++) + " " + num(p.diff.mean) + " " + num(lo) + " " + num(hi) + " " +
-              quoted(p.level + " - " + p.versus + " (" + axis.axis + ")") + "\n";
+              gnuplot_quoted(p.level + " - " + p.versus + " (" + axis.axis + ")") + "\n";
     }
   }
   if (row == 0) return {};
@@ -217,7 +205,7 @@ Figure effects_chart(const EffectSet& set, const std::string& reading) {
                                       "", size) +
                              "set key off\nset xrange [*<0:0<*]\nset yrange [-0.5:" + std::to_string(row) + "-0.5]\nset offsets graph 0.05, graph 0.05, 0, 0\n"
                              "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2\n"
-                             "plot " + quoted(name + ".dat") + " using 2:1:3:4:ytic(5) with xerrorbars pt 7\n";
+                             "plot " + gnuplot_quoted(name + ".dat") + " using 2:1:3:4:ytic(5) with xerrorbars pt 7\n";
   return {name, title, reading, data, script};
 }
 
@@ -270,10 +258,10 @@ Figure cka_by_epoch(const std::vector<ChartRun>& runs) {
 // A labelled matrix (layer x layer, or layer@epoch x layer) as a heatmap.
 Figure heatmap(const SimilarityRecord& m, const std::string& label) {
   std::string data = "x";
-  for (const auto& c : m.cols) data += " " + quoted(c);
+  for (const auto& c : m.cols) data += " " + gnuplot_quoted(c);
   data += "\n";
   for (std::size_t r = 0; r < m.rows.size(); ++r) {
-    data += quoted(m.rows[r]);
+    data += gnuplot_quoted(m.rows[r]);
     for (std::size_t c = 0; c < m.cols.size(); ++c) {
       const double v = m.values[r * m.cols.size() + c];
       data += " " + (std::isnan(v) ? std::string("?") : num(v));  // e.g. the input after epoch 0
@@ -288,7 +276,7 @@ Figure heatmap(const SimilarityRecord& m, const std::string& label) {
   const std::string script = preamble(name, title, "", "") +
                              "set key off\nset datafile missing \"?\"\nset cbrange [0:1]\nset palette defined (0 \"white\", 1 \"#08306b\")\n"
                              "set xtics rotate by 45 right noenhanced\nset ytics noenhanced\nunset grid\n"
-                             "plot " + quoted(name + ".dat") + " matrix rowheaders columnheaders using 1:2:3 with image pixels\n";
+                             "plot " + gnuplot_quoted(name + ".dat") + " matrix rowheaders columnheaders using 1:2:3 with image pixels\n";
   return {name, title, "", data, script};
 }
 

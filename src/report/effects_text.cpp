@@ -6,19 +6,14 @@
 #include "clusterprobe/common/csv.hpp"
 #include "clusterprobe/metrics/record.hpp"
 #include "clusterprobe/report/effects.hpp"
+#include "text_format.hpp"
 
 namespace cp {
 namespace {
 
-std::string num(double v, const char* format = "%.2f") {
-  char text[32];
-  std::snprintf(text, sizeof text, format, v);
-  return text;
-}
+std::string num(double v, const char* format = "%.2f") { return detail::formatted(v, format); }
 
 std::string signed_num(double v) { return (v >= 0 ? "+" : "") + num(v); }
-
-std::string p_text(double p) { return p < 0.001 ? "p < 0.001" : "p = " + num(p, "%.3g"); }
 
 // 0.9875 -> "98.75%", 0.95 -> "95%".
 std::string percent(double confidence) { return num(100.0 * confidence, "%.4g") + "%"; }
@@ -34,7 +29,7 @@ std::string axis_sentence(const EffectSet& set, const AxisEffects& axis) {
     return axis.axis + ": no two runs match on every other axis, so its " + levels + " are not tested (" + where + ")";
   const std::string test = "permutation test within " + std::to_string(axis.groups) + " matched groups, " +
                            std::to_string(axis.permutations) + " permutations, Holm-adjusted " +
-                           p_text(axis.overall_p_adjusted) + "; " + where;
+                           detail::p_value_text(axis.overall_p_adjusted) + "; " + where;
   return axis.axis + (axis.overall_p_adjusted < kEffectAlpha ? ": its " + levels + " differ ("
                                                              : ": no clear difference among its " + levels + " (") +
          test + ")";
@@ -61,7 +56,7 @@ std::string pair_sentence(const EffectSet& set, const std::string& axis, const P
     const double mean = flip ? 1 - i.mean : i.mean, lo = flip ? 1 - i.high : i.low, hi = flip ? 1 - i.low : i.high;
     s += " (probability of improvement " + num(mean) + " [" + num(lo) + ", " + num(hi) + "])";
   }
-  return s + ", Holm-adjusted " + p_text(p.p_adjusted) + " (" + axis + ", " + layer_name(set.at) + ")";
+  return s + ", Holm-adjusted " + detail::p_value_text(p.p_adjusted) + " (" + axis + ", " + layer_name(set.at) + ")";
 }
 
 }  // namespace

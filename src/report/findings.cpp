@@ -5,17 +5,12 @@
 #include <map>
 
 #include "clusterprobe/report/resampling.hpp"
+#include "text_format.hpp"
 
 namespace cp::detail {
 namespace {
 
-std::string num(double v, const char* format = "%.2f") {
-  char text[32];
-  std::snprintf(text, sizeof text, format, v);
-  return text;
-}
-
-std::string p_text(double p) { return p < 0.001 ? "p < 0.001" : "p = " + num(p, "%.3g"); }
+std::string num(double v, const char* format = "%.2f") { return formatted(v, format); }
 
 const char* at_layer(const std::string& at) { return at == "best" ? "at each run's best layer" : "at the penultimate layer"; }
 
@@ -35,7 +30,7 @@ std::string judge_difference(const Finding& f, const std::vector<EffectSet>& set
           const double lo = forward ? p.diff.low : -p.diff.high, hi = forward ? p.diff.high : -p.diff.low;
           measured += " [" + num(lo) + ", " + num(hi) + "] (" + num(100 * p.diff.confidence, "%.4g") + "% interval)";
         }
-        measured += ", Holm-adjusted " + p_text(p.p_adjusted) + ", " + std::to_string(p.diff.n) + " matched pair" +
+        measured += ", Holm-adjusted " + p_value_text(p.p_adjusted) + ", " + std::to_string(p.diff.n) + " matched pair" +
                     (p.diff.n == 1 ? "" : "s") + " " + at_layer(f.at);
         if (!p.clear) return "inconclusive";
         return d > 0 ? "reproduced" : "contradicted";

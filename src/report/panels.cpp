@@ -6,27 +6,14 @@
 #include <numeric>
 
 #include "clusterprobe/report/resampling.hpp"
+#include "text_format.hpp"
 
 namespace cp::detail {
 namespace {
 
 constexpr int kBandResamples = 1000;  // a band to see, not a test: 1000 resamples hold its edges to ~0.5% of width
 
-std::string num(double v) {
-  if (std::isnan(v)) return "?";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", v);
-  return text;
-}
-
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out + "\"";
-}
+std::string num(double v) { return std::isnan(v) ? "?" : formatted(v, "%.6g"); }
 
 // Axis -> its levels in first-seen order, for axes with two or more.
 std::vector<std::pair<std::string, std::vector<std::string>>> varied_axes(const std::vector<RunCurve>& curves) {
@@ -101,28 +88,28 @@ Figure axis_panels(const PanelSpec& spec, const std::vector<RunCurve>& curves) {
         if (axis == "all runs" || (it != c.axes.end() && it->second == all_levels[l])) members.push_back(&c);
       }
       if (!level_block(spec, members, data)) continue;
-      const std::string at = quoted(spec.name + ".dat") + " index " + std::to_string(block++);
+      const std::string at = gnuplot_quoted(spec.name + ".dat") + " index " + std::to_string(block++);
       const std::string colour = " lc " + std::to_string(l % 8 + 1);
       plot += std::string(plot.empty() ? "plot " : ", \\\n     ") + at + " using 1:3:4 with filledcurves" + colour +
               " fs transparent solid 0.15 noborder notitle, \\\n     " + at + " using 1:2 with linespoints" + colour +
-              " pt 7 ps 0.6 title " + quoted(all_levels[l] + " (" + std::to_string(members.size()) + ")") +
+              " pt 7 ps 0.6 title " + gnuplot_quoted(all_levels[l] + " (" + std::to_string(members.size()) + ")") +
               ", \\\n     " + at + " using 1:5 with lines" + colour + " dt 2 notitle";
     }
     if (plot.empty()) continue;
     const std::string more = shown < all_levels.size()
                                  ? " (first " + std::to_string(shown) + " of " + std::to_string(all_levels.size()) + ")"
                                  : "";
-    panels += "set title " + quoted(axis + more) + " noenhanced\n" + plot + "\n";
+    panels += "set title " + gnuplot_quoted(axis + more) + " noenhanced\n" + plot + "\n";
   }
   if (panels.empty()) return {};
   const std::size_t n = axes.size(), cols = std::min<std::size_t>(n, 3), rows = (n + cols - 1) / cols;
   const std::string script =
       "# ClusterProbe figure: edit freely, then `gnuplot " + spec.name + ".gp` redraws " + spec.name + ".svg.tmp\n" +
       "set terminal svg size " + std::to_string(360 * cols + 40) + "," + std::to_string(300 * rows + 60) +
-      " dynamic background rgb \"white\" font \"sans,10\"\n" + "set output " + quoted(spec.name + ".svg.tmp") + "\n" +
+      " dynamic background rgb \"white\" font \"sans,10\"\n" + "set output " + gnuplot_quoted(spec.name + ".svg.tmp") + "\n" +
       "set datafile missing \"?\"\nset grid\nset key top left noenhanced font \",9\"\n" +
-      "set xlabel " + quoted(spec.xlabel) + " noenhanced\nset ylabel " + quoted(spec.ylabel) + " noenhanced\n" +
-      "set multiplot layout " + std::to_string(rows) + "," + std::to_string(cols) + " title " + quoted(spec.title) +
+      "set xlabel " + gnuplot_quoted(spec.xlabel) + " noenhanced\nset ylabel " + gnuplot_quoted(spec.ylabel) + " noenhanced\n" +
+      "set multiplot layout " + std::to_string(rows) + "," + std::to_string(cols) + " title " + gnuplot_quoted(spec.title) +
       " noenhanced\n" + panels + "unset multiplot\n";
   return {spec.name, spec.title, spec.reading, data, script};
 }

@@ -5,23 +5,12 @@
 #include <cstdio>
 #include <map>
 
+#include "text_format.hpp"
+
 namespace cp::detail {
 namespace {
 
-std::string num(double v, const char* format = "%.4f") {
-  char text[32];
-  std::snprintf(text, sizeof text, format, v);
-  return text;
-}
-
-std::string quoted(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '\\' || c == '"') out += '\\';
-    out += c == '\n' ? ' ' : c;
-  }
-  return out + "\"";
-}
+std::string num(double v, const char* format = "%.4f") { return formatted(v, format); }
 
 std::vector<std::string> levels_of(const std::vector<RunOutcome>& runs, const std::string& axis) {
   std::vector<std::string> out;
@@ -49,11 +38,11 @@ Figure heatmap(const std::string& a, const std::string& b, const std::vector<std
     all.sum += c.sum, all.n += c.n;
   }
   std::string data = "x";
-  for (const auto& c : cols) data += " " + quoted(c);
+  for (const auto& c : cols) data += " " + gnuplot_quoted(c);
   data += "\n";
   double largest = 0;
   for (std::size_t r = 0; r < rows.size(); ++r) {
-    data += quoted(rows[r]);
+    data += gnuplot_quoted(rows[r]);
     for (std::size_t c = 0; c < cols.size(); ++c) {
       const auto it = cells.find({static_cast<int>(r), static_cast<int>(c)});
       if (it == cells.end()) {
@@ -72,12 +61,12 @@ Figure heatmap(const std::string& a, const std::string& b, const std::vector<std
   const std::string script =
       "# ClusterProbe figure: edit freely, then `gnuplot " + name + ".gp` redraws " + name + ".svg.tmp\n" +
       "set terminal svg size 560,420 dynamic background rgb \"white\" font \"sans,10\"\n" +
-      "set output " + quoted(name + ".svg.tmp") + "\nset title " + quoted(title) + " noenhanced\n" +
-      "set xlabel " + quoted(b) + " noenhanced\nset ylabel " + quoted(a) + " noenhanced\n" +
+      "set output " + gnuplot_quoted(name + ".svg.tmp") + "\nset title " + gnuplot_quoted(title) + " noenhanced\n" +
+      "set xlabel " + gnuplot_quoted(b) + " noenhanced\nset ylabel " + gnuplot_quoted(a) + " noenhanced\n" +
       "set key off\nset datafile missing \"?\"\nset cbrange [-" + range + ":" + range + "]\n" +
       "set palette defined (-1 \"#b2182b\", 0 \"white\", 1 \"#2166ac\")\n"
       "set xtics rotate by 30 right noenhanced\nset ytics noenhanced\nunset grid\n"
-      "plot " + quoted(name + ".dat") + " matrix rowheaders columnheaders using 1:2:3 with image pixels\n";
+      "plot " + gnuplot_quoted(name + ".dat") + " matrix rowheaders columnheaders using 1:2:3 with image pixels\n";
   const std::string reading = "Each cell: its mean minus the " + a + " level's mean minus the " + b +
                               " level's mean plus the grand mean; near 0 everywhere, the two axes act "
                               "independently; the largest departure is " + num(largest, "%.3g") + ".";
