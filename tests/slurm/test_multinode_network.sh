@@ -37,10 +37,12 @@ cat resolve.txt
 # 2. Two ranks on two nodes. Open MPI's defaults, as on a user's cluster (the
 # tests' own environment allows shared memory only), with BTL selection logged.
 unset OMPI_MCA_btl
+# -w: Slurm may place two ranks on any two nodes (once cp-node2 and cp-node3,
+# right after the step before), and the checks below name cp-node1 and cp-node2.
 # -K and a timeout: a rank that dies (once, a segfault of rank 0 while the TCP
 # connection was set up) would otherwise leave the other waiting for ever.
 two_nodes() {
-  OMPI_MCA_btl_base_verbose=100 timeout 120 srun -K --mpi=pmix -N2 --ntasks-per-node=1 \
+  OMPI_MCA_btl_base_verbose=100 timeout 120 srun -K --mpi=pmix -N2 -w cp-node1,cp-node2 --ntasks-per-node=1 \
     "$CP_TEST_COMM" --gtest_filter='MpiCommunicator.*' > mpi.txt 2>&1
 }
 if ! two_nodes; then
