@@ -258,25 +258,6 @@ void read_parallel(const Map& top, ParallelConfig& p) {
   m.get("progress_every", p.progress_every, RealRange::at_least(0));
 }
 
-bool has_control_character(const std::string& text) {
-  return std::any_of(text.begin(), text.end(), [](char c) { return std::iscntrl(static_cast<unsigned char>(c)); });
-}
-
-// Control characters shown as \xNN, so a message stays on one line.
-std::string printable(const std::string& text) {
-  std::string out;
-  for (const char c : text) {
-    if (!std::iscntrl(static_cast<unsigned char>(c))) {
-      out += c;
-      continue;
-    }
-    char code[8];
-    std::snprintf(code, sizeof code, "\\x%02x", static_cast<unsigned char>(c));
-    out += code;
-  }
-  return out;
-}
-
 constexpr const char* kControlInOutput =
     "contains a control character (a newline, a tab...): no output directory should; name it without one";
 
@@ -290,7 +271,7 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o, bool lit
   // The name titles the report, the logs and the Slurm jobs: printed text only.
   if (has_control(s.study)) top.fail("study", "must not hold control characters, got " + quoted_excerpt(s.study));
   read_nonempty(top, "output", s.output);
-  if (!literal_output && has_control_character(s.output)) top.fail("output", kControlInOutput);
+  if (!literal_output && has_control(s.output)) top.fail("output", kControlInOutput);
   read_data(top, s.data);
   read_grid(top, s.grid, s.names);
   read_train(top, s.train, s.grid);
@@ -324,7 +305,7 @@ std::string trim(const std::string& s) {
 // Sets one dotted key on the raw tree. Intermediate mappings are created, and
 // an unknown key is left for the validation to reject with the usual message.
 void apply_override(YAML::Node& root, const std::string& text, yamlr::Origins& o) {
-  const std::string loc = "override '" + printable(text) + "'";
+  const std::string loc = "override " + quoted_excerpt(text, text.size());
   const auto eq = text.find('=');
   if (eq == std::string::npos)
     o.fail_at(loc, "(override)", "expected key=value, e.g. train.epochs=1");
@@ -338,7 +319,7 @@ void apply_override(YAML::Node& root, const std::string& text, yamlr::Origins& o
   // YAML folds a line break of a plain scalar into a space: the value would change in silence.
   if (raw.find_first_of("\n\r") != std::string::npos)
     o.fail_at(loc, key, "the value contains a line break; give it on one line");
-  if (key == "output" && has_control_character(raw)) o.fail_at(loc, key, kControlInOutput);
+  if (key == "output" && has_control(raw)) o.fail_at(loc, key, kControlInOutput);
   YAML::Node value;
   try {
     value = YAML::Load(raw);
