@@ -263,9 +263,11 @@ node_action() {
   read -r name _ veth <<< "$line"
   case $1 in
     # A powered-off host: everything on it dies at once, its port goes dark.
+    # Port first: a process killed while the link is up would send FINs and
+    # RSTs its peers then act on, which a host that loses power never does.
     kill-node)
-      kill_namespace "$name"
       ip link set "$veth" down
+      kill_namespace "$name"
       rm -f "$B/run/slurmd-$name.pid" ;;  # its pid may be reused: `down` must not kill that
     # The switch port goes dark; every process lives on, unable to reach anyone.
     partition) ip link set "$veth" down ;;

@@ -234,6 +234,26 @@ std::string resolved_run_yaml(const RunFields& r) {
   return text_of(out);
 }
 
+std::string training_run_yaml(const RunFields& r, const std::string& parent_training_id) {
+  using namespace detail;
+  YAML::Emitter out;
+  out << YAML::BeginMap;
+  put(out, "architecture", r.architecture);
+  put(out, "normalization", r.normalization);
+  put(out, "seed", r.seed);
+  put(out, "labels", r.labels);
+  if (!parent_training_id.empty()) put(out, "starts_from", parent_training_id);
+  if (!r.torchscript_hash.empty()) put(out, "torchscript_content", r.torchscript_hash);
+  put(out, "training_data", r.training_data_hash);
+  put_train(out, r.train, &r);
+  // The snapshots training keeps for the stored epochs: every analysis of the
+  // training reads the same ones.
+  put(out, "stored_epochs", r.extract_epochs);
+  put_data(out, r.data, r.dataset);
+  out << YAML::EndMap;
+  return text_of(out);
+}
+
 std::vector<std::pair<std::string, std::string>> clustering_settings(const StudyConfig& study) {
   YAML::Emitter out;
   out << YAML::BeginMap;

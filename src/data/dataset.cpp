@@ -208,25 +208,53 @@ DatasetInfo peek_dataset(const std::string& spec, const DataConfig& cfg) {
           {}};
 }
 
-std::string data_identity(const std::string& spec, const DataConfig& cfg) {
-  const Spec s = parse_spec(spec);
-  std::string text = "hierarchy:";
-  // coarse20's classes come with the data files, identified below.
-  if (!(s.kind == "cifar100" && s.name == "coarse20")) {
-    const Hierarchy h = detail::split_hierarchy(spec_hierarchy(s, cfg), s.half, spec);
-    for (int c = 0; c < h.num_coarse(); ++c) {
-      text += "\n  " + h.coarse_names[static_cast<std::size_t>(c)] + ":";
-      for (int f : h.subclasses[static_cast<std::size_t>(c)]) text += " [" + h.fine_names[static_cast<std::size_t>(f)] + "]";
-    }
-  }
-  text += "\nfiles:";
-  // Named relative to their directory: moving a dataset does not change it.
+namespace {
+
+// Each data file of `spec` by name (relative to its directory: moving a
+// dataset does not change it), size and a hash of its ends.
+std::string files_identity(const Spec& s, const std::string& spec, const DataConfig& cfg) {
+  std::string text = "\nfiles:";
   const std::string& dir = s.kind == "fmnist" ? cfg.fmnist_dir
                            : s.kind == "cifar10" ? cfg.cifar10_dir
                            : s.kind == "cifar100" ? cfg.cifar100_dir : cfg.image_dir;
   for (const auto& file : peek_dataset(spec, cfg).files)
     text += "\n  " + detail::file_identity(file, fs::path(file).lexically_relative(dir).string());
   return text;
+}
+
+// coarse20's classes come with the data files (identified by files_identity).
+bool hierarchy_in_files(const Spec& s) { return s.kind == "cifar100" && s.name == "coarse20"; }
+
+}  // namespace
+
+std::string data_identity(const std::string& spec, const DataConfig& cfg) {
+  const Spec s = parse_spec(spec);
+  std::string text = "hierarchy:";
+  if (!hierarchy_in_files(s)) {
+    const Hierarchy h = detail::split_hierarchy(spec_hierarchy(s, cfg), s.half, spec);
+    for (int c = 0; c < h.num_coarse(); ++c) {
+      text += "\n  " + h.coarse_names[static_cast<std::size_t>(c)] + ":";
+      for (int f : h.subclasses[static_cast<std::size_t>(c)]) text += " [" + h.fine_names[static_cast<std::size_t>(f)] + "]";
+    }
+  }
+  return text + files_identity(s, spec, cfg);
+}
+
+std::string training_data_identity(const std::string& spec, const DataConfig& cfg, bool fine) {
+  const Spec s = parse_spec(spec);
+  // Names do not reach the weights: the samples kept and the target of each do.
+  std::string text = "data: " + s.kind + "\ntargets (" + (fine ? "fine" : "coarse") + "):";
+  if (hierarchy_in_files(s)) {
+    text += " " + spec;
+  } else {
+    const Hierarchy h = detail::split_hierarchy(spec_hierarchy(s, cfg), s.half, spec);
+    for (int f = 0; f < h.num_fine(); ++f) {
+      const int c = static_cast<std::size_t>(f) < h.fine_to_coarse.size() ? h.fine_to_coarse[static_cast<std::size_t>(f)] : -1;
+      text += "\n  " + h.fine_names[static_cast<std::size_t>(f)] + ": " +
+              (c < 0 ? std::string("unused") : std::to_string(fine ? f : c));
+    }
+  }
+  return text + files_identity(s, spec, cfg);
 }
 
 std::vector<std::string> default_augmentation(const std::string& spec) {

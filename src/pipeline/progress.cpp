@@ -4,15 +4,16 @@
 
 namespace cp::detail {
 
-void StudyProgress::started(std::size_t run) {
+void StudyProgress::started(std::size_t run, double cost) {
   current_ = run;
+  current_cost_ = cost;
   running_ = true;
   started_ = Clock::now();
 }
 
 void StudyProgress::finished() {
   if (!running_) return;
-  done_cost_ += runs_[current_].cost;
+  done_cost_ += current_cost_;
   done_seconds_ += std::chrono::duration<double>(Clock::now() - started_).count();
   running_ = false;
 }
@@ -20,7 +21,7 @@ void StudyProgress::finished() {
 std::string StudyProgress::line(RunCounter& counter, double fraction, const std::string& detail) const {
   int done = 0, failed = 0, stopped = 0, running = 0;
   double remaining = 0;
-  for (std::size_t i = 0; i < runs_.size(); ++i) {
+  for (std::size_t i = 0; i < costs_.size(); ++i) {
     const RunState s = counter.state(i);
     if (s == RunState::complete || s == RunState::failed) {
       ++done;
@@ -28,22 +29,22 @@ std::string StudyProgress::line(RunCounter& counter, double fraction, const std:
     } else if (s == RunState::interrupted) {
       // Stopped resumably: still to do, by the next command.
       ++stopped;
-      remaining += runs_[i].cost;
+      remaining += costs_[i];
     } else if (s == RunState::running) {
       ++running;
       // Only this group knows how far its run is; another's counts as half done.
-      remaining += runs_[i].cost * (running_ && i == current_ ? 1.0 - fraction : 0.5);
+      remaining += costs_[i] * (running_ && i == current_ ? 1.0 - fraction : 0.5);
     } else {
-      remaining += runs_[i].cost;
+      remaining += costs_[i];
     }
   }
   // Calibrated by this group's finished runs, else by its current run so far.
   double cost = done_cost_, seconds = done_seconds_;
   if (running_) {
-    cost += runs_[current_].cost * fraction;
+    cost += current_cost_ * fraction;
     seconds += std::chrono::duration<double>(Clock::now() - started_).count();
   }
-  std::string text = "study: " + std::to_string(done) + " of " + std::to_string(runs_.size()) + " runs done";
+  std::string text = "study: " + std::to_string(done) + " of " + std::to_string(costs_.size()) + " runs done";
   if (failed > 0) text += " (" + std::to_string(failed) + " failed)";
   if (stopped > 0) text += ", " + std::to_string(stopped) + " stopped";
   text += ", " + std::to_string(running) + " running";

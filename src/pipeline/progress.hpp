@@ -5,10 +5,10 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "clusterprobe/common/eta.hpp"
-#include "clusterprobe/plan/run_spec.hpp"
 #include "clusterprobe/sched/claim.hpp"
 
 namespace cp::detail {
@@ -16,8 +16,11 @@ namespace cp::detail {
 /// The study as one group's leader sees it (the run states are shared).
 class StudyProgress {
  public:
-  StudyProgress(const std::vector<RunSpec>& runs, int groups) : runs_(runs), groups_(groups) {}
-  void started(std::size_t run);
+  /// `costs`: the work each run of the plan still needs (a run scored from
+  /// another run's training: its extraction only).
+  StudyProgress(std::vector<double> costs, int groups) : costs_(std::move(costs)), groups_(groups) {}
+  /// `run` and the runs trained with it, together `cost`.
+  void started(std::size_t run, double cost);
   void finished();
   /// "study: 3 of 8 runs done (1 failed), 2 running, ETA 4m10s"; `fraction`:
   /// how much of the current run is done, `detail` is appended before the ETA.
@@ -25,9 +28,10 @@ class StudyProgress {
 
  private:
   using Clock = std::chrono::steady_clock;
-  const std::vector<RunSpec>& runs_;
+  std::vector<double> costs_;
   int groups_;
   std::size_t current_ = 0;
+  double current_cost_ = 0;
   bool running_ = false;
   Clock::time_point started_;
   double done_cost_ = 0, done_seconds_ = 0;  ///< runs this group finished

@@ -53,14 +53,18 @@ RunView view_of(const Plan& plan, const RunSpec& run, const std::map<std::string
     return v;
   }
   const auto it = index.find(run.id);
-  const bool started = fs::exists(files.train_state()) || fs::exists(temporary_path(file));
+  // A run scored from another run's training is where that training is.
+  const bool shared = !run.trained_by.empty() && run.trained_by != run.id;
+  const RunLayout training = shared ? OutputLayout(plan.study.output).run(run.trained_by) : files;
+  const bool started = fs::exists(training.train_state()) || fs::exists(temporary_path(file));
   // An array task's claim names its holder's host, pid and job: on a cluster,
   // the node the run is on.
   std::string claim;
-  if (fs::exists(files.claim())) claim = read_file_text(files.claim());
+  if (fs::exists(training.claim())) claim = read_file_text(training.claim());
   if (claim.rfind("training ", 0) == 0) {
     v.state = RunPhase::running;
-    v.message = "held by " + claim.substr(9, claim.find('\n') - 9) + renewed_ago(files.claim());
+    v.message = "held by " + claim.substr(9, claim.find('\n') - 9) + renewed_ago(training.claim()) +
+                (shared ? " (the training of run " + run.trained_by + ")" : "");
   } else if (writer_active && started) {
     v.state = RunPhase::running;
   } else if (it != index.end() && it->second.status == RunPhase::failed) {

@@ -41,8 +41,9 @@ double capped(double n, std::int64_t max_samples) {
 }
 
 // Relative cost: per-sample work times the samples seen in training plus the
-// forward passes over the probe set (once per stored epoch).
-double run_cost(const RunSpec& r) {
+// forward passes over the probe set (once per stored epoch); sets
+// r.training_cost to the first part.
+double run_cost(RunSpec& r) {
   const DatasetInfo info = peek_dataset(r.dataset, r.data);
   double input = 1;
   for (auto d : info.sample_shape) input *= static_cast<double>(d);
@@ -53,6 +54,7 @@ double run_cost(const RunSpec& r) {
                                                                         : info.test_size);
   const double probed = static_cast<double>(r.extract_epochs.size()) *
                         capped(probe_n, r.extract.max_samples);
+  r.training_cost = per_sample * trained;
   return per_sample * (trained + probed) + 1;
 }
 
@@ -86,9 +88,16 @@ class DataHashes {
     if (it == hashes_.end()) it = hashes_.emplace(spec, content_hash(data_identity(spec, cfg))).first;
     return it->second;
   }
+  const std::string& training(const std::string& spec, const DataConfig& cfg, const std::string& labels) {
+    const std::string key = labels + " " + spec;
+    auto it = training_.find(key);
+    if (it == training_.end())
+      it = training_.emplace(key, content_hash(training_data_identity(spec, cfg, labels == "fine"))).first;
+    return it->second;
+  }
 
  private:
-  std::map<std::string, std::string> hashes_;
+  std::map<std::string, std::string> hashes_, training_;
 };
 
 // Fills the derived fields, the resolved text and the id.
@@ -102,9 +111,23 @@ void finish(RunSpec& r, const StudyConfig& study, DataHashes& hashes) {
   r.augment = resolve_augment(study.train.augment, r.dataset);
   r.data = study.data;
   r.data_hash = hashes.of(r.dataset, r.data);
+  r.training_data_hash = hashes.training(r.dataset, r.data, r.labels);
   r.resolved_yaml = resolved_run_yaml(r);
   r.id = content_hash(r.resolved_yaml);
   r.cost = run_cost(r);
+}
+
+// Training identities, pretraining runs first (a child names its parent by
+// what the parent trained, so children of two identical parents share too),
+// and the run that trains each: the first of the plan with its identity.
+void share_trainings(std::vector<RunSpec>& runs) {
+  std::map<std::string, std::string> training_of, trainer_of;  // by run id / by training id
+  for (auto& r : runs) {
+    const auto parent = training_of.find(r.parent_id);
+    r.training_id = content_hash(training_run_yaml(r, parent == training_of.end() ? r.parent_id : parent->second));
+    training_of[r.id] = r.training_id;
+    r.trained_by = trainer_of.emplace(r.training_id, r.id).first->second;
+  }
 }
 
 // Why a combination of axes is not a run, or empty when it is one.
@@ -183,6 +206,7 @@ void expand(const StudyConfig& study, Plan& out) {
   for (auto& r : out.runs) r.is_pretraining = parents.count(r.id) > 0;
   std::stable_partition(out.runs.begin(), out.runs.end(),
                         [](const RunSpec& r) { return r.is_pretraining; });
+  share_trainings(out.runs);
 }
 
 }  // namespace

@@ -28,7 +28,9 @@ std::string literal_pattern(const std::string& path) {
 std::string log_pattern(const std::string& dir, const std::string& name) { return literal_pattern(dir) + "/" + name; }
 
 void sbatch_lines(std::ostringstream& s, const SlurmConfig& cfg, const SlurmResources& r) {
-  s << "#SBATCH --nodes=" << r.nodes << "\n#SBATCH --ntasks-per-node=" << r.ranks_per_node
+  // A range lets Slurm start the job, or requeue it after a node failure, on fewer nodes.
+  s << "#SBATCH --nodes=" << (r.min_nodes > 0 && r.min_nodes < r.nodes ? std::to_string(r.min_nodes) + "-" : "")
+    << r.nodes << "\n#SBATCH --ntasks-per-node=" << r.ranks_per_node
     << "\n#SBATCH --cpus-per-task=" << r.cpus_per_rank << "\n#SBATCH --time=" << r.time << "\n";
   if (r.gpus_per_node > 0) s << "#SBATCH --gpus-per-node=" << r.gpus_per_node << "\n";
   if (!r.partition.empty()) s << "#SBATCH --partition=" << r.partition << "\n";

@@ -21,6 +21,7 @@
 #include "checkpoint.hpp"
 #include "evaluate.hpp"
 #include "init.hpp"
+#include "probe_output.hpp"
 #include "snapshots.hpp"
 #include "clusterprobe/comm/communicator.hpp"
 #include "clusterprobe/comm/mpi.hpp"
@@ -40,31 +41,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
-
-// A limit above the split's size is met by the whole split: said, because a
-// study that asked for 300 probe samples and got 3 scores very differently.
-void say_if_short(const char* key, std::int64_t max_samples, const char* split, std::int64_t have) {
-  if (max_samples > have)
-    spdlog::warn("{}={} but the {} split has {} samples: all {} are used", key, max_samples, split, have, have);
-}
-
-struct Tensors {
-  torch::Tensor x, coarse, fine;
-};
-
-torch::Tensor labels_tensor(const std::vector<std::int32_t>& labels, const torch::Device& device) {
-  return torch::from_blob(const_cast<std::int32_t*>(labels.data()),
-                          {static_cast<std::int64_t>(labels.size())}, torch::kInt32)
-      .to(device, torch::kInt64);
-}
-
-Tensors to_tensors(const Split& split, const std::vector<std::int64_t>& sample_shape,
-                   const torch::Device& device) {
-  std::vector<std::int64_t> shape{split.size()};
-  shape.insert(shape.end(), sample_shape.begin(), sample_shape.end());
-  auto x = torch::from_blob(const_cast<float*>(split.x.data()), shape, torch::kFloat32).to(device, false, true);
-  return {x, labels_tensor(split.coarse, device), labels_tensor(split.fine, device)};
-}
 
 double learning_rate(const TrainConfig& t, int epoch) {
   if (t.schedule == "cosine" && t.epochs > 0) {
@@ -86,28 +62,6 @@ std::vector<int> stored_epochs(const std::vector<int>& listed, int epochs) {
   return {out.begin(), out.end()};
 }
 
-ActivationMeta activation_meta(const RunSpec& run, const Dataset& data, const std::string& finetune,
-                               bool pretrained, const std::vector<int>& epochs) {
-  ActivationMeta meta;
-  meta.run_id = run.id;
-  meta.config_yaml = run.resolved_yaml;
-  std::string listed;
-  for (int e : epochs) listed += (listed.empty() ? "" : ",") + std::to_string(e);
-  meta.string_attrs = {{"dataset", run.dataset},           {"architecture", run.architecture},
-                       {"normalization", run.normalization}, {"pretraining", run.pretraining},
-                       {"hierarchy", data.hierarchy.name},   {"probe_split", run.extract.split},
-                       {"trained_on", run.labels},           {"stored_epochs", listed}};
-  if (pretrained) meta.string_attrs.emplace_back("finetune", finetune);
-  // The report's penultimate columns read it from here (a scripted model's
-  // probe points are known only to the model itself).
-  if (is_known_architecture(run.architecture))
-    meta.string_attrs.emplace_back("penultimate", penultimate_point(run.architecture));
-  meta.number_attrs = {{"seed", run.seed}, {"epochs", run.train.epochs}};
-  meta.half = run.extract.dtype == "float16";
-  meta.deflate = run.extract.deflate;
-  return meta;
-}
-
 // One run's training, in the phases train_run goes through: set up (device,
 // communicator, data), build the model, open the activations file and store
 // epoch 0, resume, train epoch by epoch, finish (test accuracy, the stored
@@ -115,8 +69,9 @@ ActivationMeta activation_meta(const RunSpec& run, const Dataset& data, const st
 class RunTrainer {
  public:
   RunTrainer(const RunSpec& run, const Dataset& data, const std::string& run_dir, MPI_Comm comm,
-             const TrainOptions& options, const std::string& init_checkpoint)
-      : run_(run), data_(data), files_(run_dir), comm_(comm), options_(options),
+             const TrainOptions& options, const std::string& init_checkpoint,
+             const std::vector<SharedAnalysis>& analyses)
+      : run_(run), data_(data), files_(run_dir), comm_(comm), options_(options), analyses_(analyses),
         init_checkpoint_(init_checkpoint), grank_(comm_rank(comm)), gsize_(comm_size(comm)),
         leader_(grank_ == 0),
         device_(options.plan.device == "cuda" ? torch::Device(torch::kCUDA, options.plan.cuda_index)
@@ -126,7 +81,10 @@ class RunTrainer {
         frozen_(finetune_ == "frozen"),
         epochs_(frozen_ ? 0 : run.train.epochs),  // frozen: probe the network as it is
         epochs_stored_(stored_epochs(run.extract_epochs, epochs_)),
-        state_path_(files_.train_state()) {}
+        state_path_(files_.train_state()) {
+    facts_ = {pretrained_, finetune_, frozen_, epochs_, epochs_stored_, run.id};
+    if (analyses_.empty()) analyses_.push_back({&run, &data, run_dir});
+  }
 
   TrainOutcome run() {
     set_up();
@@ -155,16 +113,10 @@ class RunTrainer {
     augment_ = augment_spec(run_.augment, run_.train.crop_padding, data_.sample_shape);
     label_map_ = make_label_map(data_.hierarchy, run_.labels == "fine", device_);
     train_split_ = subsample(data_.train, data_.sample_size(), run_.train.max_samples, kSubsampleSeed);
-    const Split& probe_source = run_.extract.split == "train" ? data_.train : data_.test;
-    probe_split_ = subsample(probe_source, data_.sample_size(), run_.extract.max_samples, kSubsampleSeed);
-    if (leader_) {
-      say_if_short("train.max_samples", run_.train.max_samples, "train", data_.train.size());
-      say_if_short("extract.max_samples", run_.extract.max_samples, run_.extract.split.c_str(), probe_source.size());
-    }
-    train_t_ = to_tensors(train_split_, data_.sample_shape, device_);
-    test_t_ = to_tensors(data_.test, data_.sample_shape, device_);
-    probe_t_ = to_tensors(probe_split_, data_.sample_shape, device_);
-    probe_rows_ = shard_range(probe_split_.size(), grank_, gsize_);
+    if (leader_) detail::say_if_short("train.max_samples", run_.train.max_samples, "train", data_.train.size());
+    train_t_ = detail::to_tensors(train_split_, data_.sample_shape, device_);
+    for (const auto& a : analyses_)
+      outputs_.push_back(std::make_unique<detail::ProbeOutput>(*a.run, *a.data, a.run_dir, facts_, device_, comm_));
   }
 
   void build() {
@@ -184,29 +136,10 @@ class RunTrainer {
                    init_checkpoint_.empty() ? run_.torchscript_path : init_checkpoint_, finetune_);
   }
 
-  // The activations file with its labels and epoch 0 (from the initial or
-  // pretrained model, also when resuming).
+  // Each analysis's activations file with its labels and epoch 0 (from the
+  // initial or pretrained model, also when resuming).
   void open_output() {
-    const std::int64_t first = probe_rows_.first, n = probe_rows_.second - probe_rows_.first;
-    writer_ = std::make_unique<ActivationWriter>(files_.activations(), comm_,
-                                                 activation_meta(run_, data_, finetune_, pretrained_, epochs_stored_),
-                                                 probe_split_.size());
-    writer_->write_labels(first, n, probe_split_.fine.data() + first, probe_split_.coarse.data() + first,
-                          probe_split_.index.data() + first);
-    logits_ = store_epoch(*writer_, model_, probe_t_.x, probe_rows_, run_.extract, 0);
-    // A frozen network's head is untrained: its predictions would mean nothing.
-    if (!frozen_) write_predictions(logits_, 0);
-  }
-
-  // The network's superclass of each probe row after `epoch` (fine networks:
-  // the most likely fine class the hierarchy uses, mapped up), for e2e accuracy.
-  void write_predictions(const torch::Tensor& logits, int epoch) {
-    auto predicted = label_map_.to_coarse.to(torch::kCPU)
-                         .index_select(0, predict_classes(label_map_, logits).to(torch::kCPU))
-                         .to(torch::kInt32)
-                         .contiguous();
-    writer_->write_predicted_coarse(probe_rows_.first, probe_rows_.second - probe_rows_.first,
-                                    predicted.data_ptr<std::int32_t>(), epoch);
+    for (auto& out : outputs_) out->open(model_);
   }
 
   void resume() {
@@ -391,36 +324,26 @@ class RunTrainer {
     return true;
   }
 
-  // Test accuracy, the last and the listed intermediate epochs, the final
-  // model, then the commit that makes the activations file complete.
+  // Per analysis: test accuracy and the last epoch; then the final model and
+  // the listed intermediate epochs, then the commits that make the files complete.
   void finish() {
-    const double nan = std::nan("");
-    TestAccuracy acc{nan, nan};
-    if (!frozen_) {
-      acc = sharded_test_accuracy(model_, test_t_.x, test_t_.coarse, test_t_.fine, label_map_, comm_);
-      if (epochs_ > 0) {
-        logits_ = store_epoch(*writer_, model_, probe_t_.x, probe_rows_, run_.extract, epochs_);
-        write_predictions(logits_, epochs_);
-      }
-      write_predictions(logits_, -1);
-      writer_->set_number_attr("coarse_test_accuracy", acc.coarse);
-      if (label_map_.fine) writer_->set_number_attr("fine_test_accuracy", acc.fine);
+    const double seconds = std::chrono::duration<double>(Clock::now() - t0_).count();
+    for (auto& out : outputs_) {
+      const TestAccuracy acc = out->finish_last(model_, outcome_.final_train_loss, seconds);
+      outcome_.analyses.push_back({acc.coarse, acc.fine});
     }
-    outcome_.coarse_test_accuracy = acc.coarse;
-    outcome_.fine_test_accuracy = acc.fine;
-    writer_->set_number_attr("final_train_loss", outcome_.final_train_loss);
-    writer_->set_number_attr("ranks", gsize_);
-    // The cost model's calibration for `status` (the invocation that completed the run).
-    writer_->set_number_attr("train_seconds", std::chrono::duration<double>(Clock::now() - t0_).count());
+    outcome_.coarse_test_accuracy = outcome_.analyses.front().first;
+    outcome_.fine_test_accuracy = outcome_.analyses.front().second;
     save_model_file(*model_, files_.checkpoint(), comm_);
+    share_checkpoint();
     // Training dynamics: the listed intermediate epochs, from their snapshots
     // (the model is not used after this).
     for (int e : epochs_stored_) {
       if (e == 0 || e == epochs_) continue;
       load_model_file(*model_, files_.snapshot(e), device_, comm_);
-      write_predictions(store_epoch(*writer_, model_, probe_t_.x, probe_rows_, run_.extract, e), e);
+      for (auto& out : outputs_) out->store(model_, e);
     }
-    writer_->commit();
+    for (auto& out : outputs_) out->commit();
     // Complete now: the resumable state and the snapshots are no longer
     // needed. Collective, so no rank returns while they may still be there.
     collective(comm_, [&] {
@@ -430,7 +353,34 @@ class RunTrainer {
       for (int e : epochs_stored_) fs::remove(files_.snapshot(e), ec);
     });
     outcome_.ok = true;
-    if (leader_) spdlog::info("run {} done: coarse test accuracy {:.4f}", run_.id, outcome_.coarse_test_accuracy);
+    if (!leader_) return;
+    for (std::size_t k = 0; k < outputs_.size(); ++k) {
+      const std::string& id = outputs_[k]->run().id;
+      if (id == run_.id)
+        spdlog::info("run {} done: coarse test accuracy {:.4f}", id, outcome_.analyses[k].first);
+      else
+        spdlog::info("run {} stored from the training of run {}: coarse test accuracy {:.4f}", id, run_.id,
+                     outcome_.analyses[k].first);
+    }
+  }
+
+  // Every other analysis's directory gets the final model too (a hard link
+  // where the file system allows one): offline tools find a run's network in
+  // its own directory.
+  void share_checkpoint() {
+    collective(comm_, [&] {
+      if (!leader_) return;
+      for (const auto& out : outputs_) {
+        const std::string target = out->files().checkpoint();
+        if (out->files().dir() == files_.dir()) continue;
+        const std::string tmp = target + ".tmp";
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        fs::create_hard_link(files_.checkpoint(), tmp, ec);
+        if (ec) fs::copy_file(files_.checkpoint(), tmp, fs::copy_options::overwrite_existing);
+        fs::rename(tmp, target);
+      }
+    });
   }
 
   const RunSpec& run_;
@@ -438,6 +388,7 @@ class RunTrainer {
   const RunLayout files_;
   const MPI_Comm comm_;
   const TrainOptions& options_;
+  std::vector<SharedAnalysis> analyses_;
   const std::string init_checkpoint_;
   const int grank_, gsize_;
   const bool leader_;
@@ -453,14 +404,13 @@ class RunTrainer {
 
   std::unique_ptr<Communicator> communicator_;
   AugmentSpec augment_;
-  LabelMap label_map_;
-  Split train_split_, probe_split_;
-  Tensors train_t_, test_t_, probe_t_;
-  std::pair<std::int64_t, std::int64_t> probe_rows_;
+  LabelMap label_map_;  ///< the training targets
+  Split train_split_;
+  detail::Tensors train_t_;
+  detail::TrainingFacts facts_;
+  std::vector<std::unique_ptr<detail::ProbeOutput>> outputs_;
   ProbedModel model_;
   bool sync_bn_ = false;
-  std::unique_ptr<ActivationWriter> writer_;
-  torch::Tensor logits_;
   std::unique_ptr<torch::optim::SGD> optimizer_;
   TrainState state_;
   TrainOutcome outcome_;
@@ -476,8 +426,9 @@ class RunTrainer {
 }  // namespace
 
 TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
-                       MPI_Comm comm, const TrainOptions& options, const std::string& init_checkpoint) {
-  return RunTrainer(run, data, run_dir, comm, options, init_checkpoint).run();
+                       MPI_Comm comm, const TrainOptions& options, const std::string& init_checkpoint,
+                       const std::vector<SharedAnalysis>& analyses) {
+  return RunTrainer(run, data, run_dir, comm, options, init_checkpoint, analyses).run();
 }
 
 }  // namespace cp

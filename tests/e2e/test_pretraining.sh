@@ -16,9 +16,9 @@ cat "$WORK/study.yaml"
 "$CP_BIN" plan "$WORK/study.yaml" > "$WORK/plan" || die "plan failed"
 cat "$WORK/plan"
 grep -q "3 runs (1 pretraining)" "$WORK/plan" || die "the plan does not show 1 pretraining run of 3"
-parent=$(awk 'NR > 2 && $NF == "-" {print $1}' "$WORK/plan")
+parent=$(awk 'NR > 2 && NF == 11 && $10 == "-" {print $1}' "$WORK/plan")
 [ "$(echo "$parent" | wc -w)" = 1 ] || die "expected exactly one run without a dependency: $parent"
-[ "$(awk -v p="$parent" 'NR > 2 && $NF == p' "$WORK/plan" | wc -l)" = 2 ] ||
+[ "$(awk -v p="$parent" 'NR > 2 && $10 == p' "$WORK/plan" | wc -l)" = 2 ] ||
   die "expected two runs after the pretraining run $parent"
 
 "$MPIEXEC" -n 2 "$CP_BIN" run "$WORK/study.yaml" > "$WORK/log" 2>&1 || { cat "$WORK/log"; die "run failed"; }

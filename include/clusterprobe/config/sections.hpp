@@ -103,6 +103,9 @@ struct RunFields {
   /// Hash of data_identity(dataset, data): the hierarchy as used and the data
   /// files' identities (part of the id: edited or replaced inputs make a new run).
   std::string data_hash;
+  /// Hash of training_data_identity(dataset, data, labels == "fine"): what of
+  /// the data reaches the weights (not part of the id; see training_run_yaml).
+  std::string training_data_hash;
   /// Epochs whose activations are stored, ascending, 0 first ("last" resolved).
   std::vector<int> extract_epochs{0};
   /// Augmentations applied in training, resolved ("auto" replaced): crop, flip.
@@ -115,5 +118,13 @@ struct RunFields {
 /// Local. The fields of `run` that determine its results, as YAML text in a
 /// fixed key order: what its id hashes and its activations file records.
 std::string resolved_run_yaml(const RunFields& run);
+
+/// Local. The fields of `run` that determine its network's weights, as YAML
+/// text in a fixed key order: its training identity. Not the hierarchy's
+/// names, the probe set or the extraction settings (those are its analysis),
+/// and the pretraining run by what it trained (`parent_training_id`: that
+/// run's training identity hash, or empty without one). Runs with the same
+/// text train the same network, so a study trains it once.
+std::string training_run_yaml(const RunFields& run, const std::string& parent_training_id);
 
 }  // namespace cp

@@ -92,6 +92,14 @@ DatasetInfo peek_dataset(const std::string& spec, const DataConfig& cfg);
 /// parameters, already part of the run's configuration.
 std::string data_identity(const std::string& spec, const DataConfig& cfg);
 
+/// Local. What identifies the training data behind `spec` for a network
+/// trained on its fine (`fine`) or coarse labels: the data files as in
+/// data_identity, and the target of each fine class of the dataset (or that it
+/// is unused), not the hierarchy's names. Two specs with the same files, the
+/// same classes kept and the same targets train the same network: the fine
+/// labels of Fashion-MNIST under any hierarchy that keeps all ten classes.
+std::string training_data_identity(const std::string& spec, const DataConfig& cfg, bool fine);
+
 /// The augmentation a dataset trains with by default: {"crop", "flip"} for
 /// natural images (cifar10, cifar100, images), none for Fashion-MNIST and the
 /// synthetic sets.

@@ -17,6 +17,13 @@ struct RunSpec : RunFields {
   /// (train.threads and unused schedule/data fields are left out, so they do not change the id).
   std::string resolved_yaml;
   double cost = 0;              ///< rough relative cost estimate, for scheduling
+  double training_cost = 0;     ///< the part of `cost` that training takes (saved when shared)
+  /// Hash of training_run_yaml: runs with the same one train the same network.
+  std::string training_id;
+  /// The run whose training produces this run's network and files (the first
+  /// run of the plan with its training_id): its own id when it trains. The
+  /// others are not claimed; their files are stored from that training.
+  std::string trained_by;
 };
 
 }  // namespace cp

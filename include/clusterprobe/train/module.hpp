@@ -25,7 +25,8 @@ struct TrainerModule {
   const char* torch_version;
   ExecutionPlan (*plan_execution)(const TrainConfig&, const ParallelConfig&, int local_rank);
   TrainOutcome (*train_run)(const RunSpec&, const Dataset&, const std::string& run_dir, MPI_Comm comm,
-                            const TrainOptions&, const std::string& init_checkpoint);
+                            const TrainOptions&, const std::string& init_checkpoint,
+                            const std::vector<SharedAnalysis>& analyses);
   std::string (*shared_gpu)(MPI_Comm comm, int cuda_device);
 };
 
@@ -33,7 +34,7 @@ struct TrainerModule {
 /// other headers does not match. Inline: each side computes its own view.
 inline std::size_t trainer_abi() {
   std::size_t h = 0;
-  for (std::size_t s : {sizeof(RunSpec), sizeof(Dataset), sizeof(TrainOptions), sizeof(TrainOutcome),
+  for (std::size_t s : {sizeof(RunSpec), sizeof(Dataset), sizeof(TrainOptions), sizeof(TrainOutcome), sizeof(SharedAnalysis),
                         sizeof(ExecutionPlan), sizeof(TrainConfig), sizeof(ParallelConfig)})
     h = h * 1000003u + s;
   return h;

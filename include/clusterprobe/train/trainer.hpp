@@ -7,6 +7,8 @@
 #include <functional>
 #include <limits>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "clusterprobe/plan/run_spec.hpp"
 #include "clusterprobe/data/dataset.hpp"
@@ -64,6 +66,19 @@ struct TrainOutcome {
   double final_train_loss = 0;
   int epochs_done = 0;
   int resumed_from_epoch = -1;    ///< epoch of the checkpoint it resumed from, -1: fresh start
+  /// ok: the (coarse, fine) test accuracies of each analysis, in their order
+  /// (the first is also coarse_test_accuracy / fine_test_accuracy).
+  std::vector<std::pair<double, double>> analyses;
+};
+
+/// A run whose activations are stored from a training: the trained run itself,
+/// or a run of the plan with the same training identity (trained_by). Its
+/// probe set, labels, test accuracies and file are its own; the network is
+/// the one trained.
+struct SharedAnalysis {
+  const RunSpec* run = nullptr;
+  const Dataset* data = nullptr;  ///< its dataset spec's (same samples, its hierarchy)
+  std::string run_dir;
 };
 
 /// Collective over `comm` (the ranks training this run together; one rank is
@@ -91,8 +106,14 @@ struct TrainOutcome {
 /// frozen). run.labels picks the targets (fine: one output per fine class,
 /// predicted_coarse maps the prediction up the hierarchy, and the file gets
 /// fine_test_accuracy). run.extract_epochs says which epochs are stored.
+///
+/// `analyses`: the runs whose activations files this training stores (each in
+/// its own run_dir, with its own probe set, labels and accuracies; the final
+/// model is linked into each directory); empty: `run`'s own, in `run_dir`.
+/// The training state and snapshots stay in `run_dir`.
 TrainOutcome train_run(const RunSpec& run, const Dataset& data, const std::string& run_dir,
                        MPI_Comm comm, const TrainOptions& options,
-                       const std::string& init_checkpoint = "");
+                       const std::string& init_checkpoint = "",
+                       const std::vector<SharedAnalysis>& analyses = {});
 
 }  // namespace cp
