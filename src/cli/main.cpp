@@ -73,9 +73,7 @@ struct Args {
 // one validation path checks both; values go in quoted, taken literally.
 void add_slurm_flags(CLI::App* sub, Args& args) {
   const std::pair<const char*, const char*> flags[] = {
-      {"nodes", "nodes of the train job"},
-      {"min-nodes", "the train job may start, or restart after a node failure, on this many nodes"},
-      {"ranks-per-node", "MPI ranks per node"},
+      {"nodes", "nodes of the train job"}, {"ranks-per-node", "MPI ranks per node"},
       {"gpus-per-node", "GPUs per node"}, {"cpus-per-rank", "CPUs per rank (torch threads)"},
       {"time", "time limit of the train job (Slurm format, e.g. 12:00:00)"}, {"partition", "partition"},
       {"account", "account"}, {"qos", "quality of service"}, {"launcher", "srun (srun --mpi=pmix) or mpirun"},

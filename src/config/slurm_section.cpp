@@ -19,7 +19,7 @@ using yamlr::Map;
 const std::vector<std::string> kManagedOptions{
     "--array", "-a", "--dependency", "-d", "--output", "-o", "--error", "-e", "--signal",
     "--requeue", "--no-requeue", "--open-mode", "--parsable", "--hold", "-H", "--wait", "-W",
-    "--job-name", "-J", "--chdir", "-D", "--export"};
+    "--job-name", "-J", "--chdir", "-D", "--export", "--no-kill", "-k"};
 
 // Partition, account and qos names reach #SBATCH lines, which no shell quotes.
 void get_name(const Map& m, const std::string& key, std::string& out) {
@@ -71,14 +71,10 @@ void emit_resources(YAML::Emitter& out, const SlurmResources& r) {
 }  // namespace
 
 void read_slurm(const Map& top, SlurmConfig& s) {
-  const Map m = top.map("slurm", {"nodes", "min_nodes", "ranks_per_node", "gpus_per_node", "cpus_per_rank", "time",
+  const Map m = top.map("slurm", {"nodes", "ranks_per_node", "gpus_per_node", "cpus_per_rank", "time",
                                   "partition", "account", "qos", "sbatch", "launcher", "margin",
                                   "max_requeues", "requeue", "array", "lease", "cluster"});
   read_resources(m, s.train, false);
-  m.get("min_nodes", s.train.min_nodes, IntRange::at_least(0));
-  if (s.train.min_nodes > s.train.nodes)
-    m.fail("min_nodes", std::to_string(s.train.min_nodes) + " is more than slurm.nodes (" +
-                            std::to_string(s.train.nodes) + ")");
   read_resources(m.map("cluster", {"nodes", "ranks_per_node", "gpus_per_node", "cpus_per_rank", "time",
                                    "partition"}),
                  s.cluster, true);
@@ -101,7 +97,6 @@ void read_slurm(const Map& top, SlurmConfig& s) {
 void emit_slurm(YAML::Emitter& out, const SlurmConfig& s) {
   out << YAML::Key << "slurm" << YAML::Value << YAML::BeginMap;
   emit_resources(out, s.train);
-  out << YAML::Key << "min_nodes" << YAML::Value << s.train.min_nodes;
   out << YAML::Key << "account" << YAML::Value << YAML::DoubleQuoted << s.account;
   out << YAML::Key << "qos" << YAML::Value << YAML::DoubleQuoted << s.qos;
   out << YAML::Key << "sbatch" << YAML::Value << YAML::Flow << YAML::BeginSeq;

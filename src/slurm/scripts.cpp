@@ -28,9 +28,7 @@ std::string literal_pattern(const std::string& path) {
 std::string log_pattern(const std::string& dir, const std::string& name) { return literal_pattern(dir) + "/" + name; }
 
 void sbatch_lines(std::ostringstream& s, const SlurmConfig& cfg, const SlurmResources& r) {
-  // A range lets Slurm start the job, or requeue it after a node failure, on fewer nodes.
-  s << "#SBATCH --nodes=" << (r.min_nodes > 0 && r.min_nodes < r.nodes ? std::to_string(r.min_nodes) + "-" : "")
-    << r.nodes << "\n#SBATCH --ntasks-per-node=" << r.ranks_per_node
+  s << "#SBATCH --nodes=" << r.nodes << "\n#SBATCH --ntasks-per-node=" << r.ranks_per_node
     << "\n#SBATCH --cpus-per-task=" << r.cpus_per_rank << "\n#SBATCH --time=" << r.time << "\n";
   if (r.gpus_per_node > 0) s << "#SBATCH --gpus-per-node=" << r.gpus_per_node << "\n";
   if (!r.partition.empty()) s << "#SBATCH --partition=" << r.partition << "\n";
@@ -71,6 +69,33 @@ jobs_of() {
 )SH";
 }
 
+// A multi-node srun job outlives a node (--no-kill): when the step fails and
+// Slurm counts nodes of the job as lost, the ranks start again on the others
+// (at most max_requeues times) and resume from their checkpoints.
+const char* const kNodeLoss = R"SH(# This job's nodes that Slurm no longer counts as up, comma-separated.
+lost_nodes() {
+  local n state lost=
+  for n in $(scontrol show hostnames "$SLURM_JOB_NODELIST"); do
+    state=$(scontrol show node "$n" 2> /dev/null | sed -n 's/.*State=\([^ ]*\).*/\1/p')
+    case $state in
+      *DOWN* | *FAIL* | *DRAIN* | *NOT_RESPONDING* | "") lost=${lost:+$lost,}$n ;;
+    esac
+  done
+  echo "$lost"
+}
+relaunches=0
+go_on_without_lost_nodes() {
+  local lost left
+  lost=$(lost_nodes)
+  [ -n "$lost" ] || return 1
+  left=$(( SLURM_JOB_NUM_NODES - $(tr ',' '\n' <<< "$lost" | wc -l) ))
+  if [ "$left" -lt 1 ] || [ "$relaunches" -ge "$max_requeues" ]; then return 1; fi
+  relaunches=$(( relaunches + 1 ))
+  note "node(s) $lost lost (exit $rc): going on on $left node(s)"
+  place=(--nodes="$left" --ntasks=$(( left * ${SLURM_NTASKS_PER_NODE:-1} )) --exclude="$lost")
+}
+)SH";
+
 // `resubmit`: the sbatch options of a resubmission (the train job's, as one job).
 std::string train_text(const SlurmStudy& study, const SubmitContext& ctx, const std::vector<std::string>& resubmit) {
   const SlurmConfig& cfg = study.slurm;
@@ -87,6 +112,10 @@ std::string train_text(const SlurmStudy& study, const SubmitContext& ctx, const 
   sbatch_lines(s, cfg, cfg.train);
   s << "#SBATCH --signal=B:USR1@" << cfg.margin << "\n"
     << "#SBATCH " << (cfg.requeue ? "--requeue" : "--no-requeue") << "\n#SBATCH --open-mode=append\n";
+  // Several nodes under srun: a node that dies ends the step on it, not the
+  // job, and the script goes on on the nodes left (slurm/README.md, "A node that dies").
+  const bool survive_nodes = cfg.train.nodes > 1 && cfg.launcher == "srun";
+  if (survive_nodes) s << "#SBATCH --no-kill\n";
   common_body(s, study, ctx, overrides);
   s << "stage=train\nmax_requeues=" << cfg.max_requeues << "\n"
     << "resubmit=(sbatch " << shell_words(resubmit) << " " << shell_quote(ctx.slurm_dir + "/train.sbatch") << ")\n"
@@ -102,15 +131,20 @@ cancel_post() {
 }
 
 note started
-"${launch[@]}" "$bin" train "$study" "${overrides[@]}" "${cooperate[@]}" &
-pid=$!
+)SH" << (survive_nodes ? kNodeLoss : "") << R"SH(
 # Slurm's warning before the limit (B:USR1) and a preemption's TERM reach this
 # shell: every rank then stops at its next step with a checkpoint (exit 75).
 trap 'kill -USR1 "$pid" 2> /dev/null' USR1 TERM
-rc=0
-wait "$pid" || rc=$?
-# A trapped signal interrupts wait: wait again for the real exit code.
-while kill -0 "$pid" 2> /dev/null; do rc=0; wait "$pid" || rc=$?; done
+place=()
+while :; do
+  "${launch[@]}" "${place[@]}" "$bin" train "$study" "${overrides[@]}" "${cooperate[@]}" &
+  pid=$!
+  rc=0
+  wait "$pid" || rc=$?
+  # A trapped signal interrupts wait: wait again for the real exit code.
+  while kill -0 "$pid" 2> /dev/null; do rc=0; wait "$pid" || rc=$?; done
+  [ "$rc" != 0 ] && [ "$rc" != 75 ] && declare -F go_on_without_lost_nodes > /dev/null && go_on_without_lost_nodes || break
+done
 trap - USR1 TERM
 if [ "$rc" = 0 ]; then note "finished (exit 0)"; exit 0; fi
 if [ "$rc" != 75 ]; then

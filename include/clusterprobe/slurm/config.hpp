@@ -11,9 +11,6 @@ namespace cp {
 /// 0 or empty in the cluster job's resources means "as the train job".
 struct SlurmResources {
   int nodes = 1;
-  /// The train job may start, and restart after a node failure, on as few as
-  /// this many nodes (`--nodes=min_nodes-nodes`); 0: exactly `nodes`.
-  int min_nodes = 0;
   int ranks_per_node = 1;
   int gpus_per_node = 0;
   int cpus_per_rank = 1;
@@ -24,7 +21,7 @@ struct SlurmResources {
 /// How `clusterprobe slurm` writes and submits a study's jobs (slurm/README.md).
 struct SlurmConfig {
   SlurmResources train;                          ///< the train job (the section's top level)
-  SlurmResources cluster{1, 0, 0, 0, 0, "", ""};    ///< the cluster + report job (slurm.cluster)
+  SlurmResources cluster{1, 0, 0, 0, "", ""};    ///< the cluster + report job (slurm.cluster)
   std::string account, qos;
   std::vector<std::string> sbatch;               ///< extra sbatch options, e.g. --mem=64G
   std::string launcher = "srun";                 ///< srun (srun --mpi=pmix) | mpirun
