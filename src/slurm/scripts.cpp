@@ -96,6 +96,36 @@ go_on_without_lost_nodes() {
 }
 )SH";
 
+// After exit 75: requeue (or submit again, and point the cluster job at the
+// new job), unless slurm.max_requeues is reached.
+const char* const kRequeueOrResubmit = R"SH(if [ "$requeues" -ge "$max_requeues" ]; then
+  note "stopped (exit 75): slurm.max_requeues ($max_requeues) reached$(cancel_post)"
+  exit 75
+fi
+# Noted first: a requeue ends this instance at once. Exiting before it would count as a failure.
+note "requeueing (exit 75)"
+if scontrol requeue "$task" 2> /dev/null; then
+  sleep 600 & wait $!
+  exit 75
+fi
+note "requeue refused by Slurm"
+# Requeue disabled here: the same job under a new id, which the cluster job then
+# follows. This job's Slurm variables must not leak into it (sbatch exports all).
+if ! new=$(env -u SLURM_RESTART_COUNT -u SLURM_ARRAY_JOB_ID -u SLURM_ARRAY_TASK_ID \
+             CP_RESUBMITS=$(( ${CP_RESUBMITS:-0} + 1 )) "${resubmit[@]}"); then
+  note "stopped (exit 75): neither requeue nor resubmission worked$(cancel_post)"
+  exit 75
+fi
+new=${new%%;*}
+prev=$task; task=$new; requeues=$(( requeues + 1 ))
+note "resubmitted (after $prev)"
+task=$prev
+deps=$new
+[ "$dependency" = afterany ] && deps=$(jobs_of train | paste -sd: -)
+for p in $(jobs_of post); do scontrol update JobId="$p" Dependency="$dependency:$deps"; done
+exit 75
+)SH";
+
 // `resubmit`: the sbatch options of a resubmission (the train job's, as one job).
 std::string train_text(const SlurmStudy& study, const SubmitContext& ctx, const std::vector<std::string>& resubmit) {
   const SlurmConfig& cfg = study.slurm;
@@ -151,33 +181,7 @@ if [ "$rc" != 75 ]; then
   note "failed (exit $rc)$(cancel_post); see clusterprobe status"
   exit "$rc"
 fi
-if [ "$requeues" -ge "$max_requeues" ]; then
-  note "stopped (exit 75): slurm.max_requeues ($max_requeues) reached$(cancel_post)"
-  exit 75
-fi
-# Noted first: a requeue ends this instance at once. Exiting before it would count as a failure.
-note "requeueing (exit 75)"
-if scontrol requeue "$task" 2> /dev/null; then
-  sleep 600 & wait $!
-  exit 75
-fi
-note "requeue refused by Slurm"
-# Requeue disabled here: the same job under a new id, which the cluster job then
-# follows. This job's Slurm variables must not leak into it (sbatch exports all).
-if ! new=$(env -u SLURM_RESTART_COUNT -u SLURM_ARRAY_JOB_ID -u SLURM_ARRAY_TASK_ID \
-             CP_RESUBMITS=$(( ${CP_RESUBMITS:-0} + 1 )) "${resubmit[@]}"); then
-  note "stopped (exit 75): neither requeue nor resubmission worked$(cancel_post)"
-  exit 75
-fi
-new=${new%%;*}
-prev=$task; task=$new; requeues=$(( requeues + 1 ))
-note "resubmitted (after $prev)"
-task=$prev
-deps=$new
-[ "$dependency" = afterany ] && deps=$(jobs_of train | paste -sd: -)
-for p in $(jobs_of post); do scontrol update JobId="$p" Dependency="$dependency:$deps"; done
-exit 75
-)SH";
+)SH" << kRequeueOrResubmit;
   return s.str();
 }
 
