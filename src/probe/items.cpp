@@ -15,6 +15,7 @@
 #include "clusterprobe/common/eta.hpp"
 #include "clusterprobe/common/fields.hpp"
 #include "clusterprobe/common/input_file.hpp"
+#include "clusterprobe/common/node_memory.hpp"
 #include "clusterprobe/probe/distributed.hpp"
 #include "clusterprobe/probe/layer_similarity.hpp"
 #include "clusterprobe/probe/probe.hpp"
@@ -87,8 +88,13 @@ std::vector<WorkItem> parse_items(const std::string& bytes) {
 std::int64_t item_memory_limit(const ClusterParams& config, MPI_Comm world) {
   if (config.max_item_memory > 0) return config.max_item_memory;
   const NodePlacement node = node_placement(world);
-  const double memory = static_cast<double>(::sysconf(_SC_PHYS_PAGES)) * static_cast<double>(::sysconf(_SC_PAGE_SIZE));
-  std::int64_t limit = static_cast<std::int64_t>(memory / std::max(1, node.local_size) / 2);
+  const NodeMemory memory = node_memory();
+  std::int64_t limit = memory.bytes / std::max(1, node.local_size) / 2;
+  // Once per node: on a cluster each node has its own memory and rank count.
+  if (node.local_rank == 0)
+    spdlog::info("cluster: max_item_memory auto on this node: half of {} ({}) over its {} rank(s) = {}",
+                 byte_size_text(static_cast<std::uintmax_t>(memory.bytes)), memory.source, node.local_size,
+                 byte_size_text(static_cast<std::uintmax_t>(limit)));
   check_mpi(MPI_Allreduce(MPI_IN_PLACE, &limit, 1, MPI_INT64_T, MPI_MIN, world), "cluster: MPI_Allreduce");
   return limit;
 }

@@ -4,7 +4,12 @@
 # 1) trains its run data-parallel over cp-node1 and cp-node2, through TCP.
 # Both jobs complete, and every run trained by a group of the same size as in
 # a one-host run of the same study has bit-identical activations; metrics.csv
-# is then identical too.
+# is then identical too. A pretraining run's children start from it on
+# another node (group 1 is cp-node3 alone). The cluster + report job runs on
+# the 3 nodes with --mem: each node works out max_item_memory=auto from
+# Slurm's allocation and its own ranks. Then the cluster stage again with a
+# limit small enough that every item is clustered by ranks on all 3 nodes
+# together: the same metrics as in memory, to 1e-9.
 set -euo pipefail
 export CP_SLURM_NODES=3
 # shellcheck source=tests/slurm/local.sh
@@ -18,11 +23,15 @@ unset OMPI_MCA_btl
 export OMPI_MCA_osc=pt2pt
 
 write_synthetic_study study.yaml out "parallel: {progress_every: 0, ranks_per_run: 2}"
-sed -i 's/epochs: 2,/epochs: 1,/' study.yaml
+# One pretraining run (claim 1) and its two children (coarse and fine labels):
+# the group that did not claim the parent claims a child and waits for it.
+sed -i -e 's/epochs: 2,/epochs: 1, labels: [coarse, fine],/' -e 's/normalization: \[batch, layer\]/normalization: [batch]/' \
+       -e 's/  seed: \[0\]/  pretraining: ["fine:synthetic\/gmm"]/' study.yaml
 # Submits the study and waits for its jobs; false (jobs cancelled) when the
 # train job met Open MPI's start-up crash, which leaves the other ranks waiting.
 submit_and_wait() {
-  "$CP_BIN" slurm study.yaml --nodes 3 --ranks-per-node 1 --time 10:00 --margin 60 > submit.txt 2>&1 ||
+  "$CP_BIN" slurm study.yaml --nodes 3 --ranks-per-node 1 --time 10:00 --margin 60 \
+    --cluster-nodes 3 --cluster-ranks-per-node 1 --sbatch=--mem=1000 > submit.txt 2>&1 ||
     { cat submit.txt; die "submission failed"; }
   cat submit.txt
   train=$(submitted_id submit.txt train)
@@ -49,9 +58,25 @@ grep "JobId=$train " "$SLURM_BASE/log/jobcomp.log"
 [ "$(final_state "$post")" = COMPLETED ] || { cat out/slurm/post-*.out; die "post job: $(final_state "$post")"; }
 grep -q "JobId=$train .*NodeList=cp-node\[1-3\] NodeCnt=3" "$SLURM_BASE/log/jobcomp.log" || die "the train job was not on 3 nodes"
 for r in 0 1 2; do [ -f "out/logs/$train/rank-$r.out" ] || die "no log of rank $r"; done
-grep -q "train: 2 runs on 3 ranks: 2 group(s) of up to 2" "out/logs/$train/rank-0.out" || die "not 2 groups on 3 ranks"
+grep -q "train: 3 runs (3 trainings) on 3 ranks: 2 group(s) of up to 2" "out/logs/$train/rank-0.out" || die "not 2 groups on 3 ranks"
 { [ -f out/metrics.csv ] && [ -f out/report/index.html ]; } || die "no metrics.csv or report"
-"$CP_BIN" status out | grep -q "2 complete, 0 running, 0 pending, 0 failed" || die "status: not complete"
+"$CP_BIN" status out | grep -q "3 complete, 0 running, 0 pending, 0 failed" || die "status: not complete"
+# auto, per node: Slurm's 1000 MiB over that node's one rank.
+for n in 1 2 3; do
+  grep -q "on cp-node$n\] info: cluster: max_item_memory auto on this node: half of 1000 MiB (SLURM_MEM_PER_NODE) over its 1 rank(s) = 500 MiB" \
+    out/logs/"$post"/rank-*.out || { cat out/logs/"$post"/rank-*.out; die "cp-node$n did not work out auto from its own allocation"; }
+done
+# The children of the pretraining run: at least one trained by the other group,
+# on other nodes (group 0: cp-node1 and cp-node2; group 1: cp-node3).
+"$CP_BIN" plan study.yaml | awk 'NR > 2 && $10 != "-" { print $1, $10 }' > children.txt
+[ "$(wc -l < children.txt)" = 2 ] || die "expected 2 runs with a pretraining run"
+group_of() { sed -n "s/.*group \([0-9]*\) claimed run $1 .*/\1/p" out/logs/"$train"/rank-*.out | head -n 1; }
+moved=0
+while read -r child parent; do
+  echo "run $child (group $(group_of "$child")) starts from run $parent (group $(group_of "$parent"))"
+  [ "$(group_of "$child")" != "$(group_of "$parent")" ] && moved=1
+done < children.txt
+[ "$moved" = 1 ] || die "no child trained on another node than its pretraining run"
 
 # The same study on one host, shared memory only.
 env -u OMPI_MCA_osc OMPI_MCA_btl="${local_btl:-self,vader}" "$MPIEXEC" -n 3 "$CP_BIN" run study.yaml output=reference > reference.log 2>&1 ||
@@ -79,5 +104,28 @@ if len(same) == len(groups[0]):
     print("metrics.csv identical")
 else:
     print(f"{len(groups[0]) - len(same)} run(s) trained by groups of other sizes: not compared")
+PY
+
+# Distributed items across the nodes: every item above 1 KiB, so all 3 ranks
+# (one per node) cluster each one together.
+cp -r out spread
+srun -N 3 --ntasks-per-node=1 --mpi=pmix "$CP_BIN" cluster study.yaml output=spread cluster.max_item_memory=1KiB \
+  > spread.log 2>&1 || { cat spread.log; die "the cluster stage across 3 nodes failed"; }
+grep -q "across ranks, in 1 group(s) of 3 ranks" spread.log || { cat spread.log; die "the items were not clustered across the 3 nodes"; }
+"$CP_PYTHON" - out/metrics.csv spread/metrics.csv <<'PY' || die "items clustered across nodes differ from in memory"
+import csv, math, sys
+a, b = (list(csv.DictReader(open(p))) for p in sys.argv[1:])
+assert len(a) == len(b) and a, (len(a), len(b))
+n = 0
+for ra, rb in zip(a, b):
+    for k, v in ra.items():
+        try:
+            x, y = float(v), float(rb[k])
+        except ValueError:
+            assert v == rb[k], (k, v, rb[k])
+            continue
+        assert (math.isnan(x) and math.isnan(y)) or abs(x - y) <= 1e-9 * max(1.0, abs(x)), (k, x, y)
+        n += 1
+print(f"{len(a)} rows, {n} values: items clustered across 3 nodes equal in-memory ones to 1e-9")
 PY
 echo PASS
