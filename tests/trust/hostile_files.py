@@ -187,5 +187,19 @@ def terminal_escapes_and_huge_quotes_stay_out(s):
     check("fc\\x1b[2J" in r.out, "the layer is not shown escaped: %r" % r)
 
 
+@case
+def a_file_locked_by_another_process_is_still_read(s):
+    """NFS and Lustre refuse flock() with errors HDF5's best-effort locking
+    does not skip (ENOLCK, 524): every open would fail there. ClusterProbe
+    needs no HDF5 lock (one writer per output, files renamed into place), so
+    it takes none: a file another process holds an exclusive flock on (what
+    HDF5 would have tripped over, as it trips over those file systems) reads."""
+    import fcntl
+    layers = activations(s / "acts.h5", {"fc": blobs()})
+    with open(layers, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        expect_ok(run(["analyze", layers, "cluster.restarts=1"], ranks=1))
+
+
 if __name__ == "__main__":
     sys.exit(run_case(CASES, sys.argv[1]))
