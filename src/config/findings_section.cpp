@@ -10,7 +10,7 @@ using yamlr::ListRule;
 using yamlr::Map;
 using yamlr::RealRange;
 
-Finding read_one(const Map& m) {
+Finding read_one(const Map& m, const std::vector<std::string>& datasets) {
   Finding f;
   m.require("name");
   m.get("name", f.name);
@@ -25,7 +25,7 @@ Finding read_one(const Map& m) {
     m.get("worse", f.worse);
     if (f.better == f.worse) m.fail("worse", "is the same level as better: '" + f.better + "'");
     m.get_choice("metric", f.metric, {"ami", "e2e_accuracy"});
-    for (const char* key : {"expected", "tolerance"})
+    for (const char* key : {"expected", "tolerance", "dataset"})
       if (m.has(key)) m.fail(key, "belongs to a ratio finding (kind: ratio)");
   } else {
     for (const char* key : {"expected", "tolerance"}) m.require(key);
@@ -33,6 +33,10 @@ Finding read_one(const Map& m) {
     m.get("tolerance", f.tolerance, RealRange{0.0, false, 10.0, false});
     for (const char* key : {"axis", "better", "worse", "metric"})
       if (m.has(key)) m.fail(key, "belongs to a difference finding (kind: difference)");
+    m.get("dataset", f.dataset);
+    // A misspelt spec would match no run and pass as "not tested here".
+    if (!f.dataset.empty() && std::find(datasets.begin(), datasets.end(), f.dataset) == datasets.end())
+      m.fail("dataset", "'" + f.dataset + "' is not a dataset of the grid");
     f.metric = "e2e_accuracy";
   }
   return f;
@@ -40,7 +44,8 @@ Finding read_one(const Map& m) {
 
 }  // namespace
 
-void read_findings(const yamlr::Origins& o, const Map& top, std::vector<Finding>& out) {
+void read_findings(const yamlr::Origins& o, const Map& top, const std::vector<std::string>& datasets,
+                   std::vector<Finding>& out) {
   const YAML::Node* list = top.find("findings");
   if (!list) return;
   std::set<std::string> names;
@@ -48,8 +53,8 @@ void read_findings(const yamlr::Origins& o, const Map& top, std::vector<Finding>
   for (const YAML::Node& node : yamlr::as_list(o, "findings", *list, ListRule{false, true})) {
     const Map m(o, node, "findings[" + std::to_string(i++) + "]",
                 {"name", "claim", "source", "kind", "axis", "better", "worse", "metric", "at", "expected",
-                 "tolerance"});
-    out.push_back(read_one(m));
+                 "tolerance", "dataset"});
+    out.push_back(read_one(m, datasets));
     if (!names.insert(out.back().name).second) m.fail("name", "'" + out.back().name + "' names two findings");
   }
 }
@@ -91,6 +96,7 @@ void emit_findings(YAML::Emitter& out, const std::vector<Finding>& findings) {
     } else {
       out << YAML::Key << "expected" << YAML::Value << f.expected;
       out << YAML::Key << "tolerance" << YAML::Value << f.tolerance;
+      if (!f.dataset.empty()) out << YAML::Key << "dataset" << YAML::Value << YAML::DoubleQuoted << f.dataset;
     }
     out << YAML::EndMap;
   }

@@ -13,7 +13,9 @@ namespace cp::detail {
 
 /// Reads findings: (a list of mappings) from the study mapping `top`; errors
 /// name file, line and key.
-void read_findings(const yamlr::Origins& o, const yamlr::Map& top, std::vector<Finding>& out);
+/// `datasets`: the grid's, which a ratio finding's `dataset` must be one of.
+void read_findings(const yamlr::Origins& o, const yamlr::Map& top, const std::vector<std::string>& datasets,
+                   std::vector<Finding>& out);
 
 /// Reads report: {runs: [...]}: at most 12 run ids (16 hexadecimal digits).
 void read_report(const yamlr::Map& top, std::vector<std::string>& runs);

@@ -280,7 +280,7 @@ StudyConfig read_study(const YAML::Node& root, const yamlr::Origins& o, bool lit
   get_enum_list(top, "metrics", s.metrics, measure_names(), parse_measure);
   read_parallel(top, s.parallel);
   detail::read_slurm(top, s.slurm);
-  detail::read_findings(o, top, s.findings);
+  detail::read_findings(o, top, s.grid.dataset, s.findings);
   detail::read_report(top, s.report_runs);
   return s;
 }

@@ -45,21 +45,25 @@ std::string judge_difference(const Finding& f, const std::vector<EffectSet>& set
 // Coarse-trained runs' e2e accuracy over their fine-trained twins' accuracy.
 std::string judge_ratio(const Finding& f, const std::vector<RatioRun>& runs, std::string& measured) {
   std::map<std::string, double> fine;
+  const auto chosen = [&](const RatioRun& r) { return f.dataset.empty() || r.dataset == f.dataset; };
   for (const auto& r : runs)
-    if (r.labels == "fine" && std::isfinite(r.fine_accuracy) && r.fine_accuracy > 0) fine[r.twin_key] = r.fine_accuracy;
+    if (chosen(r) && r.labels == "fine" && std::isfinite(r.fine_accuracy) && r.fine_accuracy > 0) fine[r.twin_key] = r.fine_accuracy;
   std::vector<double> ratios;
   for (const auto& r : runs) {
     const auto twin = fine.find(r.twin_key);
     const double e2e = f.at == "best" ? r.e2e_best : r.e2e_penultimate;
-    if (r.labels == "coarse" && twin != fine.end() && std::isfinite(e2e)) ratios.push_back(e2e / twin->second);
+    if (chosen(r) && r.labels == "coarse" && twin != fine.end() && std::isfinite(e2e))
+      ratios.push_back(e2e / twin->second);
   }
+  const std::string of = f.dataset.empty() ? "" : " of " + f.dataset;
   if (ratios.empty()) {
-    measured = "no coarse-trained run has a fine-trained twin (train.labels: [coarse, fine]) with an e2e accuracy";
+    measured = "no coarse-trained run" + of + " has a fine-trained twin (train.labels: [coarse, fine]) with an e2e accuracy";
     return "not tested here";
   }
   const Interval i = bootstrap_mean(ratios);
   const double lo = f.expected - f.tolerance, hi = f.expected + f.tolerance;
-  measured = "e2e accuracy of the coarse-trained runs over their fine-trained twins' accuracy: " + num(i.mean, "%.3f");
+  measured = "e2e accuracy of the coarse-trained runs" + of + " over their fine-trained twins' accuracy: " +
+             num(i.mean, "%.3f");
   if (i.has_interval) measured += " [" + num(i.low, "%.3f") + ", " + num(i.high, "%.3f") + "] (95% interval)";
   measured += " over " + std::to_string(ratios.size()) + " pair" + (ratios.size() == 1 ? "" : "s") + " " +
               at_layer(f.at) + "; expected " + num(f.expected, "%.3g") + " +- " + num(f.tolerance, "%.3g");

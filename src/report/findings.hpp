@@ -15,6 +15,7 @@ namespace cp::detail {
 struct RatioRun {
   std::string twin_key;
   std::string labels;
+  std::string dataset;
   double e2e_penultimate = 0, e2e_best = 0, fine_accuracy = 0;
 };
 

@@ -278,7 +278,7 @@ class PageBuilder {
       twin.erase("labels");
       std::string key;
       for (const auto& [axis, level] : twin) key += axis + "=" + level + "\x1f";
-      ratio_runs_.push_back({key, run->labels, e2e_penult, e2e_best, run->fine_test_accuracy});
+      ratio_runs_.push_back({key, run->labels, run->dataset, e2e_penult, e2e_best, run->fine_test_accuracy});
     }
     parts_.add({id, run ? run->dataset : "", run ? run->architecture : "", run ? run->normalization : "",
                 run ? run->labels : "", run ? run->pretraining : "", run ? phase_name(run->status) : "-",

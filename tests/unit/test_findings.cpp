@@ -87,6 +87,13 @@ TEST(Findings, BadFindingsNameTheKey) {
                      "tolerance: 0.1}\n")
                 .find("'a' names two findings"),
             std::string::npos);
+  // A ratio finding's dataset must be one of the grid's: a typo would match no run.
+  EXPECT_NE(error_of("  - {name: a, kind: ratio, expected: 1, tolerance: 0.1, dataset: synthetic/gnm}\n")
+                .find("findings[0].dataset: 'synthetic/gnm' is not a dataset of the grid"),
+            std::string::npos);
+  EXPECT_NE(error_of("  - {name: a, axis: dataset, better: x, worse: y, dataset: synthetic/gmm}\n")
+                .find("belongs to a ratio finding"),
+            std::string::npos);
 }
 
 TEST(Findings, VerdictsFollowTheAdjustedComparison) {
@@ -112,8 +119,8 @@ TEST(Findings, RatioOfRecoveredToFineAccuracy) {
   std::vector<cp::detail::RatioRun> runs;
   for (int s = 0; s < 6; ++s) {
     const std::string key = "seed=" + std::to_string(s);
-    runs.push_back({key, "coarse", 0.90 + 0.002 * s, 0.91, std::nan("")});
-    runs.push_back({key, "fine", std::nan(""), std::nan(""), 0.92});
+    runs.push_back({key, "coarse", "near", 0.90 + 0.002 * s, 0.91, std::nan("")});
+    runs.push_back({key, "fine", "near", std::nan(""), std::nan(""), 0.92});
   }
   const auto near = cp::detail::finding_sentences({f}, {}, runs);
   EXPECT_EQ(verdict_of(near[0]), "reproduced") << near[0];
@@ -121,6 +128,20 @@ TEST(Findings, RatioOfRecoveredToFineAccuracy) {
   f.expected = 0.5;
   EXPECT_EQ(verdict_of(cp::detail::finding_sentences({f}, {}, runs)[0]), "contradicted");
   EXPECT_EQ(verdict_of(cp::detail::finding_sentences({f}, {}, {runs[0]})[0]), "not tested here");
+  // Per dataset (e.g. one hierarchy): runs of another spec, with half the ratio, are left out.
+  f.expected = 0.98;
+  for (int s = 0; s < 6; ++s) {
+    const std::string key = "far seed=" + std::to_string(s);
+    runs.push_back({key, "coarse", "far", 0.45 + 0.002 * s, 0.46, std::nan("")});
+    runs.push_back({key, "fine", "far", std::nan(""), std::nan(""), 0.92});
+  }
+  EXPECT_NE(verdict_of(cp::detail::finding_sentences({f}, {}, runs)[0]), "reproduced");
+  f.dataset = "near";
+  const auto one = cp::detail::finding_sentences({f}, {}, runs)[0];
+  EXPECT_EQ(verdict_of(one), "reproduced") << one;
+  EXPECT_NE(one.find("coarse-trained runs of near over"), std::string::npos) << one;
+  f.dataset = "far";
+  EXPECT_EQ(verdict_of(cp::detail::finding_sentences({f}, {}, runs)[0]), "contradicted");
 }
 
 }  // namespace

@@ -21,6 +21,8 @@ struct Finding {
   std::string metric = "ami";   ///< difference: ami | e2e_accuracy
   std::string at = "penultimate";  ///< penultimate | best
   double expected = 0, tolerance = 0;  ///< ratio
+  /// ratio: only the runs of this dataset spec (e.g. one hierarchy); empty: all.
+  std::string dataset;
 };
 
 inline const std::vector<std::string>& finding_axes() {
