@@ -175,9 +175,9 @@ TrainSummary train_stage(const Plan& plan, MPI_Comm world, const std::string& co
   fall_back_from_shared_gpus(study, groups, options, world);
   collective(world, [&] {
     if (rank != 0) return;
-    spdlog::info("train: {} runs ({} trainings) on {} ranks: {} group(s) of up to {}, {} torch threads per rank, "
+    spdlog::info("train: {} runs on {} ranks, {} trainings: {} group(s) of up to {}, {} torch threads per rank, "
                  "device {}, backend {}",
-                 runs.size(), order.size(), size, groups.num_groups(), std::min(study.parallel.ranks_per_run, size),
+                 runs.size(), size, order.size(), groups.num_groups(), std::min(study.parallel.ranks_per_run, size),
                  options.threads, options.plan.device, options.plan.backend);
     if (size % std::min(study.parallel.ranks_per_run, size) != 0)
       spdlog::warn("train: {} ranks are not a multiple of parallel.ranks_per_run {}: the last group is smaller",

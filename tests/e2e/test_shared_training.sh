@@ -37,7 +37,7 @@ grep -q "^$follower .*fmnist/pairs-unrelated .* fine " "$WORK/plan" || die "$fol
 
 "$MPIEXEC" -n 2 "$CP_BIN" train "$WORK/both.yaml" > "$WORK/log" 2>&1 || { cat "$WORK/log"; die "train failed"; }
 cat "$WORK/log"
-grep -q "4 runs (3 trainings)" "$WORK/log" || die "the stage does not say 3 trainings"
+grep -q "train: 4 runs on 2 ranks, 3 trainings:" "$WORK/log" || die "the stage does not say 3 trainings"
 [ "$(grep -c "run [0-9a-f]* done" "$WORK/log")" = 3 ] || die "expected 3 trainings done"
 ! grep -q "run $follower done" "$WORK/log" || die "$follower was trained on its own"
 grep -q "run $follower stored from the training of run $trainer" "$WORK/log" || die "$follower was not stored from $trainer"

@@ -58,7 +58,7 @@ grep "JobId=$train " "$SLURM_BASE/log/jobcomp.log"
 [ "$(final_state "$post")" = COMPLETED ] || { cat out/slurm/post-*.out; die "post job: $(final_state "$post")"; }
 grep -q "JobId=$train .*NodeList=cp-node\[1-3\] NodeCnt=3" "$SLURM_BASE/log/jobcomp.log" || die "the train job was not on 3 nodes"
 for r in 0 1 2; do [ -f "out/logs/$train/rank-$r.out" ] || die "no log of rank $r"; done
-grep -q "train: 3 runs (3 trainings) on 3 ranks: 2 group(s) of up to 2" "out/logs/$train/rank-0.out" || die "not 2 groups on 3 ranks"
+grep -q "train: 3 runs on 3 ranks, 3 trainings: 2 group(s) of up to 2" "out/logs/$train/rank-0.out" || die "not 2 groups on 3 ranks"
 { [ -f out/metrics.csv ] && [ -f out/report/index.html ]; } || die "no metrics.csv or report"
 "$CP_BIN" status out | grep -q "3 complete, 0 running, 0 pending, 0 failed" || die "status: not complete"
 # auto, per node: Slurm's 1000 MiB over that node's one rank.
