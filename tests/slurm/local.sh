@@ -68,3 +68,14 @@ final_state() {
 submitted_id() {
   sed -n -e "s/.*$2 job \([0-9]*\).*/\1/p" "$1" | head -n 1
 }
+
+# Several nodes: Open MPI's own defaults, as on a user's cluster (the tests'
+# OMPI_MCA_btl is shared memory only), and pt2pt for the run counter's
+# one-sided window across nodes (slurm/README.md, "Open MPI between nodes").
+# one_host runs a command as the tests' one-host reference runs.
+if [ "${CP_SLURM_NODES:-1}" -gt 1 ]; then
+  local_btl=${OMPI_MCA_btl:-self,vader}
+  unset OMPI_MCA_btl
+  export OMPI_MCA_osc=pt2pt
+fi
+one_host() { env -u OMPI_MCA_osc OMPI_MCA_btl="${local_btl:-self,vader}" "$@"; }

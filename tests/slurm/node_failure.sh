@@ -15,9 +15,6 @@ export CP_SLURM_NODES=3
 # shellcheck source=tests/slurm/local.sh
 source "$(dirname "${BASH_SOURCE[0]}")/local.sh"
 cd "$WORK"
-local_btl=${OMPI_MCA_btl:-}
-unset OMPI_MCA_btl
-export OMPI_MCA_osc=pt2pt
 
 write_synthetic_study study.yaml out "parallel: {progress_every: 60, ranks_per_run: 1}"
 sed -i -e 's/epochs: 2,/epochs: 30, checkpoint_every: 1,/' -e 's/train_per_fine: 200/train_per_fine: 5000/' \
@@ -95,7 +92,7 @@ else
 fi
 "$CP_BIN" status out | grep -q "4 complete, 0 running, 0 pending, 0 failed" || die "status: not complete"
 
-env -u OMPI_MCA_osc OMPI_MCA_btl="${local_btl:-self,vader}" "$MPIEXEC" -n 3 "$CP_BIN" run study.yaml output=reference \
+one_host "$MPIEXEC" -n 3 "$CP_BIN" run study.yaml output=reference \
   > reference.log 2>&1 || { cat reference.log; die "the one-host reference failed"; }
 "$CP_PYTHON" - out reference $runs <<'PY' || die "the study that lost a node differs from the one-host study"
 import csv, sys

@@ -13,8 +13,6 @@ export CP_SLURM_NODES=3
 # shellcheck source=tests/slurm/local.sh
 source "$(dirname "$0")/local.sh"
 cd "$WORK"
-local_btl=${OMPI_MCA_btl:-}
-unset OMPI_MCA_btl
 
 write_synthetic_study study.yaml out "parallel: {progress_every: 60}"
 sed -i -e 's/epochs: 2,/epochs: 30, checkpoint_every: 1,/' -e 's/train_per_fine: 200/train_per_fine: 5000/' \
@@ -60,7 +58,7 @@ PY
 grep -hq "run $victim: resuming from checkpoint at epoch [1-9]" out/logs/*/rank-*.out || die "run $victim did not resume"
 [ "$(final_state "$post")" = COMPLETED ] || die "the cluster + report job: $(final_state "$post")"
 
-env OMPI_MCA_btl="${local_btl:-self,vader}" "$MPIEXEC" -n 3 "$CP_BIN" run study.yaml output=reference \
+one_host "$MPIEXEC" -n 3 "$CP_BIN" run study.yaml output=reference \
   > reference.log 2>&1 || { cat reference.log; die "the one-host reference failed"; }
 "$CP_PYTHON" - out reference <<'PY' || die "the array study that lost a node differs from the one-host study"
 import csv, os, sys

@@ -15,12 +15,6 @@ export CP_SLURM_NODES=3
 # shellcheck source=tests/slurm/local.sh
 source "$(dirname "$0")/local.sh"
 cd "$WORK"
-# Open MPI's defaults, as on a user's cluster (the tests' own btl list is
-# shared memory only); Debian's Open MPI needs pt2pt for the run counter's
-# one-sided window across nodes (slurm/README.md, "Open MPI between nodes").
-local_btl=${OMPI_MCA_btl:-}
-unset OMPI_MCA_btl
-export OMPI_MCA_osc=pt2pt
 
 write_synthetic_study study.yaml out "parallel: {progress_every: 0, ranks_per_run: 2}"
 # One pretraining run (claim 1) and its two children (coarse and fine labels):
@@ -79,7 +73,7 @@ done < children.txt
 [ "$moved" = 1 ] || die "no child trained on another node than its pretraining run"
 
 # The same study on one host, shared memory only.
-env -u OMPI_MCA_osc OMPI_MCA_btl="${local_btl:-self,vader}" "$MPIEXEC" -n 3 "$CP_BIN" run study.yaml output=reference > reference.log 2>&1 ||
+one_host "$MPIEXEC" -n 3 "$CP_BIN" run study.yaml output=reference > reference.log 2>&1 ||
   { cat reference.log; die "the one-host reference failed"; }
 # Which group trained which run: the claims race, and a run trained by 2 ranks
 # (batch statistics per rank) differs from one trained by 1.
