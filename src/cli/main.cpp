@@ -25,6 +25,7 @@
 #include "clusterprobe/common/input_file.hpp"
 #include "clusterprobe/common/name_table.hpp"
 #include "clusterprobe/common/stop.hpp"
+#include "clusterprobe/common/host.hpp"
 #include "clusterprobe/common/text.hpp"
 #include "clusterprobe/config/study.hpp"
 #include "clusterprobe/plan/plan.hpp"
@@ -118,10 +119,8 @@ void add_study_args(CLI::App* sub, Args& args) {
 // theirs on every line: a node that fails or lags is then found in the logs.
 void setup_logging(bool verbose, int rank, MPI_Comm world) {
   const bool several_hosts = cp::node_placement(world).local_size < cp::comm_size(world);
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
   cp::cli::set_printable_log_pattern("[%H:%M:%S] [rank " + std::to_string(rank) +
-                                     (several_hosts ? std::string(" on ") + host : std::string()) + "] %l: %v");
+                                     (several_hosts ? " on " + cp::host_name() : std::string()) + "] %l: %v");
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
 }
 

@@ -17,6 +17,7 @@
 #include <sstream>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/host.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 #include "clusterprobe/io/output_layout.hpp"
 #include "clusterprobe/io/study_index.hpp"
@@ -25,12 +26,6 @@ namespace cp {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string host_name() {
-  char host[256] = {};
-  if (::gethostname(host, sizeof host - 1) != 0) return "unknown-host";
-  return host;
-}
 
 // "host=... pid=..." -> the value of `key`, or empty.
 std::string field(const std::string& text, const std::string& key) {

@@ -16,6 +16,7 @@
 #include <spdlog/spdlog.h>
 
 #include "clusterprobe/common/error.hpp"
+#include "clusterprobe/common/host.hpp"
 #include "clusterprobe/common/stop.hpp"
 #include "clusterprobe/io/atomic_file.hpp"
 #include "clusterprobe/io/output_layout.hpp"
@@ -51,12 +52,6 @@ void write_all(int fd, const std::string& text, const std::string& path) {
     throw IoError(path + ": cannot write the claim: " + std::strerror(err));
   }
   ::close(fd);
-}
-
-std::string host_name() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
 }
 
 std::string self_name() {
